@@ -1,0 +1,418 @@
+// npm run bench [-- --runs N] [--db-mb MB] [--rate R]
+//
+// berth's numbers, measured on the lab and side by side with two baselines run in the
+// same way under the same load:
+//   berth            actions/deploy (maintenance, backup, migrate, start, ready) and actions/rollback
+//   compose-pull-up  `docker-compose pull && up -d`, then the migration, over SSH (what most teams do)
+//   classic          `down` → copy the DB → migrate → `up -d`, over SSH
+// Each deploy moves the example app from v1 (schema 2) to v2 (migration 3) while a client
+// reads and writes through nginx at a constant, bounded rate. Also: SQLite backup
+// throughput against cp, an online backup under a busy writer, the action's cold start,
+// and SSH connections per deploy. Results: bench/results/latest.json (+ a dated copy),
+// a markdown table on stdout; docs/ops/performance.md explains the method.
+import { execFile, execFileSync, spawn } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs, promisify } from "node:util";
+import { action, labInputs, labUp, resetEnvironment, root, sh, versionAt } from "../scripts/lib/runner.mjs";
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: "string", default: "5" },
+    "db-mb": { type: "string", default: "200" },
+    rate: { type: "string", default: "50" },
+  },
+});
+const RUNS = Number(opts.runs);
+const DB_MB = Number(opts["db-mb"]);
+const RATE = Number(opts.rate);
+if (!(RUNS >= 1 && RUNS <= 50) || !(DB_MB >= 1 && DB_MB <= 4096) || !(RATE >= 1 && RATE <= 200)) {
+  console.error("bench: --runs 1..50, --db-mb 1..4096, --rate 1..200 (requests per second)");
+  process.exit(2);
+}
+
+const log = (m) => console.error(`[bench] ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const r = (x) => Math.round(x * 100) / 100;
+  return { min: r(s[0]), median: r(s[Math.floor((s.length - 1) / 2)]), max: r(s.at(-1)), n: s.length };
+};
+
+log("lab up");
+const lab = labUp();
+if (!existsSync(join(root, "examples/app/node_modules")))
+  sh("npm", ["ci", "--prefix", join(root, "examples/app")]);
+const { ssh, registry } = labInputs(lab);
+const ws = mkdtempSync(join(tmpdir(), "berth-bench-"));
+cpSync(join(root, "examples/app"), ws, { recursive: true });
+const runner = { GITHUB_WORKSPACE: ws, GITHUB_ACTOR: "bench" };
+const sshdLog = join(lab.labDir, "ssh", "sshd.log");
+const logins = () => (readFileSync(sshdLog, "utf8").match(/Accepted publickey/g) ?? []).length;
+
+// --- releases -----------------------------------------------------------------------
+async function build(knobs) {
+  const sha = execFileSync("openssl", ["rand", "-hex", "20"], { encoding: "utf8" }).trim();
+  const r = await action(
+    "build-push",
+    { sha, "build-args": [`GIT_SHA=${sha}`, ...knobs].join("\n"), ...registry },
+    runner,
+    { quiet: true },
+  );
+  if (r.status !== 0) throw new Error("build-push failed");
+  return { sha, images: r.outputs.images };
+}
+log("building v1 (schema 2) and v2 (migration 3)");
+const v1 = await build(["MAX_MIGRATION=2"]);
+const v2 = await build([]);
+
+// --- the client -----------------------------------------------------------------------
+/** Constant-rate client through nginx (alternating reads and writes); bounded in count and time. */
+function client(baseUrl) {
+  const results = [];
+  let stop = false;
+  const maxRequests = RATE * 600;
+  const done = (async () => {
+    const t0 = performance.now();
+    const inflight = [];
+    for (let i = 0; i < maxRequests && !stop; i++) {
+      const due = t0 + (i * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const at = performance.now();
+      const write = i % 2 === 1;
+      inflight.push(
+        fetch(`${baseUrl}${write ? "/api/notes" : "/api/notes/count"}`, {
+          method: write ? "POST" : "GET",
+          headers: write ? { "content-type": "application/json" } : {},
+          body: write ? JSON.stringify({ text: `bench-${i}` }) : undefined,
+          signal: AbortSignal.timeout(5000),
+        })
+          .then(async (res) => {
+            await res.arrayBuffer();
+            results.push({ at, status: res.status });
+          })
+          .catch(() => results.push({ at, status: "error" })),
+      );
+    }
+    await Promise.all(inflight);
+  })();
+  return {
+    async end() {
+      stop = true;
+      await done;
+      const bad = results.filter((r) => r.status === 503).map((r) => r.at);
+      const window503Seconds = bad.length ? (Math.max(...bad) - Math.min(...bad)) / 1000 + 1 / RATE : 0;
+      const otherErrors = results.filter(
+        (r) => r.status !== 503 && !(r.status >= 200 && r.status < 300),
+      ).length;
+      return { requests: results.length, window503Seconds, otherErrors };
+    },
+  };
+}
+
+async function underLoad(baseUrl, fn) {
+  const c = client(baseUrl);
+  await sleep(1000);
+  const t0 = performance.now();
+  await fn();
+  const deploySeconds = (performance.now() - t0) / 1000;
+  await sleep(1000);
+  return { deploySeconds, ...(await c.end()) };
+}
+
+async function deploy(env, r) {
+  const d = await action(
+    "deploy",
+    { environment: env, sha: r.sha, images: r.images, ...ssh, ...registry },
+    runner,
+    {
+      quiet: true,
+    },
+  );
+  if (d.status !== 0) throw new Error(`deploy of ${r.sha} to ${env} failed`);
+  return d;
+}
+
+// --- baselines over SSH (as an SSH action would run them) -----------------------------------
+// Asynchronous, so the load client keeps its rate while the baseline runs.
+const sshCmd = (script) =>
+  promisify(execFile)(
+    "ssh",
+    [
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      `UserKnownHostsFile=${join(lab.labDir, "ssh", "known_hosts")}`,
+      "-i",
+      lab.ssh.privateKeyPath,
+      "-p",
+      String(lab.ssh.port),
+      `${lab.ssh.user}@${lab.ssh.host}`,
+      script,
+    ],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+writeFileSync(join(lab.labDir, "ssh", "known_hosts"), `${lab.ssh.knownHosts}\n`);
+
+/** The baseline's compose invocation on the server: the app's compose file, images by tag. */
+function baselineScript(env, r, steps) {
+  const dir = `${lab.vps.root}/baseline-${env}`;
+  const images = JSON.parse(r.images);
+  const override = [
+    'version: "3.8"',
+    "services:",
+    ...Object.entries(images).flatMap(([svc, i]) => [`  ${svc}:`, `    image: ${i.repo}:${r.sha}`]),
+  ].join("\n");
+  return `set -euo pipefail
+mkdir -p ${dir}
+cat > ${dir}/compose.yml <<'YML'
+${readFileSync(join(ws, "compose.yml"), "utf8")}
+YML
+cat > ${dir}/override.yml <<'YML'
+${override}
+YML
+dc() { docker-compose -p example-${env} --project-directory ${lab.vps.root}/${env} --env-file ${lab.vps.root}/env/${env}.env -f ${dir}/compose.yml -f ${dir}/override.yml "$@"; }
+${steps}
+for _ in $(seq 1 240); do curl -fsS -o /dev/null http://127.0.0.1:${env === "staging" ? 23100 : 24100}/readyz && exit 0; sleep 0.25; done
+echo "not ready" >&2; exit 1
+`;
+}
+const db = (env) => `${lab.vps.root}/${env}/data/app.db`;
+const BASELINES = {
+  "compose-pull-up": () => "dc pull -q && dc up -d && dc run --rm -T backend node backend/migrate.js",
+  classic: (env) =>
+    `dc down && cp ${db(env)} ${db(env)}.bak && dc run --rm -T backend node backend/migrate.js && dc up -d`,
+};
+
+// --- the runs -----------------------------------------------------------------------------
+const samples = { berth: [], "compose-pull-up": [], classic: [] };
+const phaseSamples = {};
+const rollbackSeconds = [];
+const sshPerDeploy = [];
+for (let run = 1; run <= RUNS; run++) {
+  log(`run ${run}/${RUNS}: berth`);
+  resetEnvironment(lab, "staging");
+  await deploy("staging", v1);
+  const before = logins();
+  const m = await underLoad(lab.nginx.staging, async () => {
+    await deploy("staging", v2);
+  });
+  sshPerDeploy.push(logins() - before);
+  const ledgerLine = readFileSync(join(lab.vps.root, "staging", "releases.log"), "utf8")
+    .trim()
+    .split("\n")
+    .map(JSON.parse)
+    .at(-1);
+  if ((await versionAt(lab.nginx.staging)) !== v2.sha) throw new Error("berth: v2 is not served");
+  samples.berth.push({ ...m, serverSeconds: ledgerLine.totalSeconds });
+  for (const [p, s] of Object.entries(ledgerLine.durations)) {
+    phaseSamples[p] = [...(phaseSamples[p] ?? []), s];
+  }
+  const t0 = performance.now();
+  const rb = await action(
+    "rollback",
+    { environment: "staging", database: "restore", ...ssh, ...registry },
+    runner,
+    {
+      quiet: true,
+    },
+  );
+  if (rb.status !== 0 || (await versionAt(lab.nginx.staging)) !== v1.sha)
+    throw new Error("berth: rollback failed");
+  rollbackSeconds.push((performance.now() - t0) / 1000);
+
+  for (const [name, steps] of Object.entries(BASELINES)) {
+    log(`run ${run}/${RUNS}: ${name}`);
+    resetEnvironment(lab, "production");
+    await deploy("production", v1);
+    // A baseline may fail (e.g. its migration meets "database is locked" while the app
+    // serves writes): that is a result to report, not a reason to stop the bench.
+    let failed = false;
+    const b = await underLoad(lab.nginx.production, async () => {
+      try {
+        await sshCmd(baselineScript("production", v2, steps("production")));
+      } catch (e) {
+        failed = true;
+        log(
+          `${name} failed: ${
+            String(e.stderr ?? e.message)
+              .trim()
+              .split("\n")
+              .at(-2) ?? ""
+          }`,
+        );
+      }
+    });
+    if (!failed && (await versionAt(lab.nginx.production)) !== v2.sha) failed = true;
+    samples[name].push({ ...b, failed });
+  }
+}
+resetEnvironment(lab, "production");
+
+// --- SQLite backups -----------------------------------------------------------------------
+log(`SQLite: generating a ${DB_MB} MB database`);
+const dbDir = mkdtempSync(join(tmpdir(), "berth-bench-db-"));
+const big = join(dbDir, "big.db");
+const rows = Math.ceil((DB_MB * 1024 * 1024) / 4096);
+execFileSync("sqlite3", [
+  big,
+  `PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB);
+   WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${rows}) INSERT INTO t(b) SELECT randomblob(4000) FROM c;`,
+]);
+const mb = statSync(big).size / 1048576;
+const timeBash = (script, ...args) => {
+  const out = execFileSync("bash", ["-c", script, "bench", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, BERTH_SCRIPTS: join(root, "vps-scripts") },
+  });
+  return JSON.parse(out.trim().split("\n").at(-1));
+};
+const backupScript = `set -euo pipefail
+. "$BERTH_SCRIPTS/lib/common.sh"; . "$BERTH_SCRIPTS/lib/sqlite.sh"
+db=$1; dir=$2
+t0=$(now_us); cp -- "$db" "$dir/cp.db"; cp_s=$(seconds_since "$t0")
+t0=$(now_us); sqlite_backup_stopped "$db" "$dir/berth.db" >/dev/null; total_s=$(seconds_since "$t0")
+t0=$(now_us); sqlite_check "$dir/berth.db"; verify_s=$(seconds_since "$t0")
+rm -f "$dir/cp.db" "$dir/berth.db"
+printf '{"cp":%s,"total":%s,"verify":%s}\\n' "$cp_s" "$total_s" "$verify_s"`;
+const backups = [];
+for (let i = 0; i < 3; i++) backups.push(timeBash(backupScript, big, dbDir));
+const med = (k) => stats(backups.map((b) => b[k])).median;
+const berthSeconds = Math.max(med("total") - med("verify"), 0.001);
+log("SQLite: online backup with a writer committing every 5 ms");
+const writer = spawn("bash", [
+  "-c",
+  `for i in $(seq 1 20000); do sqlite3 "$1" "PRAGMA busy_timeout=5000; INSERT INTO t(b) VALUES (randomblob(100));" || exit 1; sleep 0.005; done`,
+  "writer",
+  big,
+]);
+await sleep(500);
+const online = timeBash(
+  `set -euo pipefail
+. "$BERTH_SCRIPTS/lib/common.sh"; . "$BERTH_SCRIPTS/lib/sqlite.sh"
+t0=$(now_us); sqlite_backup_online "$1" "$2/online.db" >/dev/null; s=$(seconds_since "$t0")
+printf '{"seconds":%s}\\n' "$s"`,
+  big,
+  dbDir,
+);
+writer.kill();
+const onlineOk =
+  execFileSync("sqlite3", [join(dbDir, "online.db"), "PRAGMA quick_check"], { encoding: "utf8" }).trim() ===
+  "ok";
+rmSync(dbDir, { recursive: true, force: true });
+
+// --- action cold start ----------------------------------------------------------------------
+const cold = [];
+for (let i = 0; i < 5; i++) {
+  const r = await action("deploy", { environment: "Not Valid" }, runner, { quiet: true });
+  if (r.status === 0) throw new Error("cold start probe: an invalid input was accepted");
+  cold.push(r.seconds * 1000);
+}
+
+// --- results --------------------------------------------------------------------------------
+const summarize = (xs) => ({
+  deploySeconds: stats(xs.map((x) => x.deploySeconds)).median,
+  window503Seconds: stats(xs.map((x) => x.window503Seconds)).median,
+  otherErrors: stats(xs.map((x) => x.otherErrors)).median,
+  otherErrorsMax: stats(xs.map((x) => x.otherErrors)).max,
+  requestsPerRun: stats(xs.map((x) => x.requests)).median,
+  failedRuns: xs.filter((x) => x.failed).length,
+  deploySecondsRange: stats(xs.map((x) => x.deploySeconds)),
+  window503SecondsRange: stats(xs.map((x) => x.window503Seconds)),
+});
+const berthPhases = Object.fromEntries(Object.entries(phaseSamples).map(([p, xs]) => [p, stats(xs)]));
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+  runs: RUNS,
+  rateRps: RATE,
+  systems: {
+    berth: {
+      ...summarize(samples.berth),
+      rollbackSeconds: stats(rollbackSeconds).median,
+      rollbackSecondsRange: stats(rollbackSeconds),
+      phases: berthPhases,
+      serverSeconds: stats(samples.berth.map((s) => s.serverSeconds)),
+      sshConnectionsPerDeploy: stats(sshPerDeploy).median,
+    },
+    "compose-pull-up": summarize(samples["compose-pull-up"]),
+    classic: summarize(samples.classic),
+  },
+  backup: {
+    dbMB: Math.round(mb),
+    cpMBps: Math.round(mb / med("cp")),
+    berthMBps: Math.round(mb / berthSeconds),
+    verifyMBps: Math.round(mb / med("verify")),
+    onlineUnderWriterSeconds: online.seconds,
+    onlineBackupOk: onlineOk,
+  },
+  actionColdStartMs: stats(cold),
+};
+const b = result.systems.berth;
+const target =
+  b.phases.backup.median + b.phases.migrate.median + b.phases.start.median + b.phases.ready.median + 1;
+result.targets = {
+  berthOtherErrorsZero: b.otherErrorsMax === 0,
+  window503WithinBackupMigrateStartReadyPlus1s: b.window503Seconds <= target,
+  window503LimitSeconds: Math.round(target * 100) / 100,
+  rollbackUnder10s: b.rollbackSeconds < 10,
+  backupAtLeastHalfOfCp: result.backup.berthMBps >= result.backup.cpMBps / 2,
+};
+
+mkdirSync(join(root, "bench", "results"), { recursive: true });
+const json = `${JSON.stringify(result, null, 2)}\n`;
+writeFileSync(join(root, "bench", "results", "latest.json"), json);
+writeFileSync(join(root, "bench", "results", `${result.date.slice(0, 10)}.json`), json);
+
+const row = (name, s, extra = "") =>
+  `| ${name} | ${s.deploySeconds} | ${s.window503Seconds} | ${s.otherErrors} (max ${s.otherErrorsMax}) | ${s.failedRuns ?? 0}/${RUNS} | ${extra} |`;
+const table = `
+### berth bench — ${result.date.slice(0, 10)}, ${RUNS} runs, ${RATE} req/s through nginx (medians)
+
+| system | deploy s | 503 window s | other errors | failed deploys | rollback s |
+| --- | --- | --- | --- | --- | --- |
+${row("berth", b, String(b.rollbackSeconds))}
+${row("compose-pull-up", result.systems["compose-pull-up"], "—")}
+${row("classic", result.systems.classic, "—")}
+
+berth/compose-pull-up deploy time: ${(b.deploySeconds / result.systems["compose-pull-up"].deploySeconds).toFixed(2)}×, berth/classic: ${(b.deploySeconds / result.systems.classic.deploySeconds).toFixed(2)}×
+
+| berth phase | min | median | max |
+| --- | --- | --- | --- |
+${Object.entries(berthPhases)
+  .map(([p, s]) => `| ${p} | ${s.min} | ${s.median} | ${s.max} |`)
+  .join("\n")}
+
+| SQLite backup (${result.backup.dbMB} MB) | MB/s |
+| --- | --- |
+| cp | ${result.backup.cpMBps} |
+| berth backup (checkpoint + copy under a read transaction) | ${result.backup.berthMBps} |
+| its quick_check | ${result.backup.verifyMBps} |
+
+Online backup with a writer committing every 5 ms: ${online.seconds} s, ${onlineOk ? "quick_check ok" : "CHECK FAILED"}.
+Action cold start: ${result.actionColdStartMs.median} ms (median). SSH connections per deploy: ${b.sshConnectionsPerDeploy}.
+
+Targets: ${Object.entries(result.targets)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(", ")}
+`;
+console.log(table);
+// The latest table also goes into docs/ops/performance.md, between its markers.
+const doc = join(root, "docs", "ops", "performance.md");
+const text = readFileSync(doc, "utf8");
+const start = text.indexOf("<!-- bench:start -->");
+const end = text.indexOf("<!-- bench:end -->");
+if (start >= 0 && end > start) {
+  writeFileSync(doc, `${text.slice(0, start)}<!-- bench:start -->\n${table.trim()}\n${text.slice(end)}`);
+}

@@ -1,0 +1,52 @@
+// Fails when the committed actions/*/dist differ from a fresh build: the runner
+// executes dist/, never src/, so a stale bundle means users run old code.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const fresh = mkdtempSync(join(tmpdir(), "berth-dist-"));
+execFileSync(process.execPath, [join(root, "scripts", "build.mjs"), fresh], { cwd: root, stdio: "inherit" });
+
+const files = (dir) =>
+  readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => statSync(join(dir, f)).isFile())
+    .sort();
+const problems = [];
+for (const name of readdirSync(fresh)) {
+  const built = join(fresh, name, "dist");
+  const committed = join(root, "actions", name, "dist");
+  const a = files(built);
+  const b = (() => {
+    try {
+      return files(committed);
+    } catch {
+      return [];
+    }
+  })();
+  for (const f of new Set([...a, ...b])) {
+    const rel = relative(root, join(committed, f));
+    if (!a.includes(f)) problems.push(`${rel}: not produced by a fresh build (delete it)`);
+    else if (!b.includes(f)) problems.push(`${rel}: missing (run npm run build and commit it)`);
+    else if (!readFileSync(join(built, f)).equals(readFileSync(join(committed, f))))
+      problems.push(`${rel}: differs from a fresh build (run npm run build and commit it)`);
+  }
+}
+// The working tree can match a fresh build while HEAD does not: check git too, when there is git.
+try {
+  const dirty = execFileSync("git", ["status", "--porcelain", "--", "actions"], { cwd: root })
+    .toString()
+    .trim();
+  if (dirty) problems.push(`uncommitted changes under actions/ (commit the rebuilt dist):\n${dirty}`);
+} catch {
+  // Not a git checkout (e.g. an unpacked tarball): the byte comparison above still holds.
+}
+rmSync(fresh, { recursive: true, force: true });
+if (problems.length) {
+  console.error(`check-dist: actions/*/dist is stale:\n- ${problems.join("\n- ")}`);
+  process.exit(1);
+}
+console.log("check-dist: actions/*/dist matches a fresh build");

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# npm test: does its own set-up, then lint + typecheck + stale-dist check + shellcheck
+# + unit tests + the lab integration/end-to-end tests against real parts.
+# The lab needs root (it creates the `deploy` user and starts dockerd, sshd, nginx).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+say "dependencies"
+[ -d node_modules ] || npm ci
+# The example app's native SQLite module is built on the host and copied into its image.
+[ -d examples/app/node_modules ] || npm ci --prefix examples/app
+
+say "lint (biome)"
+npx biome check .
+say "typecheck (tsc --noEmit, strict)"
+npx tsc --noEmit -p tsconfig.json
+say "dist is fresh"
+node scripts/check-dist.mjs
+say "shellcheck"
+# Entry points (files with a shebang) are checked with -x, which follows what they
+# source, so libraries are checked in the context that defines their variables.
+mapfile -t scripts < <(git ls-files --cached --others --exclude-standard -- '*.sh' 'vps-scripts/bin/*' '.ci/run' |
+  while read -r f; do head -n1 "$f" | grep -q '^#!.*\(bash\|sh\)' && echo "$f"; done)
+shellcheck -x "${scripts[@]}"
+
+say "lab up"
+bash test/lab/lab.sh up
+say "tests (unit + lab)"
+npx vitest run "$@"

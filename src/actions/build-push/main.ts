@@ -1,0 +1,50 @@
+import * as core from "@actions/core";
+import { buildPush, login } from "../../build/build-push.js";
+import { DockerCli } from "../../build/docker.js";
+import { planBuild } from "../../build/plan.js";
+import { HttpRegistry } from "../../build/registry.js";
+import { loadConfig } from "../../config/load.js";
+import { readInputs } from "../shared/inputs.js";
+import { log, runner } from "../shared/runner.js";
+import { schema, specs } from "./inputs.js";
+import { imagesSummary } from "./summary.js";
+
+export async function main(): Promise<void> {
+  const inputs = readInputs(
+    specs,
+    schema.transform((i) => i),
+    {
+      ...runner,
+      // sha defaults to the commit that triggered the workflow, as the runner sets it.
+      getInput: (name) => runner.getInput(name) || (name === "sha" ? (process.env.GITHUB_SHA ?? "") : ""),
+    },
+  );
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const { config, dir } = loadConfig(inputs.config, workspace);
+  const server = process.env.GITHUB_SERVER_URL;
+  const repository = process.env.GITHUB_REPOSITORY;
+  const plan = planBuild(config, dir, {
+    sha: inputs.sha,
+    services: inputs.services,
+    extraTags: inputs["extra-tags"],
+    buildArgs: inputs["build-args"],
+    source: server && repository ? `${server}/${repository}` : undefined,
+    created: new Date().toISOString(),
+  });
+
+  const credentials =
+    inputs["registry-username"] && inputs["registry-password"]
+      ? { username: inputs["registry-username"], password: inputs["registry-password"] }
+      : undefined;
+  const docker = new DockerCli();
+  if (credentials)
+    await login(
+      docker,
+      plan.services.map((s) => s.repo),
+      credentials,
+    );
+  const images = await buildPush(plan, { docker, registry: new HttpRegistry(credentials), log });
+
+  core.setOutput("images", JSON.stringify(images));
+  await core.summary.addRaw(imagesSummary(plan.sha, images)).write();
+}

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import * as f from "../../config/fields.js";
+import type { InputSpec } from "../shared/inputs.js";
+
+/** Inputs shared by deploy and rollback: where, and how to reach the server. */
+export const connectionSpecs = {
+  config: { description: "Path to berth.yml", default: "berth.yml" },
+  environment: { description: "Environment to deploy to, as named in berth.yml (e.g. staging)" },
+  "ssh-private-key": { description: "Private key of the deploy user on the server (masked)", secret: true },
+  "ssh-known-hosts": {
+    description: "known_hosts line(s) pinning the server's host key; unknown or mismatched keys are refused",
+  },
+  "ssh-host": { description: "Override berth.yml's host for this environment" },
+  "ssh-port": { description: "Override berth.yml's SSH port for this environment" },
+  "ssh-user": { description: "Override berth.yml's SSH user for this environment" },
+  "registry-username": { description: "Registry user the server pulls with" },
+  "registry-password": {
+    description: "Registry password or token the server pulls with (masked)",
+    secret: true,
+  },
+} as const satisfies Record<string, InputSpec>;
+
+export const specs = {
+  ...connectionSpecs,
+  sha: { description: "Full 40-hex commit SHA to deploy (default: GITHUB_SHA)" },
+  images: {
+    description: "build-push's images output; when empty, digests for sha are looked up in the registry",
+  },
+  "promote-from": {
+    description:
+      "Promote: deploy exactly the digests whose latest deploy of sha SUCCEEDED in this environment (e.g. staging), read from its ledger; no rebuild",
+  },
+  "github-token": {
+    description: "Optional token to record a GitHub Deployment and its status (needs deployments: write)",
+    secret: true,
+  },
+} as const satisfies Record<string, InputSpec>;
+
+const privateKey = z
+  .string({ error: "is required: the deploy user's private key (store it as a secret)" })
+  .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), {
+    error: "is not a private key (expected a -----BEGIN … PRIVATE KEY----- block)",
+  });
+
+const knownHosts = z
+  .string({ error: "is required: the server's known_hosts line, e.g. from ssh-keyscan verified out of band" })
+  .max(65536)
+  .refine((k) => !k.includes("\0"), { error: "contains a NUL byte" });
+
+export const connectionSchema = {
+  config: f.repoPath.default("berth.yml"),
+  environment: f.environmentName,
+  "ssh-private-key": privateKey,
+  "ssh-known-hosts": knownHosts,
+  "ssh-host": f.host.optional(),
+  "ssh-port": f.port.optional(),
+  "ssh-user": f.user.optional(),
+  "registry-username": f.registryUser.optional(),
+  "registry-password": z.string().optional(),
+};
+
+export const schema = z
+  .object({
+    ...connectionSchema,
+    sha: f.sha,
+    images: z.string().max(1_000_000).optional(),
+    "promote-from": f.environmentName.optional(),
+    "github-token": z.string().optional(),
+  })
+  .refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
+    error:
+      "registry-username and registry-password go together: set both, or neither if the server is already logged in",
+    path: ["registry-username"],
+  });
+
+export type Inputs = z.infer<typeof schema>;

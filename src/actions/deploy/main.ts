@@ -1,0 +1,81 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as core from "@actions/core";
+import { HttpRegistry } from "../../build/registry.js";
+import { loadConfig, resolveEnvironment } from "../../config/load.js";
+import { berthHome } from "../../deploy/bundle.js";
+import { deploy } from "../../deploy/deploy.js";
+import { GitHubDeployments } from "../../deploy/github-deployment.js";
+import { readInputs } from "../shared/inputs.js";
+import { runner } from "../shared/runner.js";
+import { credentials, reporter, runInfo, server, withOverrides } from "../shared/server.js";
+import { schema, specs } from "./inputs.js";
+import { deploySummary } from "./summary.js";
+
+export async function main(): Promise<void> {
+  const inputs = readInputs(specs, schema, {
+    ...runner,
+    getInput: (name) => runner.getInput(name) || (name === "sha" ? (process.env.GITHUB_SHA ?? "") : ""),
+  });
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const { config, dir } = loadConfig(inputs.config, workspace);
+  const env = withOverrides(resolveEnvironment(config, inputs.environment, inputs.config), inputs);
+  const creds = credentials(inputs);
+  // A promotion reads the source environment's ledger with the same SSH credentials.
+  const from = inputs["promote-from"];
+  const source = from
+    ? withOverrides(resolveEnvironment(config, from, inputs.config), {
+        ...inputs,
+        "ssh-host": undefined,
+        "ssh-port": undefined,
+        "ssh-user": undefined,
+      })
+    : undefined;
+  const token = inputs["github-token"];
+  const repository = process.env.GITHUB_REPOSITORY;
+  const github =
+    token && repository
+      ? new GitHubDeployments({
+          apiUrl: process.env.GITHUB_API_URL ?? "https://api.github.com",
+          repository,
+          token,
+        })
+      : undefined;
+
+  const report = await deploy(
+    {
+      config,
+      configDir: dir,
+      env,
+      sha: inputs.sha,
+      imagesJson: inputs.images,
+      promoteFrom: source,
+      credentials: creds,
+      run: runInfo(),
+      home: berthHome(),
+      workDir: mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), "berth-deploy-")),
+    },
+    {
+      registry: new HttpRegistry(creds),
+      server: server(env, inputs),
+      source: source && server(source, inputs),
+      reporter,
+      github,
+      now: Date.now,
+    },
+  );
+
+  core.setOutput("sha", report.sha);
+  core.setOutput("previous-sha", report.previousSha);
+  core.setOutput("result", report.result);
+  core.setOutput("duration-seconds", String(report.durationSeconds));
+  core.setOutput("phases", JSON.stringify(report.phases));
+  await core.summary.addRaw(deploySummary(env.name, report)).write();
+  if (report.exitCode !== 0) {
+    throw new Error(
+      `deploy of ${report.sha} to ${env.name} ${report.result} (berth exit code ${report.exitCode}); the log above names the phase. ` +
+        "Exit 2: refused before any change; 3: failed and the previous release was restored; 4: failed and not recovered, see the log for the server's state",
+    );
+  }
+}

@@ -1,0 +1,38 @@
+import * as core from "@actions/core";
+import { loadConfig, resolveEnvironment } from "../../config/load.js";
+import { rollback } from "../../deploy/rollback.js";
+import { readInputs } from "../shared/inputs.js";
+import { runner } from "../shared/runner.js";
+import { credentials, reporter, runInfo, server, withOverrides } from "../shared/server.js";
+import { schema, specs } from "./inputs.js";
+
+export async function main(): Promise<void> {
+  const inputs = readInputs(specs, schema, runner);
+  const { config } = loadConfig(inputs.config, process.env.GITHUB_WORKSPACE ?? process.cwd());
+  const env = withOverrides(resolveEnvironment(config, inputs.environment, inputs.config), inputs);
+  const report = await rollback(
+    {
+      environment: env.name,
+      sha: inputs.sha,
+      database: inputs.database,
+      repos: Object.values(config.services).map((s) => s.image),
+      credentials: credentials(inputs),
+      ...runInfo(),
+    },
+    { server: server(env, inputs), reporter, now: Date.now },
+  );
+  core.setOutput("sha", report.sha);
+  core.setOutput("rolled-back-from", report.rolledBackFrom);
+  core.setOutput("result", report.result);
+  core.setOutput("duration-seconds", String(report.durationSeconds));
+  await core.summary
+    .addRaw(
+      `### berth rollback of ${env.name}: ${report.result}\n\n\`${report.rolledBackFrom || "?"}\` → \`${report.sha || "?"}\` in ${report.durationSeconds} s\n`,
+    )
+    .write();
+  if (report.exitCode !== 0) {
+    throw new Error(
+      `rollback of ${env.name} ${report.result} (berth exit code ${report.exitCode}); the log above names the reason and the phase`,
+    );
+  }
+}

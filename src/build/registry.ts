@@ -1,0 +1,116 @@
+/**
+ * A minimal Docker Registry HTTP API V2 client: enough to ask "does this tag exist,
+ * and what is its manifest digest?" against any v2 registry (GHCR, Docker Hub,
+ * distribution with htpasswd). Token auth follows the distribution spec: on a 401
+ * with `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, fetch a token with
+ * basic credentials and retry. Source: https://distribution.github.io/distribution/spec/api/
+ * and https://distribution.github.io/distribution/spec/auth/token/
+ */
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface Registry {
+  /** The manifest digest of repo:tag, or null when the tag does not exist. */
+  digestOf(repo: string, tag: string): Promise<string | null>;
+}
+
+/** Accept every manifest type a push can produce, so HEAD returns the pushed digest. */
+const MANIFEST_TYPES = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+/** Split a repository into registry host and name, with docker's defaults for Docker Hub. */
+export function splitRepo(repo: string): { host: string; name: string } {
+  const slash = repo.indexOf("/");
+  const first = slash === -1 ? "" : repo.slice(0, slash);
+  if (slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
+    return { host: first, name: repo.slice(slash + 1) };
+  }
+  const name = repo.includes("/") ? repo : `library/${repo}`;
+  return { host: "registry-1.docker.io", name };
+}
+
+/** docker itself speaks plain HTTP only to loopback registries by default. */
+export function registryBaseUrl(host: string): string {
+  const hostname = host.replace(/:[0-9]+$/, "");
+  const loopback = hostname === "localhost" || /^127\./.test(hostname) || hostname === "[::1]";
+  return `${loopback ? "http" : "https"}://${host}`;
+}
+
+export class HttpRegistry implements Registry {
+  private readonly tokens = new Map<string, string>();
+
+  constructor(
+    private readonly credentials: Credentials | undefined,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  async digestOf(repo: string, tag: string): Promise<string | null> {
+    const { host, name } = splitRepo(repo);
+    const url = `${registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(tag)}`;
+    const res = await this.request(url, host, name);
+    if (res.status === 404) return null;
+    if (!res.ok) {
+      throw new Error(
+        `registry ${host}: HEAD ${name}:${tag} answered HTTP ${res.status}; check the registry credentials and that the repository exists`,
+      );
+    }
+    const digest = res.headers.get("docker-content-digest");
+    if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+      throw new Error(
+        `registry ${host}: no valid Docker-Content-Digest for ${name}:${tag} (got ${JSON.stringify(digest)})`,
+      );
+    }
+    return digest;
+  }
+
+  private async request(url: string, host: string, name: string): Promise<Response> {
+    const headers: Record<string, string> = { Accept: MANIFEST_TYPES };
+    const cached = this.tokens.get(`${host}/${name}`);
+    if (cached) headers.Authorization = cached;
+    let res = await this.fetchImpl(url, { method: "HEAD", headers, signal: AbortSignal.timeout(30_000) });
+    if (res.status !== 401) return res;
+    const auth = await this.authorize(res.headers.get("www-authenticate") ?? "", host);
+    if (!auth) return res;
+    this.tokens.set(`${host}/${name}`, auth);
+    res = await this.fetchImpl(url, {
+      method: "HEAD",
+      headers: { ...headers, Authorization: auth },
+      signal: AbortSignal.timeout(30_000),
+    });
+    return res;
+  }
+
+  private async authorize(challenge: string, host: string): Promise<string | null> {
+    const basic = this.credentials
+      ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64")}`
+      : undefined;
+    if (/^basic/i.test(challenge)) return basic ?? null;
+    if (!/^bearer/i.test(challenge)) return null;
+    const params: Record<string, string | undefined> = Object.fromEntries(
+      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (!params.realm) return null;
+    const tokenUrl = new URL(params.realm);
+    if (params.service) tokenUrl.searchParams.set("service", params.service);
+    if (params.scope) tokenUrl.searchParams.set("scope", params.scope);
+    const res = await this.fetchImpl(tokenUrl, {
+      headers: basic ? { Authorization: basic } : {},
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!res.ok) {
+      throw new Error(
+        `registry ${host}: token request answered HTTP ${res.status}; check registry-username/registry-password`,
+      );
+    }
+    const body = (await res.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    return token ? `Bearer ${token}` : null;
+  }
+}

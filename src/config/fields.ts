@@ -1,0 +1,126 @@
+/**
+ * Field validators shared by berth.yml and action inputs. Each rejects shell
+ * metacharacters, whitespace, control characters and path traversal by *allowing*
+ * only a narrow alphabet, and its message says what is allowed and gives an example.
+ */
+import { z } from "zod";
+
+const field = (re: RegExp, what: string, example: string, max = 255) =>
+  z
+    .string({ error: `must be ${what} (a string), e.g. ${example}` })
+    .max(max, { error: `is longer than ${max} characters; use ${what}, e.g. ${example}` })
+    .regex(re, { error: `is not ${what}; use e.g. ${example}` });
+
+export const sha = field(
+  /^[0-9a-f]{40}$/,
+  "a full 40-character lowercase hex git commit SHA",
+  "`git rev-parse HEAD`",
+);
+
+export const appName = field(
+  /^[a-z][a-z0-9-]{0,39}$/,
+  "a lowercase name (a-z, 0-9, -; starts with a letter)",
+  "shop",
+  40,
+);
+
+export const environmentName = field(
+  /^[a-z][a-z0-9-]{0,31}$/,
+  "an environment name (a-z, 0-9, -; starts with a letter)",
+  "staging",
+  32,
+);
+
+/** Compose service names: we keep to the portable subset. */
+export const serviceName = field(
+  /^[a-z][a-z0-9_-]{0,62}$/,
+  "a service name (a-z, 0-9, _ and -; starts with a letter)",
+  "backend",
+  63,
+);
+
+/**
+ * An image repository without tag or digest: optional registry host[:port], then
+ * lowercase path components (docker/distribution reference grammar).
+ */
+const component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const registryHost =
+  "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?)";
+export const imageRepo = field(
+  new RegExp(`^(?:${registryHost}/)?${component}(?:/${component})*$`),
+  "an image repository without tag (lowercase path, optional registry host:port)",
+  "ghcr.io/acme/backend",
+);
+
+export const tag = field(
+  /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+  "a docker tag (letters, digits, _ . -; at most 128)",
+  "latest",
+  128,
+).refine((t) => !/^[0-9a-f]{40}$/.test(t), {
+  error: "looks like a commit SHA; SHA tags are written only by berth (immutable), pick another extra tag",
+});
+
+export const buildArgName = field(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a build-arg name", "NODE_ENV", 128);
+
+/** No `..` path segment anywhere in the value. */
+const NO_DOTDOT = "(?!(?:.*/)?\\.\\.(?:/|$))";
+
+export const buildArgValue = field(
+  new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%~^-]*$`),
+  "a build-arg value of letters, digits and _ . , : / = @ + % ~ ^ - (no spaces, quotes, shell metacharacters or .. segments)",
+  "production",
+  1024,
+);
+
+/** A path inside the repository: relative, no `..`, no odd characters. */
+export const repoPath = field(
+  /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/,
+  "a relative path inside the repository (no leading /, no ..)",
+  "backend/Dockerfile",
+  1024,
+);
+
+/** An absolute path on the VPS. */
+export const serverPath = field(
+  /^\/(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]*$/,
+  "an absolute path on the server (letters, digits, _ . - /; no ..)",
+  "/opt/shop",
+  1024,
+);
+
+export const host = field(
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/,
+  "a hostname or IP address",
+  "vps.example.com",
+);
+
+export const user = field(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name", "deploy", 32);
+
+export const port = z.coerce
+  .number({ error: "must be a TCP port number, e.g. 22" })
+  .int({ error: "must be a whole TCP port number, e.g. 22" })
+  .min(1, { error: "must be a TCP port from 1 to 65535, e.g. 22" })
+  .max(65535, { error: "must be a TCP port from 1 to 65535, e.g. 22" });
+
+export const urlPath = field(/^\/[A-Za-z0-9_./-]*$/, "a URL path starting with /", "/readyz");
+
+export const httpUrl = field(
+  /^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9_./%-]*)?$/,
+  "an http(s) URL",
+  "https://shop.example.com",
+);
+
+/** A word of a command run in a container (argv element, never a shell string). */
+export const commandWord = field(
+  new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%-]+$`),
+  "a command word (letters, digits and _ . , : / = @ + % -; no .. segments)",
+  "migrate.js",
+  1024,
+);
+
+export const registryUser = field(
+  /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/,
+  "a registry user name (letters, digits and _ . @ -; not starting with -)",
+  "the workflow expression github.actor",
+);

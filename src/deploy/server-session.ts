@@ -1,0 +1,118 @@
+/**
+ * What deploy and rollback both do on the server: log in to the registry, upload the
+ * release bundle, install the matching scripts, run a verb detached and stream it.
+ */
+
+import type { Credentials } from "../build/registry.js";
+import { registryBaseUrl, splitRepo } from "../build/registry.js";
+import type { LogEvent } from "../release/log-events.js";
+import { berthPath, installScripts, receiveBundle, registryLogin, releaseDir } from "../remote/commands.js";
+import type { Transport } from "../transport/transport.js";
+import { type Bundle, tarball } from "./bundle.js";
+import { follow, type RunOutcome, startDetached } from "./remote-run.js";
+
+export interface Reporter {
+  info(message: string): void;
+  warning(message: string): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+}
+
+export interface Server {
+  readonly root: string;
+  readonly environment: string;
+  readonly connect: () => Promise<Transport>;
+}
+
+async function must(transport: Transport, what: string, argv: readonly string[], stdin?: string | Buffer) {
+  const r = await transport.exec({ argv }, stdin === undefined ? {} : { stdin });
+  if (r.exitCode !== 0) {
+    throw new Error(
+      `${what} failed on the server (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`,
+    );
+  }
+  return r;
+}
+
+export async function loginRegistry(
+  transport: Transport,
+  repos: readonly string[],
+  credentials: Credentials,
+) {
+  for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
+    const arg = host === "registry-1.docker.io" ? "docker.io" : host;
+    await must(
+      transport,
+      `registry login to ${registryBaseUrl(host)}`,
+      registryLogin(arg, credentials.username).argv,
+      credentials.password,
+    );
+  }
+}
+
+export async function uploadBundle(
+  transport: Transport,
+  server: Server,
+  sha: string,
+  runId: string,
+  bundle: Bundle,
+) {
+  const dest = releaseDir(server.root, server.environment, sha);
+  const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
+  await must(
+    transport,
+    "upload of the release bundle",
+    receiveBundle(dest, incoming).argv,
+    await tarball(bundle),
+  );
+  await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
+}
+
+/** Turns the remote log into runner log groups and collects per-phase seconds. */
+export function phaseReporter(reporter: Reporter) {
+  const phases: Record<string, number> = {};
+  let open = false;
+  const onEvent = (e: LogEvent) => {
+    switch (e.kind) {
+      case "line":
+        reporter.info(e.text);
+        break;
+      case "phase-start":
+        if (open) reporter.endGroup();
+        reporter.startGroup(e.phase);
+        open = true;
+        break;
+      case "phase-end":
+        phases[e.phase] = (phases[e.phase] ?? 0) + e.seconds;
+        reporter.info(`${e.phase}: ${e.status} in ${e.seconds}s${e.exitCode ? ` (exit ${e.exitCode})` : ""}`);
+        if (open) reporter.endGroup();
+        open = false;
+        break;
+      case "result":
+        break;
+    }
+  };
+  return { onEvent, phases, close: () => open && reporter.endGroup() };
+}
+
+export async function runVerb(
+  transport: Transport,
+  server: Server,
+  runId: string,
+  verb: readonly string[],
+  reporter: Reporter,
+): Promise<RunOutcome & { phases: Record<string, number> }> {
+  const run = { berth: berthPath(server.root), environment: server.environment, runId, verb };
+  await startDetached(transport, run);
+  const phases = phaseReporter(reporter);
+  try {
+    const outcome = await follow(transport, run, {
+      connect: server.connect,
+      onEvent: phases.onEvent,
+      log: (m) => reporter.warning(m),
+    });
+    return { ...outcome, phases: phases.phases };
+  } finally {
+    phases.close();
+  }
+}

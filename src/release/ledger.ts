@@ -1,0 +1,78 @@
+/**
+ * releases.log: one JSON object per line, appended by `berth` on the server. Pure
+ * parsing, tolerant of a torn last line (a crash mid-append) but strict about content.
+ */
+import { ConfigError } from "../config/errors.js";
+import type { Images } from "./images.js";
+
+export interface LedgerLine {
+  readonly time: string;
+  readonly env: string;
+  readonly sha: string;
+  readonly result: string;
+  readonly phase: string | undefined;
+  readonly images: Readonly<Record<string, string>>;
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+export function parseLedger(text: string): LedgerLine[] {
+  const lines: LedgerLine[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue; // a torn line is not a release
+    }
+    if (typeof o.sha !== "string" || typeof o.result !== "string") continue;
+    const images: Record<string, string> = {};
+    if (o.images && typeof o.images === "object") {
+      for (const [k, v] of Object.entries(o.images as Record<string, unknown>))
+        if (typeof v === "string") images[k] = v;
+    }
+    lines.push({
+      time: typeof o.time === "string" ? o.time : "",
+      env: typeof o.env === "string" ? o.env : "",
+      sha: o.sha,
+      result: o.result,
+      phase: typeof o.phase === "string" ? o.phase : undefined,
+      images,
+      raw: o,
+    });
+  }
+  return lines;
+}
+
+const REF = /^(?<repo>[^@\s]+):(?<tag>[0-9a-f]{40})@(?<digest>sha256:[0-9a-f]{64})$/;
+
+/**
+ * The images to promote: those of the LATEST ledger line for `sha` in the source
+ * environment, which must have succeeded there.
+ */
+export function promotableImages(lines: readonly LedgerLine[], sha: string, from: string): Images {
+  // Deploys only: a rollback line says the release was served again, not that it was deployed.
+  const latest = [...lines].reverse().find((l) => l.sha === sha && (l.raw.kind ?? "deploy") === "deploy");
+  if (!latest) {
+    throw new ConfigError(
+      `promote: ${sha} was never deployed to ${from}; deploy it to ${from} first (promotion ships only what ${from} ran)`,
+    );
+  }
+  if (latest.result !== "succeeded") {
+    throw new ConfigError(
+      `promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time}); fix it and deploy it to ${from} again before promoting`,
+    );
+  }
+  const images: Images = {};
+  for (const [service, ref] of Object.entries(latest.images)) {
+    const m = REF.exec(ref);
+    if (!m?.groups || m.groups.tag !== sha) {
+      throw new ConfigError(
+        `promote: ${from}'s ledger has an unpinned image for ${service} (${JSON.stringify(ref)})`,
+      );
+    }
+    const { repo, digest } = m.groups as { repo: string; digest: string };
+    images[service] = { repo, tag: sha, digest, ref };
+  }
+  return images;
+}

@@ -1,0 +1,28 @@
+/** How berth reaches the server: an SSH connection in the action, the local shell on the VPS. */
+import type { Command } from "../remote/render.js";
+
+export interface ExecOptions {
+  /** Bytes written to the command's stdin, then closed (secrets go here, never in argv). */
+  readonly stdin?: string | Buffer;
+  readonly onStdout?: (chunk: Buffer) => void;
+  readonly onStderr?: (chunk: Buffer) => void;
+  /** Kill the command's channel after this long; the result then has exitCode null. */
+  readonly timeoutMs?: number;
+}
+
+export interface ExecResult {
+  /** null when the command did not report an exit status (connection lost, timed out). */
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Transport {
+  exec(command: Command, options?: ExecOptions): Promise<ExecResult>;
+  close(): void;
+}
+
+/** A lost connection, as opposed to a command that ran and failed. Callers may reconnect. */
+export class ConnectionLost extends Error {
+  override name = "ConnectionLost";
+}

@@ -1,0 +1,193 @@
+/**
+ * The rollback issue's must-shows on the lab: actions/rollback run as the runner runs
+ * it (and `berth rollback` run on the VPS itself), real SSH, nginx, Docker and SQLite.
+ * The example app's /readyz insists on its own schema version, so a rollback across a
+ * migration only becomes ready with the database that release expects.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { addNote, example, type Release } from "../helpers/example.js";
+import {
+  asDeploy,
+  dbChecksum,
+  labEnv,
+  labEnvironment,
+  ledger,
+  resetEnvironment,
+  served,
+} from "../helpers/lab.js";
+
+const lab = labEnv();
+const ENV = "staging";
+const { url, dir: envDir, db, read } = labEnvironment(ENV);
+const app = example();
+const noteCount = async () =>
+  ((await (await fetch(`${url}/api/notes/count`)).json()) as { count: number }).count;
+
+interface LedgerLine {
+  kind: string;
+  sha: string;
+  from?: string;
+  result: string;
+  database?: string;
+  restoredFrom?: string | null;
+  backup?: string | null;
+  durations: Record<string, number>;
+  totalSeconds: number;
+  actor: string;
+}
+const last = () => ledger(ENV).at(-1) as unknown as LedgerLine;
+
+describe("rollback on the lab VPS", () => {
+  let v1: Release;
+  let v2: Release;
+  let v3: Release;
+  let preDeployBackup = "";
+
+  beforeAll(async () => {
+    resetEnvironment(ENV);
+    // v1 stops at migration 2; v2 and v3 carry migration 3.
+    v1 = await app.release({ MAX_MIGRATION: "2" });
+    v2 = await app.release();
+    v3 = await app.release();
+  });
+
+  it("with only one release deployed, refuses and changes nothing", async () => {
+    expect((await app.deploy(ENV, v1)).exitCode).toBe(0);
+    await addNote(url, "under v1");
+    const lines = ledger(ENV).length;
+    const run = await app.rollback(ENV);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toContain("has no previous release to roll back to");
+    expect(run.outputs.result).toBe("refused");
+    expect(ledger(ENV)).toHaveLength(lines);
+    expect(await served(url, "/version")).toBe(v1.sha);
+  });
+
+  it("refuses to guess about the database after a migrating deploy", async () => {
+    const run = await app.deploy(ENV, v2);
+    expect(run.exitCode).toBe(0);
+    preDeployBackup = (last() as LedgerLine).backup ?? "";
+    expect(preDeployBackup).not.toBe("");
+    await addNote(url, "under v2");
+    const before = dbChecksum(db);
+    const refused = await app.rollback(ENV);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stdout).toMatch(/the database changed since .* choose --restore-db .* or --keep-db/);
+    expect(await served(url, "/version")).toBe(v2.sha);
+    expect(dbChecksum(db)).toBe(before);
+    expect(last().sha).toBe(v2.sha);
+  });
+
+  it("--restore-db serves v1 on the pre-deploy backup's data", async () => {
+    const t0 = Date.now();
+    const run = await app.rollback(ENV, { database: "restore" });
+    const seconds = (Date.now() - t0) / 1000;
+    expect(run.stdout).not.toContain("::error::");
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ sha: v1.sha, "rolled-back-from": v2.sha, result: "rolled_back" });
+    expect(await served(url, "/version")).toBe(v1.sha);
+    expect(dbChecksum(db)).toBe(dbChecksum(preDeployBackup));
+    expect(await noteCount()).toBe(1); // the note written under v2 went with v2's database
+    expect(read("current_release")).toBe(v1.sha);
+    expect(read("previous_release")).toBe(v2.sha);
+    const line = last();
+    expect(line).toMatchObject({
+      kind: "rollback",
+      sha: v1.sha,
+      from: v2.sha,
+      result: "rolled_back",
+      database: "restore",
+      restoredFrom: preDeployBackup,
+      actor: "e2e-tester",
+    });
+    expect(Object.keys(line.durations)).toEqual([
+      "preflight",
+      "pull",
+      "maintenance-on",
+      "stop",
+      "backup",
+      "restore",
+      "start",
+      "ready",
+      "maintenance-off",
+    ]);
+    console.log(
+      `rollback --restore-db: ${seconds.toFixed(1)} s by the action, ${line.totalSeconds} s on the server`,
+    );
+  });
+
+  it("rolling back again returns to v2 with the database v2 left", async () => {
+    const run = await app.rollback(ENV, { database: "restore" });
+    expect(run.exitCode).toBe(0);
+    expect(await served(url, "/version")).toBe(v2.sha);
+    expect(await noteCount()).toBe(2);
+    expect(read("current_release")).toBe(v2.sha);
+    expect(read("previous_release")).toBe(v1.sha);
+  });
+
+  it("without a database change in between there is no maintenance window", async () => {
+    expect((await app.deploy(ENV, v3)).exitCode).toBe(0);
+    const before = dbChecksum(db);
+    // From anywhere: `berth rollback` on the VPS itself, as the deploy user.
+    const t0 = Date.now();
+    const out = asDeploy([join(lab.vps.root, "bin/berth"), "rollback", ENV]);
+    const seconds = (Date.now() - t0) / 1000;
+    expect(out).toContain(`rolled back ${ENV} to ${v2.sha}`);
+    expect(await served(url, "/version")).toBe(v2.sha);
+    expect(dbChecksum(db)).toBe(before);
+    const line = last();
+    expect(line).toMatchObject({ kind: "rollback", sha: v2.sha, from: v3.sha, database: "unchanged" });
+    expect(Object.keys(line.durations)).toEqual(["preflight", "pull", "start", "ready"]);
+    console.log(`plain rollback on the VPS: ${seconds.toFixed(1)} s from command to ready`);
+  });
+
+  it("--to an older release works after a v3", async () => {
+    const run = await app.rollback(ENV, { sha: v1.sha, database: "restore" });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ sha: v1.sha, "rolled-back-from": v2.sha });
+    expect(await served(url, "/version")).toBe(v1.sha);
+    expect(await noteCount()).toBe(1);
+  });
+
+  it("during a running deploy: refused with the lock holder named, nothing changes", async () => {
+    // Hold the environment's lock as a deploy does, with its holder recorded.
+    const holder = {
+      what: "deploy",
+      release: v3.sha,
+      actor: "someone-else",
+      runId: "77-1",
+      runUrl: "",
+      pid: 1,
+      started: "now",
+    };
+    execFileSync("runuser", [
+      "-u",
+      "deploy",
+      "--",
+      "bash",
+      "-c",
+      'printf "%s\\n" "$1" > "$2"',
+      "_",
+      JSON.stringify(holder),
+      join(envDir, "lock.holder"),
+    ]);
+    const locker = spawn("runuser", ["-u", "deploy", "--", "flock", join(envDir, ".lock"), "sleep", "60"], {
+      stdio: "ignore",
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const lines = ledger(ENV).length;
+      const run = await app.rollback(ENV, { database: "keep" });
+      expect(run.exitCode).not.toBe(0);
+      expect(run.stdout).toContain(`${ENV} is locked by deploy of ${v3.sha} by someone-else (run 77-1`);
+      expect(ledger(ENV)).toHaveLength(lines);
+      expect(await served(url, "/version")).toBe(v1.sha);
+      expect(read("current_release")).toBe(v1.sha);
+    } finally {
+      locker.kill();
+      execFileSync("rm", ["-f", join(envDir, "lock.holder")]);
+    }
+  });
+});

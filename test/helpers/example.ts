@@ -1,0 +1,72 @@
+/**
+ * The example app as e2e tests use it: a workspace copy, releases built and pushed by
+ * actions/build-push, and actions/deploy and actions/rollback run as the runner runs them.
+ */
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { type ActionRun, randomSha, repoRoot, runAction, sshInputs, tempDir } from "./lab.js";
+
+export interface Release {
+  readonly sha: string;
+  /** build-push's `images` output. */
+  readonly images: string;
+}
+
+export interface Example {
+  readonly workspace: string;
+  /** Build and push a release; knobs are the app's test build args (MAX_MIGRATION, FAIL_MIGRATION, NEVER_READY). */
+  release(knobs?: Record<string, string>): Promise<Release>;
+  deploy(env: string, r: Release, onStdout?: (chunk: string) => void): Promise<ActionRun>;
+  /** Deploy with the berth.yml of another workspace (a copy with a changed setting). */
+  deployFrom(workspace: string, env: string, r: Release): Promise<ActionRun>;
+  rollback(env: string, inputs?: { sha?: string; database?: "restore" | "keep" }): Promise<ActionRun>;
+}
+
+export function example(): Example {
+  const workspace = tempDir("berth-e2e-ws-");
+  execFileSync("cp", ["-a", `${join(repoRoot, "examples/app")}/.`, workspace]);
+  const dockerConfig = tempDir("berth-e2e-docker-");
+  const runnerEnv = { GITHUB_WORKSPACE: workspace, GITHUB_ACTOR: "e2e-tester", GITHUB_RUN_ID: "4242" };
+  return {
+    workspace,
+    async release(knobs = {}) {
+      const sha = randomSha();
+      const args = Object.entries({ GIT_SHA: sha, ...knobs }).map(([k, v]) => `${k}=${v}`);
+      const run = await runAction(
+        "build-push",
+        { sha, "build-args": args.join("\n"), ...sshInputs() },
+        { GITHUB_WORKSPACE: workspace, DOCKER_CONFIG: dockerConfig },
+      );
+      expect(run.stdout).not.toContain("::error::");
+      return { sha, images: run.outputs.images ?? "" };
+    },
+    deploy(env, r, onStdout) {
+      return runAction(
+        "deploy",
+        { environment: env, sha: r.sha, images: r.images, ...sshInputs() },
+        runnerEnv,
+        onStdout ? { onStdout } : {},
+      );
+    },
+    deployFrom(ws, env, r) {
+      return runAction(
+        "deploy",
+        { environment: env, sha: r.sha, images: r.images, ...sshInputs() },
+        { ...runnerEnv, GITHUB_WORKSPACE: ws },
+      );
+    },
+    rollback(env, inputs = {}) {
+      return runAction("rollback", { environment: env, ...inputs, ...sshInputs() }, runnerEnv);
+    },
+  };
+}
+
+export async function addNote(baseUrl: string, text: string): Promise<void> {
+  const res = await fetch(`${baseUrl}/api/notes`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ text }),
+  });
+  expect(res.status).toBe(201);
+}

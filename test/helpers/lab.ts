@@ -1,0 +1,218 @@
+/** Test helpers for the lab: its coordinates, and running an action as the runner does. */
+import { execFileSync, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resetEnvironment as resetLabEnvironment } from "../../scripts/lib/runner.mjs";
+
+export const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+export interface LabEnv {
+  ssh: { host: string; port: number; user: string; privateKeyPath: string; knownHosts: string };
+  registry: { url: string; host: string; username: string; password: string };
+  vps: { root: string };
+  nginx: { staging: string; production: string };
+  baseImage: string;
+  labDir: string;
+}
+
+let cached: LabEnv | undefined;
+export function labEnv(): LabEnv {
+  cached ??= JSON.parse(
+    execFileSync("bash", [join(repoRoot, "test/lab/lab.sh"), "env"]).toString(),
+  ) as LabEnv;
+  return cached;
+}
+
+/** One environment of the lab VPS as tests look at it: its nginx URL, directory, DB and files. */
+export function labEnvironment(env: "staging" | "production") {
+  const lab = labEnv();
+  const dir = join(lab.vps.root, env);
+  return {
+    url: lab.nginx[env],
+    dir,
+    db: join(dir, "data", "app.db"),
+    /** A file of <root>/<env>, trimmed (current_release, previous_release, …). */
+    read: (file: string) => readFileSync(join(dir, file), "utf8").trim(),
+  };
+}
+
+export function randomSha(): string {
+  return randomBytes(20).toString("hex");
+}
+
+export function tempDir(prefix = "berth-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface ActionRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** Parse the GITHUB_OUTPUT file format (`name<<delimiter` … `delimiter`). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? "");
+    if (!m) continue;
+    const [, name, delim] = m as unknown as [string, string, string];
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i] ?? "");
+    out[name] = value.join("\n");
+  }
+  return out;
+}
+
+/**
+ * Run `node actions/<name>/dist/index.js` exactly as the runner does: INPUT_* env
+ * (name upper-cased, hyphens kept), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
+ */
+export async function runAction(
+  name: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  options: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {},
+): Promise<ActionRun> {
+  const dir = tempDir("berth-runner-");
+  const outputFile = join(dir, "output");
+  const summaryFile = join(dir, "summary");
+  writeFileSync(outputFile, "");
+  writeFileSync(summaryFile, "");
+  const inputEnv = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, "_").toUpperCase()}`, v]),
+  );
+  const child = spawn(process.execPath, [join(repoRoot, "actions", name, "dist", "index.js")], {
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/root",
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      GITHUB_ACTIONS: "true",
+      RUNNER_TEMP: dir,
+      ...env,
+      ...inputEnv,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    options.onStdout?.(d.toString());
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
+  const exitCode = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? 137)));
+  clearTimeout(timer);
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, "utf8")),
+    summary: readFileSync(summaryFile, "utf8"),
+  };
+}
+
+/**
+ * A `docker` on PATH that records every invocation, then runs the real one: the
+ * canary that proves which docker commands an action ran (or that none ran).
+ */
+export function dockerSpy(): { pathDir: string; calls: () => string[][] } {
+  const dir = tempDir("berth-docker-spy-");
+  const log = join(dir, "calls.jsonl");
+  const real = execFileSync("bash", ["-c", "command -v docker"]).toString().trim();
+  writeFileSync(
+    join(dir, "docker"),
+    `#!/usr/bin/env bash\nprintf '%s\\n' "$(jq -cn '$ARGS.positional' --args -- "$@")" >> '${log}'\nexec '${real}' "$@"\n`,
+  );
+  chmodSync(join(dir, "docker"), 0o755);
+  writeFileSync(log, "");
+  return {
+    pathDir: dir,
+    calls: () =>
+      readFileSync(log, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[]),
+  };
+}
+
+/** The manifest digest the registry itself reports for repo:tag (HTTP API v2). */
+export async function registryDigest(repo: string, tag: string): Promise<string | null> {
+  const lab = labEnv();
+  const name = repo.slice(lab.registry.host.length + 1);
+  const res = await fetch(`${lab.registry.url}/v2/${name}/manifests/${tag}`, {
+    method: "HEAD",
+    headers: {
+      Accept:
+        "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
+      Authorization: `Basic ${Buffer.from(`${lab.registry.username}:${lab.registry.password}`).toString("base64")}`,
+    },
+  });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`registry answered ${res.status}`);
+  return res.headers.get("docker-content-digest");
+}
+
+/** Run a command on the lab VPS as the deploy user (as root, via runuser: no SSH needed). */
+export function asDeploy(argv: string[]): string {
+  return execFileSync("runuser", ["-u", "deploy", "--", ...argv], { encoding: "utf8" });
+}
+
+/**
+ * Put an environment of the lab VPS back to "never deployed": its containers gone and
+ * its state directories empty (the env file stays). Lets e2e tests start from a known state.
+ * The same step `npm run demo` and `npm run bench` take (scripts/lib/runner.mjs).
+ */
+export function resetEnvironment(env: string): void {
+  resetLabEnvironment(labEnv(), env);
+}
+
+/** The deploy action's SSH and registry inputs for the lab VPS. */
+export function sshInputs(): Record<string, string> {
+  const lab = labEnv();
+  return {
+    "ssh-private-key": readFileSync(lab.ssh.privateKeyPath, "utf8"),
+    "ssh-known-hosts": lab.ssh.knownHosts,
+    "registry-username": lab.registry.username,
+    "registry-password": lab.registry.password,
+  };
+}
+
+/** A logical checksum of a SQLite DB: its full SQL dump, read in one consistent snapshot. */
+export function dbChecksum(path: string): string {
+  const dump = execFileSync("sqlite3", ["-readonly", path, ".dump"]);
+  return createHash("sha256").update(dump).digest("hex");
+}
+
+export async function served(baseUrl: string, path = "/api/version"): Promise<string> {
+  const res = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) return `HTTP ${res.status}`;
+  return ((await res.json()) as { sha: string }).sha;
+}
+
+export function ledger(env: string): Record<string, unknown>[] {
+  return readFileSync(join(labEnv().vps.root, env, "releases.log"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * What the runner would show of an action's stdout: `::add-mask::` commands are
+ * consumed by the runner (that is how masking is requested), everything else is shown.
+ */
+export function visibleLog(stdout: string): string {
+  return stdout
+    .split("\n")
+    .filter((l) => !l.startsWith("::add-mask::"))
+    .join("\n");
+}

@@ -1,0 +1,118 @@
+# shellcheck shell=bash
+# The VPS: a non-root `deploy` user in the docker group, reached by its own sshd on
+# 127.0.0.1:2222 (own ed25519 host key, keys only), and the app root of DESIGN §4
+# with an env file per environment (the user's secrets; never uploaded).
+
+VPS_ENVS=(staging production)
+declare -A BACKEND_PORT=([staging]=23100 [production]=24100)
+declare -A FRONTEND_PORT=([staging]=23101 [production]=24101)
+
+vps_user() {
+  id deploy >/dev/null 2>&1 || useradd --create-home --home-dir /home/deploy --shell /bin/bash deploy
+  # No password (`*`) rather than a locked account (`!`): sshd without PAM refuses
+  # locked accounts even for key logins.
+  [ "$(getent shadow deploy | cut -d: -f2)" = '*' ] || usermod -p '*' deploy
+  getent group docker >/dev/null || groupadd docker
+  id -nG deploy | tr ' ' '\n' | grep -qx docker || usermod -aG docker deploy
+  # The socket of a daemon started before the group existed may be root-only.
+  [ -S /var/run/docker.sock ] && chgrp docker /var/run/docker.sock && chmod 660 /var/run/docker.sock
+  return 0
+}
+
+vps_keys() {
+  local dir="$LAB_DIR/ssh"
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  [ -f "$dir/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C berth-lab-host -f "$dir/ssh_host_ed25519_key"
+  [ -f "$dir/deploy_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C berth-lab-deploy -f "$dir/deploy_ed25519"
+  printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" >"$dir/known_hosts"
+  install -d -o deploy -g deploy -m 700 /home/deploy/.ssh
+  install -o deploy -g deploy -m 600 "$dir/deploy_ed25519.pub" /home/deploy/.ssh/authorized_keys
+}
+
+vps_sshd_config() {
+  local dir="$LAB_DIR/ssh"
+  cat >"$dir/sshd_config" <<CONF
+# The lab VPS's sshd: loopback only, keys only, the deploy user only.
+ListenAddress 127.0.0.1:$SSH_PORT
+HostKey $dir/ssh_host_ed25519_key
+PidFile $dir/sshd.pid
+AllowUsers deploy
+PermitRootLogin no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+UsePAM no
+StrictModes yes
+ClientAliveInterval 15
+ClientAliveCountMax 3
+MaxStartups 50:30:100
+MaxSessions 50
+Subsystem sftp internal-sftp
+CONF
+  sshd -t -f "$dir/sshd_config" || die "the lab sshd config is invalid"
+}
+
+vps_env_files() {
+  local env uid gid file
+  uid=$(id -u deploy)
+  gid=$(id -g deploy)
+  install -d -o deploy -g deploy -m 755 /srv/berth-lab "$VPS_ROOT" "$VPS_ROOT/env"
+  for env in "${VPS_ENVS[@]}"; do
+    for d in "" releases backups maintenance data runs; do
+      install -d -o deploy -g deploy -m 755 "$VPS_ROOT/$env/$d"
+    done
+    file="$VPS_ROOT/env/$env.env"
+    if [ ! -f "$file" ]; then
+      (
+        umask 077
+        cat >"$file" <<ENV
+# $env secrets and settings for the example app (never uploaded, never printed)
+BACKEND_PORT=${BACKEND_PORT[$env]}
+FRONTEND_PORT=${FRONTEND_PORT[$env]}
+DATA_DIR=$VPS_ROOT/$env/data
+ENV_FILE=$file
+APP_UID=$uid
+APP_GID=$gid
+APP_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+ENV
+      )
+      chown deploy:deploy "$file"
+    fi
+  done
+}
+
+vps_up() {
+  vps_user
+  vps_keys
+  mkdir -p /run/sshd
+  vps_sshd_config
+  vps_env_files
+  pid_alive "$LAB_DIR/ssh/sshd.pid" && return 0
+  log "starting the VPS sshd on 127.0.0.1:$SSH_PORT"
+  /usr/sbin/sshd -f "$LAB_DIR/ssh/sshd_config" -E "$LAB_DIR/ssh/sshd.log"
+  wait_for 20 sshd port_open "$SSH_PORT"
+}
+
+vps_status() {
+  if pid_alive "$LAB_DIR/ssh/sshd.pid" && port_open "$SSH_PORT"; then
+    status_line vps up "deploy@127.0.0.1:$SSH_PORT root $VPS_ROOT"
+  else
+    status_line vps down "127.0.0.1:$SSH_PORT"
+    return 1
+  fi
+}
+
+vps_down() {
+  local env ids
+  stop_pidfile "$LAB_DIR/ssh/sshd.pid" sshd
+  for env in "${VPS_ENVS[@]}"; do
+    if docker info >/dev/null 2>&1; then
+      ids=$(docker ps -aq --filter "label=com.docker.compose.project=example-$env")
+      # shellcheck disable=SC2086 # one word per container id
+      [ -z "$ids" ] || docker rm -f $ids >/dev/null
+    fi
+  done
+  rm -rf /srv/berth-lab "$LAB_DIR/ssh"
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { ConfigError } from "../../src/config/errors.js";
+import { parseConfig, resolveEnvironment } from "../../src/config/load.js";
+
+const exampleText = readFileSync(new URL("../../examples/app/berth.yml", import.meta.url), "utf8");
+
+// biome-ignore lint/suspicious/noExplicitAny: tests edit arbitrary YAML shapes, including wrong ones
+type Cfg = any;
+
+/** Apply `edit` to the example config and return the error parseConfig throws. */
+function errorFor(edit: (c: Cfg) => void): string {
+  const c = parse(exampleText);
+  edit(c);
+  try {
+    parseConfig(stringify(c));
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("berth.yml", () => {
+  it("parses the example app's config with defaults filled in", () => {
+    const c = parseConfig(exampleText);
+    expect(c.app).toBe("example");
+    expect(Object.keys(c.services)).toEqual(["backend", "frontend"]);
+    expect(c.services.backend?.build?.dockerfile).toBe("backend/Dockerfile");
+    expect(c.ready).toMatchObject({ service: "backend", port: 3000, path: "/readyz", successes: 3 });
+    expect(Object.isFrozen(c.services)).toBe(true);
+  });
+
+  it("resolves an environment with the DESIGN §4 layout", () => {
+    const env = resolveEnvironment(parseConfig(exampleText), "staging");
+    expect(env).toEqual({
+      name: "staging",
+      host: "127.0.0.1",
+      port: 2222,
+      user: "deploy",
+      root: "/srv/berth-lab/app",
+      url: "http://127.0.0.1:28080",
+      envFile: "/srv/berth-lab/app/env/staging.env",
+      project: "example-staging",
+      databasePath: "/srv/berth-lab/app/staging/data/app.db",
+    });
+  });
+
+  it("names the environments it knows when asked for another", () => {
+    expect(() => resolveEnvironment(parseConfig(exampleText), "prod")).toThrow(
+      'input: environment: "prod" is not defined in berth.yml; use one of: staging, production, or add it under environments:',
+    );
+  });
+
+  // Each row: what a user got wrong → the exact line berth prints (file: path: value fix).
+  it.each<[string, (c: Cfg) => void, string]>([
+    [
+      "uppercase repo",
+      (c) => {
+        c.services.backend.image = "Acme/Backend";
+      },
+      'berth.yml: services.backend.image: "Acme/Backend" is not an image repository without tag (lowercase path, optional registry host:port); use e.g. ghcr.io/acme/backend',
+    ],
+    [
+      "repo with a tag",
+      (c) => {
+        c.services.backend.image = "ghcr.io/acme/backend:latest";
+      },
+      'berth.yml: services.backend.image: "ghcr.io/acme/backend:latest" is not an image repository without tag (lowercase path, optional registry host:port); use e.g. ghcr.io/acme/backend',
+    ],
+    [
+      "path traversal in the build context",
+      (c) => {
+        c.services.backend.build.context = "../../etc";
+      },
+      'berth.yml: services.backend.build.context: "../../etc" is not a relative path inside the repository (no leading /, no ..); use e.g. backend/Dockerfile',
+    ],
+    [
+      "shell in a build arg",
+      (c) => {
+        c.services.backend.build.args.X = "$(touch /tmp/p)";
+      },
+      'berth.yml: services.backend.build.args.X: "$(touch /tmp/p)" is not a build-arg value of letters, digits and _ . , : / = @ + % ~ ^ - (no spaces, quotes, shell metacharacters or .. segments); use e.g. production',
+    ],
+    [
+      "a space in a host",
+      (c) => {
+        c.environments.staging.host = "vps .example.com";
+      },
+      'berth.yml: environments.staging.host: "vps .example.com" is not a hostname or IP address; use e.g. vps.example.com',
+    ],
+    [
+      "relative server root",
+      (c) => {
+        c.environments.staging.root = "opt/app";
+      },
+      'berth.yml: environments.staging.root: "opt/app" is not an absolute path on the server (letters, digits, _ . - /; no ..); use e.g. /opt/shop',
+    ],
+    [
+      "port out of range",
+      (c) => {
+        c.environments.staging.port = 70000;
+      },
+      "berth.yml: environments.staging.port: 70000 must be a TCP port from 1 to 65535, e.g. 22",
+    ],
+    [
+      "migrate names an unknown service",
+      (c) => {
+        c.migrate.service = "api";
+      },
+      'berth.yml: migrate.service: "api" names no service in services: (have backend, frontend)',
+    ],
+    [
+      "unknown key",
+      (c) => {
+        c.environments.staging.hots = "x";
+      },
+      'berth.yml: environments.staging: Unrecognized key: "hots"',
+    ],
+    [
+      "missing app",
+      (c) => {
+        delete c.app;
+      },
+      "berth.yml: app: (missing) must be a lowercase name (a-z, 0-9, -; starts with a letter) (a string), e.g. shop",
+    ],
+  ])("%s", (_name, edit, expected) => {
+    expect(errorFor(edit)).toBe(expected);
+  });
+
+  it("reports YAML syntax errors as such", () => {
+    expect(() => parseConfig("app: [unclosed")).toThrow(/^berth\.yml: is not valid YAML/);
+  });
+});

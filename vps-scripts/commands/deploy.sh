@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
+# berth deploy <env> <sha>
+#
+# Run the deploy phases (DESIGN §3) for the release uploaded to <root>/<env>/releases/<sha>/:
+# preflight → pull → maintenance-on → stop → backup → migrate → start → ready →
+# maintenance-off → record → prune. After maintenance-on, any failure restores the DB
+# (if migrate began) and the previous release, then records the failure.
+# Who/where comes from BERTH_ACTOR, BERTH_RUN_URL, BERTH_RUN_ID (set by `berth run`)
+# or release.json.
+#
+# Exit codes: 0 deployed; 1 error; 2 refused, nothing changed; 3 failed, the previous
+# release is serving again; 4 failed and not recovered (the log says the state).
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$BERTH_SCRIPTS/lib/common.sh"
+# shellcheck source=lib/phases.sh
+. "$BERTH_SCRIPTS/lib/phases.sh"
+# shellcheck source=lib/compose.sh
+. "$BERTH_SCRIPTS/lib/compose.sh"
+# shellcheck source=lib/sqlite.sh
+. "$BERTH_SCRIPTS/lib/sqlite.sh"
+# shellcheck source=lib/ready.sh
+. "$BERTH_SCRIPTS/lib/ready.sh"
+# shellcheck source=lib/lock.sh
+. "$BERTH_SCRIPTS/lib/lock.sh"
+# shellcheck source=lib/release.sh
+. "$BERTH_SCRIPTS/lib/release.sh"
+
+[ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth deploy <env> <sha>"
+PHASE=preflight
+need_env "$1"
+valid_sha "$2" || fail "$EXIT_REFUSED" "sha $(printf '%q' "$2") is not a full 40-hex commit SHA"
+SHA=$2
+BUNDLE="$ENV_DIR/releases/$SHA"
+[ -f "$BUNDLE/release.json" ] || fail "$EXIT_REFUSED" "release $SHA was not uploaded to $BUNDLE; run the deploy action (it uploads the bundle first)"
+export BERTH_ACTOR=${BERTH_ACTOR:-$(manifest "$BUNDLE" '.actor // "unknown"')}
+export BERTH_RUN_URL=${BERTH_RUN_URL:-$(manifest "$BUNDLE" '.runUrl // ""')}
+export BERTH_RUN_ID=${BERTH_RUN_ID:-manual-$(date -u +%Y%m%dT%H%M%SZ)-$$}
+WORK="$ENV_DIR/runs/$BERTH_RUN_ID"
+mkdir -p "$WORK"
+STARTED=$(now_iso)
+T0=$(now_us)
+
+take_lock "$SHA" deploy
+STATE_KIND=deploy STATE_SHA=$SHA STATE_STARTED=$STARTED
+if stale_state; then
+  warn "an earlier run was interrupted: $(jq -c . "$ENV_DIR/deploy.state"); this deploy takes over and ends in a consistent state"
+fi
+CURRENT=$(read_release current_release)
+CURRENT_BUNDLE=""
+[ -z "$CURRENT" ] || CURRENT_BUNDLE="$ENV_DIR/releases/$CURRENT"
+DB=$(jq -r '.database.path // empty' "$BUNDLE/release.json")
+say "deploying $SHA to $ENV_NAME (current: ${CURRENT:-none}) as run $BERTH_RUN_ID by $BERTH_ACTOR"
+
+# --- phases -------------------------------------------------------------------------
+
+do_preflight() {
+  preflight_release "$BUNDLE" "$ENV_NAME" "$SHA"
+  preflight_disk "$BUNDLE"
+}
+
+do_pull() { pull_release "$BUNDLE"; }
+
+do_maintenance_on() { maintenance_on "$SHA"; }
+
+do_stop() {
+  if [ -z "$CURRENT_BUNDLE" ]; then
+    say "first deploy to $ENV_NAME: nothing is running"
+    return 0
+  fi
+  local writers
+  mapfile -t writers < <(jq -r '.writers[]' "$BUNDLE/release.json")
+  say "stopping writers of $CURRENT: ${writers[*]}"
+  stop_writers "$CURRENT_BUNDLE" "${writers[@]}"
+}
+
+do_backup() {
+  if [ -z "$DB" ]; then
+    say "no database configured: nothing to back up"
+    return 0
+  fi
+  sqlite_schema_version "$DB" >"$WORK/schema_before"
+  if [ ! -f "$DB" ]; then
+    say "no database at $DB yet (first deploy): nothing to back up"
+    return 0
+  fi
+  local dest
+  dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-${CURRENT:-none}.db"
+  mkdir -p "$ENV_DIR/backups"
+  sqlite_backup_stopped "$DB" "$dest"
+  printf '%s\n' "$dest" >"$WORK/backup"
+  say "backup $dest ($(stat -c %s "$dest") bytes, quick_check ok)"
+}
+
+do_migrate() {
+  touch "$WORK/migrate_began"
+  if ! jq -e '.migrate' "$BUNDLE/release.json" >/dev/null; then
+    say "no migrate command configured"
+    return 0
+  fi
+  local svc cmd
+  svc=$(manifest "$BUNDLE" .migrate.service)
+  mapfile -t cmd < <(jq -r '.migrate.command[]' "$BUNDLE/release.json")
+  say "running ${cmd[*]} in a one-off $svc container of $SHA"
+  compose "$BUNDLE" run --rm --no-deps -T "$svc" "${cmd[@]}"
+  if [ -n "$DB" ]; then sqlite_schema_version "$DB" >"$WORK/schema_after"; fi
+}
+
+do_start() {
+  touch "$WORK/start_began"
+  compose "$BUNDLE" up -d --remove-orphans
+}
+
+do_ready() { wait_ready "$BUNDLE"; }
+
+do_maintenance_off() { maintenance_off; }
+
+do_record() { record_deploy succeeded "" ""; }
+
+do_prune() { prune_releases "$SHA" "$CURRENT"; }
+
+# --- the ledger -----------------------------------------------------------------------
+
+# record_deploy <result> <failed phase> <rolled back to>
+record_deploy() {
+  local result=$1 failed=$2 to=$3 migrated=false
+  if [ -s "$WORK/schema_before" ] && [ -s "$WORK/schema_after" ] && ! cmp -s "$WORK/schema_before" "$WORK/schema_after"; then
+    migrated=true
+  fi
+  record_run deploy "$SHA" "$CURRENT" "$BUNDLE" "$result" "${failed:-record}" \
+    "$(jq -cn --arg to "$to" --argjson migrated "$migrated" \
+      '{rolledBackTo: (if $to == "" then null else $to end), migrated: $migrated}')"
+  if [ "$result" = succeeded ]; then
+    if [ -n "$CURRENT" ] && [ "$CURRENT" != "$SHA" ]; then write_atomic "$ENV_DIR/previous_release" "$CURRENT"; fi
+    write_atomic "$ENV_DIR/current_release" "$SHA"
+  fi
+}
+
+# --- failure handling -------------------------------------------------------------------
+
+# Before maintenance-on nothing has changed: record and refuse.
+refuse() {
+  say "refused in phase $1: nothing was changed"
+  record_deploy refused "$1" ""
+  finish_run "$EXIT_REFUSED"
+}
+
+# After maintenance-on: put the DB and the previous release back (DESIGN §3).
+recover() {
+  local failed=$1
+  say "phase $failed failed: recovering"
+  if [ -e "$WORK/migrate_began" ] && [ -s "$WORK/backup" ]; then
+    phase restore restore_database "$BUNDLE" "$(cat "$WORK/backup")" "$DB"
+    if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "the database restore from $(cat "$WORK/backup") failed"; fi
+  elif [ -e "$WORK/migrate_began" ] && [ -n "$DB" ] && [ -z "$CURRENT" ]; then
+    # First deploy: the DB did not exist before; remove what the failed migration left.
+    phase restore discard_new_database "$BUNDLE" "$DB"
+  fi
+  if [ -z "$CURRENT_BUNDLE" ]; then
+    compose "$BUNDLE" stop >/dev/null 2>&1 || true
+    PHASE=$failed
+    say "first deploy of $ENV_NAME failed in phase $failed: no previous release to go back to."
+    say "state: the new containers are stopped, the database is as before the deploy, and the maintenance page stays ON (the site was never live). Fix the release and deploy again; 'berth maintenance off $ENV_NAME' removes the page."
+    record_deploy failed "$failed" ""
+    finish_run "$EXIT_UNRECOVERED"
+  fi
+  phase start start_release "$CURRENT_BUNDLE"
+  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "the previous release $CURRENT did not start"; fi
+  phase ready wait_ready "$CURRENT_BUNDLE"
+  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "the previous release $CURRENT did not become ready"; fi
+  phase maintenance-off maintenance_off
+  phase record record_deploy failed "$failed" "$CURRENT"
+  say "deploy of $SHA failed in phase $failed; $CURRENT is serving again"
+  finish_run "$EXIT_ROLLED_BACK"
+}
+
+unrecovered() {
+  PHASE=$1
+  say "NOT RECOVERED: $2. The maintenance page is ON; the database is $( [ -s "$WORK/backup" ] && echo "backed up at $(cat "$WORK/backup")" || echo "not backed up"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
+  record_deploy failed-unrecovered "$1" ""
+  finish_run "$EXIT_UNRECOVERED"
+}
+
+INTERRUPTED=""
+trap 'INTERRUPTED=1' TERM INT HUP
+
+# --- the runbook ----------------------------------------------------------------------
+
+# Chosen once, here in the main shell, so every phase's subshell inherits it.
+compose_bin || fail "$EXIT_REFUSED" "$COMPOSE_MISSING"
+
+# before_change / after_change are called as plain commands, never from `||`: see lib/phases.sh.
+before_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then refuse "$1"; fi; }
+after_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then recover "$1"; fi; }
+
+phase preflight do_preflight
+before_change preflight
+phase pull do_pull
+before_change pull
+phase maintenance-on do_maintenance_on
+after_change maintenance-on
+phase stop do_stop
+after_change stop
+phase backup do_backup
+after_change backup
+phase migrate do_migrate
+after_change migrate
+phase start do_start
+after_change start
+phase ready do_ready
+after_change ready
+phase maintenance-off do_maintenance_off
+after_change maintenance-off
+phase record do_record
+if [ "$PHASE_RC" -ne 0 ]; then
+  fail "$EXIT_ERROR" "the release is live but the ledger could not be written: check disk space under $ENV_DIR"
+fi
+phase prune do_prune
+if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
+say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s"
+finish_run "$EXIT_OK"

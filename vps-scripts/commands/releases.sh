@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR/..
+# berth releases <env> [--json]
+#
+# The ledger (<env>/releases.log), newest first: time, kind, SHA, result, phase, actor,
+# seconds, backup; `*` marks the line that made the current release current. These are
+# the rollback candidates (`berth rollback <env> --to <sha>`). --json prints the lines
+# as one JSON array, newest first.
+#
+# Exit codes: 0 ok; 1 error.
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$BERTH_SCRIPTS/lib/common.sh"
+
+[ $# -eq 1 ] || [ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth releases <env> [--json]"
+need_env "$1"
+log="$ENV_DIR/releases.log"
+# A torn last line (a crash mid-append) is skipped, not fatal.
+lines() { if [ -f "$log" ]; then jq -c -R 'fromjson? // empty' "$log" | tac; fi; }
+if [ "${2:-}" = --json ]; then
+  lines | jq -s .
+  exit 0
+fi
+current=$(read_release current_release)
+printf '%-20s %-8s %-42s %-20s %-16s %-14s %-8s %s\n' TIME KIND SHA RESULT PHASE ACTOR SECONDS BACKUP
+lines | jq -r -s --arg c "$current" '
+  (map(.sha == $c and (.result == "succeeded" or .result == "rolled_back")) | index(true)) as $cur
+  | to_entries[] | .key as $i | .value
+  | [.time[0:19], (.kind // "deploy"), .sha + (if $i == $cur then " *" else "" end), .result, .phase, .actor,
+     (.totalSeconds | tostring), ((.backup // "-") | split("/") | last)] | @tsv' |
+  while IFS=$'\t' read -r t k s r p a d b; do
+    printf '%-20s %-8s %-42s %-20s %-16s %-14s %-8s %s\n' "$t" "$k" "$s" "$r" "$p" "$a" "$d" "$b"
+  done

@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
+# berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>]
+#
+# Serve an earlier release again (DESIGN §3): preflight → pull (if pruned) →
+# [maintenance-on → stop → backup → restore, only with --restore-db] → start → ready →
+# maintenance-off → record. The target defaults to previous_release; --to picks any
+# release that once served successfully and whose bundle is still on the server.
+#
+# The database: if a release deployed since the target ran migrations (or a rollback
+# since then restored an older DB), the target's code would meet another schema, so the
+# rollback refuses to guess: --restore-db puts back the backup holding the DB as the
+# target left it (writes since then are lost; the current DB is backed up first),
+# --keep-db keeps the current DB as it is. With no DB change in between, neither is
+# needed and there is no maintenance window.
+#
+# Exit codes: 0 rolled back; 1 error; 2 refused, nothing changed; 3 failed, the release
+# that was current is serving again; 4 failed and not recovered (the log says the state).
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$BERTH_SCRIPTS/lib/common.sh"
+# shellcheck source=lib/phases.sh
+. "$BERTH_SCRIPTS/lib/phases.sh"
+# shellcheck source=lib/compose.sh
+. "$BERTH_SCRIPTS/lib/compose.sh"
+# shellcheck source=lib/sqlite.sh
+. "$BERTH_SCRIPTS/lib/sqlite.sh"
+# shellcheck source=lib/ready.sh
+. "$BERTH_SCRIPTS/lib/ready.sh"
+# shellcheck source=lib/lock.sh
+. "$BERTH_SCRIPTS/lib/lock.sh"
+# shellcheck source=lib/release.sh
+. "$BERTH_SCRIPTS/lib/release.sh"
+
+usage="usage: berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>]"
+PHASE=preflight
+[ $# -ge 1 ] || fail "$EXIT_ERROR" "$usage"
+need_env "$1"
+shift
+TARGET="" DB_CHOICE="" ACTOR="" RUN_URL=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --to)
+      [ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
+      valid_sha "$2" || fail "$EXIT_REFUSED" "--to $(printf '%q' "$2") is not a full 40-hex commit SHA; 'berth releases $ENV_NAME' lists them"
+      TARGET=$2
+      shift 2
+      ;;
+    --restore-db | --keep-db)
+      [ -z "$DB_CHOICE" ] || fail "$EXIT_REFUSED" "give only one of --restore-db and --keep-db"
+      DB_CHOICE=${1#--}
+      DB_CHOICE=${DB_CHOICE%-db}
+      shift
+      ;;
+    --actor)
+      if [ $# -lt 2 ] || [[ ! $2 =~ ^[A-Za-z0-9._@-]{1,64}$ ]]; then fail "$EXIT_REFUSED" "--actor takes a name of [A-Za-z0-9._@-]{1,64}"; fi
+      ACTOR=$2
+      shift 2
+      ;;
+    --run-url)
+      url_re='^https?://[A-Za-z0-9._~:/?#@!&+,;=%-]{1,400}$'
+      if [ $# -lt 2 ] || [[ ! $2 =~ $url_re ]]; then fail "$EXIT_REFUSED" "--run-url takes an http(s) URL"; fi
+      RUN_URL=$2
+      shift 2
+      ;;
+    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
+  esac
+done
+
+export BERTH_ACTOR=${ACTOR:-${BERTH_ACTOR:-$(id -un)}}
+export BERTH_RUN_URL=${RUN_URL:-${BERTH_RUN_URL:-}}
+export BERTH_RUN_ID=${BERTH_RUN_ID:-manual-$(date -u +%Y%m%dT%H%M%SZ)-$$}
+WORK="$ENV_DIR/runs/$BERTH_RUN_ID"
+mkdir -p "$WORK"
+STARTED=$(now_iso)
+T0=$(now_us)
+
+# Refusals change nothing (not even the ledger); the action still gets a result event.
+LOCKED=""
+refuse() {
+  [ -z "$LOCKED" ] || rm -f "$ENV_DIR/lock.holder"
+  printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$1"
+  # shellcheck disable=SC2016 # a jq program: its $names are jq variables
+  marker --arg env "$ENV_NAME" --arg sha "${TARGET:-}" --arg from "${CURRENT:-}" --arg reason "$1" \
+    '{event: "result", kind: "rollback", env: $env, sha: $sha, from: $from, result: "refused", phase: "preflight", reason: $reason}'
+  exit "$EXIT_REFUSED"
+}
+
+try_lock "${TARGET:-previous}" rollback || refuse "$LOCK_REFUSAL"
+LOCKED=1
+STATE_KIND=rollback STATE_STARTED=$STARTED
+
+CURRENT=$(read_release current_release)
+[ -n "$CURRENT" ] || refuse "$ENV_NAME has no current release: nothing to roll back from (deploy first)"
+if [ -z "$TARGET" ]; then
+  TARGET=$(read_release previous_release)
+  [ -n "$TARGET" ] || refuse "$ENV_NAME has no previous release to roll back to (only $CURRENT was ever deployed); 'berth releases $ENV_NAME' lists the ledger"
+fi
+STATE_SHA=$TARGET
+[ "$TARGET" != "$CURRENT" ] || refuse "$TARGET is already the current release of $ENV_NAME"
+if stale_state; then
+  warn "an earlier run was interrupted: $(jq -c . "$ENV_DIR/deploy.state"); check 'berth status $ENV_NAME' after this rollback"
+fi
+
+# The ledger decides: the target must have served successfully once, and any release
+# made current after that which migrated the DB needs an explicit database choice.
+LEDGER="$ENV_DIR/releases.log"
+[ -f "$LEDGER" ] || refuse "no ledger at $LEDGER: berth has not deployed $ENV_NAME"
+served_line=$(jq -cs --arg s "$TARGET" \
+  '[to_entries[] | select(.value.sha == $s and (.value.result == "succeeded" or .value.result == "rolled_back"))] | last | .key // empty' \
+  "$LEDGER")
+[ -n "$served_line" ] || refuse "$TARGET never served successfully in $ENV_NAME (no succeeded or rolled_back line in the ledger); 'berth releases $ENV_NAME' lists candidates"
+# What changed the DB after the target last became current: deploys that migrated it,
+# and rollbacks that restored an older one. The first of them tells which backup holds
+# the database as the target left it: a migrating deploy's pre-migration backup, or the
+# copy a --restore-db rollback took of the DB it replaced.
+mapfile -t db_changes < <(jq -rs --argjson from "$served_line" \
+  '.[($from + 1):][] | select((.kind == "deploy" and .result == "succeeded" and .migrated == true)
+    or (.kind == "rollback" and .result == "rolled_back" and .database == "restore"))
+  | "\(.kind) of \(.sha)\t\(.backup // "")"' \
+  "$LEDGER")
+MIGRATED=""
+RESTORE_FROM=""
+if [ ${#db_changes[@]} -gt 0 ]; then
+  MIGRATED=$(printf '%s\n' "${db_changes[@]}" | cut -f1 | paste -sd, - | sed 's/,/, /g')
+  RESTORE_FROM=$(printf '%s\n' "${db_changes[0]}" | cut -f2)
+fi
+
+BUNDLE="$ENV_DIR/releases/$TARGET"
+CURRENT_BUNDLE="$ENV_DIR/releases/$CURRENT"
+[ -f "$BUNDLE/release.json" ] ||
+  refuse "the bundle of $TARGET is no longer on the server ($BUNDLE was pruned); deploy that SHA again with the deploy action, which uploads it"
+[ -f "$CURRENT_BUNDLE/release.json" ] || refuse "the bundle of the current release $CURRENT is missing ($CURRENT_BUNDLE); run 'berth status $ENV_NAME'"
+DB=$(jq -r '.database.path // empty' "$BUNDLE/release.json")
+
+if [ -n "$MIGRATED" ]; then
+  case "$DB_CHOICE" in
+    "") refuse "the database changed since $TARGET last served ($MIGRATED): choose --restore-db (put back the backup taken before that migration, losing writes since; the current DB is backed up first) or --keep-db (run $TARGET on the current schema)" ;;
+    restore)
+      [ -n "$DB" ] || refuse "--restore-db: release $TARGET has no database configured"
+      if [ -z "$RESTORE_FROM" ] || [ ! -f "$RESTORE_FROM" ]; then
+        refuse "--restore-db: the backup holding the database as $TARGET left it (${RESTORE_FROM:-none recorded}) is gone; restore by hand ('berth releases $ENV_NAME' lists backups) or use --keep-db"
+      fi
+      ;;
+  esac
+elif [ "$DB_CHOICE" = restore ]; then
+  refuse "--restore-db: the database has not changed since $TARGET last served, so there is nothing to restore; roll back without it"
+fi
+DB_MODE=${DB_CHOICE:-unchanged}
+[ -n "$MIGRATED" ] || DB_MODE=unchanged
+say "rolling back $ENV_NAME from $CURRENT to $TARGET (database: $DB_MODE) as run $BERTH_RUN_ID by $BERTH_ACTOR"
+
+# --- phases -------------------------------------------------------------------------
+
+do_preflight() {
+  preflight_release "$BUNDLE" "$ENV_NAME" "$TARGET"
+  if [ "$DB_MODE" = restore ]; then preflight_disk "$BUNDLE"; fi
+}
+
+do_pull() { pull_release "$BUNDLE"; }
+
+do_maintenance_on() { maintenance_on "$TARGET"; }
+
+do_stop() {
+  local writers
+  mapfile -t writers < <(jq -r '.writers[]' "$CURRENT_BUNDLE/release.json")
+  say "stopping writers of $CURRENT: ${writers[*]}"
+  stop_writers "$CURRENT_BUNDLE" "${writers[@]}"
+}
+
+# A safety copy of the DB being replaced, so a failed rollback can put it back.
+do_backup() {
+  local dest
+  dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-$CURRENT-before-rollback.db"
+  mkdir -p "$ENV_DIR/backups"
+  sqlite_backup_stopped "$DB" "$dest"
+  printf '%s\n' "$dest" >"$WORK/backup"
+  say "backup of the current database: $dest"
+}
+
+do_restore() {
+  compose "$CURRENT_BUNDLE" stop
+  sqlite_restore "$RESTORE_FROM" "$DB"
+  touch "$WORK/restored"
+  say "database restored from $RESTORE_FROM"
+}
+
+# `up -d` on the target's project replaces the current containers in place.
+do_start() { start_release "$BUNDLE"; }
+
+do_ready() { wait_ready "$BUNDLE"; }
+
+do_maintenance_off() { maintenance_off; }
+
+do_record() { record_rollback rolled_back ""; }
+
+# --- the ledger -----------------------------------------------------------------------
+
+record_rollback() {
+  local result=$1 failed=$2 restored=""
+  if [ -e "$WORK/restored" ]; then restored=$RESTORE_FROM; fi
+  record_run rollback "$TARGET" "$CURRENT" "$BUNDLE" "$result" "${failed:-record}" \
+    "$(jq -cn --arg from "$CURRENT" --arg database "$DB_MODE" --arg restoredFrom "$restored" \
+      '{from: $from, database: $database, restoredFrom: (if $restoredFrom == "" then null else $restoredFrom end),
+        migrated: false}')"
+  if [ "$result" = rolled_back ]; then
+    write_atomic "$ENV_DIR/previous_release" "$CURRENT"
+    write_atomic "$ENV_DIR/current_release" "$TARGET"
+  fi
+}
+
+# --- failure handling -------------------------------------------------------------------
+
+# Before anything changed (preflight, pull): record that nothing was done.
+failed_unchanged() {
+  say "rollback refused in phase $1: nothing was changed; $CURRENT is still serving"
+  record_rollback refused "$1"
+  finish_run "$EXIT_REFUSED"
+}
+
+# After a change: put the current release (and its DB) back.
+recover() {
+  local failed=$1
+  say "phase $failed failed: putting $CURRENT back"
+  if [ -e "$WORK/restored" ]; then
+    phase restore restore_database "$BUNDLE" "$(cat "$WORK/backup")" "$DB"
+    if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "putting back the database from $(cat "$WORK/backup") failed"; fi
+  fi
+  phase start start_release "$CURRENT_BUNDLE"
+  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "$CURRENT did not start again"; fi
+  phase ready wait_ready "$CURRENT_BUNDLE"
+  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "$CURRENT did not become ready again"; fi
+  phase maintenance-off maintenance_off
+  phase record record_rollback failed "$failed"
+  say "rollback to $TARGET failed in phase $failed; $CURRENT is serving again"
+  finish_run "$EXIT_ROLLED_BACK"
+}
+
+unrecovered() {
+  PHASE=$1
+  say "NOT RECOVERED: $2. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
+  record_rollback failed-unrecovered "$1"
+  finish_run "$EXIT_UNRECOVERED"
+}
+
+INTERRUPTED=""
+trap 'INTERRUPTED=1' TERM INT HUP
+
+# --- the runbook ----------------------------------------------------------------------
+
+# Called as plain commands, never from `||`: see lib/phases.sh.
+before_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then failed_unchanged "$1"; fi; }
+after_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then recover "$1"; fi; }
+
+compose_bin || refuse "$COMPOSE_MISSING"
+phase preflight do_preflight
+before_change preflight
+phase pull do_pull
+before_change pull
+if [ "$DB_MODE" = restore ]; then
+  phase maintenance-on do_maintenance_on
+  after_change maintenance-on
+  phase stop do_stop
+  after_change stop
+  phase backup do_backup
+  after_change backup
+  phase restore do_restore
+  after_change restore
+fi
+phase start do_start
+after_change start
+phase ready do_ready
+after_change ready
+if [ "$DB_MODE" = restore ]; then
+  phase maintenance-off do_maintenance_off
+  after_change maintenance-off
+fi
+phase record do_record
+if [ "$PHASE_RC" -ne 0 ]; then
+  fail "$EXIT_ERROR" "$TARGET is live but the ledger could not be written: check disk space under $ENV_DIR"
+fi
+say "rolled back $ENV_NAME to $TARGET in $(seconds_since "$T0")s"
+finish_run "$EXIT_OK"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR/..
+# berth run <env> <run-id> <verb> [args…]
+#
+# Start `berth <verb> …` detached from this SSH session (its own session via setsid,
+# stdin from /dev/null), so a dropped connection or a cancelled runner cannot stop it
+# half-way. Output goes to <env>/runs/<run-id>/log, its pid to …/pid, and its exit
+# code to …/exit when it ends. Returns as soon as the pid file exists.
+#
+# Exit codes: 0 started; 1 error; 2 refused (bad input, run id already used).
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$BERTH_SCRIPTS/lib/common.sh"
+
+[ $# -ge 3 ] || fail "$EXIT_ERROR" "usage: berth run <env> <run-id> <verb> [args…]"
+need_env "$1"
+valid_run_id "$2" || fail "$EXIT_REFUSED" "run id $(printf '%q' "$2") is not [A-Za-z0-9._-]{1,64}"
+case "$3" in deploy | rollback | backup) ;; *) fail "$EXIT_REFUSED" "berth run starts deploy, rollback or backup, not $(printf '%q' "$3")" ;; esac
+dir="$ENV_DIR/runs/$2"
+mkdir -p "$ENV_DIR/runs"
+mkdir "$dir" 2>/dev/null || fail "$EXIT_REFUSED" "run id $2 was already used in $ENV_NAME; use a new one"
+shift 2
+
+# The wrapper records its own pid (setsid does not fork here), runs the verb, then
+# writes the exit code atomically so `follow` sees it complete or not at all.
+# shellcheck disable=SC2016 # the script is for the child bash: its $ expand there
+BERTH_RUN_ID=$(basename "$dir") setsid bash -c '
+  dir=$1; shift
+  echo $$ > "$dir/pid"
+  "$BERTH_SCRIPTS/bin/berth" "$@" > "$dir/log" 2>&1 < /dev/null
+  echo $? > "$dir/exit.tmp" && mv -f "$dir/exit.tmp" "$dir/exit"
+' berth-run "$dir" "$@" >/dev/null 2>&1 </dev/null &
+
+for _ in $(seq 1 100); do
+  [ -s "$dir/pid" ] && { echo "started $* as run $(basename "$dir") (pid $(cat "$dir/pid"))"; exit 0; }
+  sleep 0.05
+done
+fail "$EXIT_ERROR" "the detached run did not start (no pid file in $dir)"

@@ -1,0 +1,7 @@
+# shellcheck shell=bash
+# Exit codes of every berth command (src/shared/phases.ts holds the same table).
+readonly EXIT_OK=0          # done
+readonly EXIT_ERROR=1       # usage or unexpected error; nothing was changed on purpose
+readonly EXIT_REFUSED=2     # refused before any change: bad input, preflight, lock held
+readonly EXIT_ROLLED_BACK=3 # failed after maintenance-on; the previous release is serving again
+readonly EXIT_UNRECOVERED=4 # failed and could not recover; the message says the server's state

@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# Running named phases (DESIGN §3): markers for the action, per-phase seconds, the
+# in-flight state file, and errexit that really applies inside each phase.
+
+declare -A DURATIONS=()
+PHASE_ORDER=()
+
+# phase <name> <function> [args…]: run the function in a subshell with `set -e` in
+# force, report its phase name, seconds and exit code, and leave the code in PHASE_RC.
+# Always returns 0, and must be called as a plain command — never under `if`, `||` or
+# `&&`: bash ignores errexit in everything run from such a context, subshells included.
+# Phases pass results through files in $WORK.
+phase() {
+  local name=$1 t0 rc secs
+  shift
+  PHASE=$name
+  state_write "$name"
+  marker --arg p "$name" --arg t "$(now_iso)" '{event: "phase-start", phase: $p, time: $t}'
+  t0=$(now_us)
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
+  secs=$(seconds_since "$t0")
+  if [ -n "${DURATIONS[$name]:-}" ]; then
+    DURATIONS[$name]=$(awk -v a="${DURATIONS[$name]}" -v b="$secs" 'BEGIN { printf "%.2f", a + b }')
+  else
+    DURATIONS[$name]=$secs
+    PHASE_ORDER+=("$name")
+  fi
+  if [ "$rc" -eq 0 ]; then
+    marker --arg p "$name" --argjson s "$secs" '{event: "phase-end", phase: $p, status: "ok", seconds: $s, exitCode: 0}'
+  else
+    say "phase $name failed with exit code $rc"
+    marker --arg p "$name" --argjson s "$secs" --argjson c "$rc" '{event: "phase-end", phase: $p, status: "failed", seconds: $s, exitCode: $c}'
+  fi
+  PHASE_RC=$rc
+  return 0
+}
+
+durations_json() {
+  local p out="{}"
+  for p in "${PHASE_ORDER[@]}"; do
+    out=$(jq -c --arg p "$p" --argjson s "${DURATIONS[$p]}" '. + {($p): $s}' <<<"$out")
+  done
+  printf '%s' "$out"
+}
+
+# <env>/deploy.state: what is in flight, so a killed run is visible and recoverable.
+state_write() {
+  [ -n "${STATE_KIND:-}" ] || return 0
+  write_atomic "$ENV_DIR/deploy.state" "$(jq -cn --arg kind "$STATE_KIND" --arg sha "${STATE_SHA:-}" --arg phase "$1" \
+    --arg runId "${BERTH_RUN_ID:-}" --arg started "${STATE_STARTED:-}" --argjson pid "$$" \
+    '{kind: $kind, sha: $sha, phase: $phase, runId: $runId, started: $started, pid: $pid}')"
+}
+
+state_clear() { rm -f "$ENV_DIR/deploy.state"; }
+
+# A deploy.state whose pid is gone is an interrupted run: say so (status, next run).
+stale_state() {
+  local pid
+  [ -s "$ENV_DIR/deploy.state" ] || return 1
+  pid=$(jq -r .pid "$ENV_DIR/deploy.state" 2>/dev/null || echo 0)
+  ! kill -0 "$pid" 2>/dev/null
+}
+
+# record_run <kind> <sha> <previous sha> <bundle> <result> <phase> [extra JSON object]:
+# append the run's ledger line (DESIGN §4: time, env, sha, images by digest, actor, run,
+# result, phase, durations, backup) merged with the kind's own fields, and keep it in
+# $WORK/result.json for finish_run.
+record_run() {
+  local backup="" extra=${7:-} line
+  [ -n "$extra" ] || extra='{}'
+  [ -s "$WORK/backup" ] && backup=$(cat "$WORK/backup")
+  line=$(jq -cn \
+    --arg time "$(now_iso)" --arg env "$ENV_NAME" --arg kind "$1" --arg sha "$2" --arg previousSha "$3" \
+    --argjson images "$(jq -c '.images | map_values(.ref)' "$4/release.json")" \
+    --arg actor "$BERTH_ACTOR" --arg runUrl "$BERTH_RUN_URL" --arg runId "$BERTH_RUN_ID" \
+    --arg result "$5" --arg phase "$6" \
+    --argjson durations "$(durations_json)" --arg total "$(seconds_since "$T0")" --arg backup "$backup" \
+    --argjson extra "$extra" \
+    '{time: $time, env: $env, kind: $kind, sha: $sha, previousSha: $previousSha, images: $images,
+      actor: $actor, runUrl: $runUrl, runId: $runId, result: $result, phase: $phase,
+      durations: $durations, totalSeconds: ($total | tonumber),
+      backup: (if $backup == "" then null else $backup end)} + $extra')
+  ledger_append "$line"
+  printf '%s\n' "$line" >"$WORK/result.json"
+}
+
+# finish_run <exit code>: the run is over — clear the in-flight state and the lock
+# holder, hand the ledger line to the action as the result event, and exit.
+finish_run() {
+  state_clear
+  rm -f "$ENV_DIR/lock.holder"
+  printf '@@berth %s\n' "$(jq -c '{event: "result"} + .' "$WORK/result.json")"
+  exit "$1"
+}

@@ -1,0 +1,147 @@
+# shellcheck shell=bash
+# Steps on a release bundle shared by deploy and rollback.
+
+# preflight_release <bundle> <env> <sha>: the bundle is intact and matches, the
+# server has what it needs, and the env file covers the compose file's variables.
+preflight_release() {
+  local bundle=$1 env=$2 sha=$3 missing=() cmd env_file file vars var unset=()
+  (cd "$bundle" && sha256sum --quiet --strict -c SHA256SUMS) ||
+    fail "$EXIT_REFUSED" "release bundle $bundle does not match its SHA256SUMS; upload it again"
+  [ "$(manifest "$bundle" .environment)" = "$env" ] || fail "$EXIT_REFUSED" "bundle $bundle was made for another environment"
+  [ "$(manifest "$bundle" .sha)" = "$sha" ] || fail "$EXIT_REFUSED" "bundle $bundle is for another SHA"
+  for cmd in docker flock curl jq timeout sha256sum; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+  if jq -e '.database' "$bundle/release.json" >/dev/null; then command -v sqlite3 >/dev/null || missing+=(sqlite3); fi
+  [ ${#missing[@]} -eq 0 ] || fail "$EXIT_REFUSED" "missing on this server: ${missing[*]} (Debian: apt-get install docker.io curl jq sqlite3 util-linux coreutils)"
+  docker info >/dev/null 2>&1 || fail "$EXIT_REFUSED" "docker does not answer for $(id -un): is dockerd running and is $(id -un) in the docker group?"
+  jq -e '.images | length > 0 and all(.[]; .digest | test("^sha256:[0-9a-f]{64}$"))' "$bundle/release.json" >/dev/null ||
+    fail "$EXIT_REFUSED" "release.json has an image without a sha256 digest"
+  env_file=$(manifest "$bundle" .envFile)
+  valid_path "$env_file" || fail "$EXIT_REFUSED" "envFile $(printf '%q' "$env_file") is not an absolute path"
+  [ -r "$env_file" ] || fail "$EXIT_REFUSED" "env file $env_file is missing or unreadable for $(id -un); create it (mode 600) with the app's settings"
+  file="$bundle/$(manifest "$bundle" .compose.file)"
+  # Variables used without a default (${VAR}, ${VAR:?…}, $VAR; comments aside) must be set in the env file.
+  vars=$(sed -E 's/\$\$//g; s/(^|[[:space:]])#.*$//' "$file" | grep -oE '\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}|\$[A-Za-z_][A-Za-z0-9_]*' |
+    sed -E 's/^\$\{?([A-Za-z_][A-Za-z0-9_]*).*/\1/' | sort -u || true)
+  for var in $vars; do
+    case "$var" in BERTH_SHA | BERTH_ENV) continue ;; esac
+    grep -qE "^[[:space:]]*(export[[:space:]]+)?$var=" "$env_file" || unset+=("$var")
+  done
+  [ ${#unset[@]} -eq 0 ] || fail "$EXIT_REFUSED" "the compose file uses ${unset[*]} but $env_file does not set them; add them there (names only are shown here)"
+  say "bundle verified, prerequisites present, env file covers the compose file"
+}
+
+preflight_disk() {
+  local bundle=$1 db need free size=0
+  db=$(jq -r '.database.path // empty' "$bundle/release.json")
+  [ -z "$db" ] || [ ! -f "$db" ] || size=$(($(stat -c %s "$db") / 1048576 + 1))
+  need=$(($(manifest "$bundle" .minFreeMB) + 2 * size))
+  mkdir -p "$ENV_DIR/backups"
+  free=$(df -Pm "$ENV_DIR/backups" | awk 'NR == 2 { print $4 }')
+  [ "$free" -ge "$need" ] || fail "$EXIT_REFUSED" "only ${free} MB free under $ENV_DIR/backups; need ${need} MB (minFreeMB + 2× the ${size} MB database). Free some space (old backups, 'docker image prune')"
+  say "disk: ${free} MB free, ${need} MB needed"
+}
+
+# pull_release <bundle>: each image by repo@digest, then check the local image
+# really carries that digest.
+pull_release() {
+  local bundle=$1 svc ref digests
+  while IFS=$'\t' read -r svc ref; do
+    if ! docker image inspect "$ref" >/dev/null 2>&1; then
+      say "pulling $svc $ref"
+      timeout "${PULL_TIMEOUT:-900}" docker pull --quiet "$ref" >/dev/null
+    fi
+    digests=$(docker image inspect --format '{{json .RepoDigests}}' "$ref")
+    jq -e --arg r "$ref" 'index($r) != null' <<<"$digests" >/dev/null ||
+      fail "$EXIT_REFUSED" "$svc: local image $ref does not carry that digest (has $digests)"
+    say "$svc $ref verified"
+  done < <(jq -r '.images | to_entries[] | "\(.key)\t\(.value.repo)@\(.value.digest)"' "$bundle/release.json")
+  write_override "$bundle"
+}
+
+maintenance_flag() { printf '%s/maintenance/MAINTENANCE_ON' "$ENV_DIR"; }
+
+maintenance_on() {
+  mkdir -p "$ENV_DIR/maintenance"
+  chmod 755 "$ENV_DIR/maintenance"
+  write_atomic "$(maintenance_flag)" "$(jq -cn --arg sha "$1" --arg since "$(now_iso)" '{release: $sha, since: $since}')"
+  chmod 644 "$(maintenance_flag)"
+  say "maintenance page ON"
+}
+
+maintenance_off() {
+  rm -f "$(maintenance_flag)"
+  say "maintenance page OFF"
+}
+
+start_release() { compose "$1" up -d --remove-orphans; }
+
+# stop_writers <bundle> <service…>: stop those services' containers of the bundle's
+# project. With each one's grace period in release.json (stop_grace_period, read by the
+# action), `docker stop -t` them directly: a compose call would add ~0.5 s to the
+# maintenance window. Older bundles, or an unreadable period, fall back to compose stop.
+stop_writers() {
+  local bundle=$1 project w grace cids
+  shift
+  if ! jq -e --args '(.stopGraceSeconds // {}) as $g | $ARGS.positional | all(.[]; $g[.] != null)' "$@" \
+    <"$bundle/release.json" >/dev/null; then
+    compose "$bundle" stop "$@"
+    return
+  fi
+  project=$(manifest "$bundle" .compose.project)
+  for w in "$@"; do
+    grace=$(jq -r --arg w "$w" '.stopGraceSeconds[$w]' "$bundle/release.json")
+    mapfile -t cids < <(docker ps -q --filter "label=com.docker.compose.project=$project" \
+      --filter "label=com.docker.compose.service=$w" --filter "label=com.docker.compose.oneoff=False")
+    if [ ${#cids[@]} -gt 0 ]; then docker stop -t "$grace" "${cids[@]}" >/dev/null; fi
+  done
+}
+
+# restore_database <bundle whose containers may hold the DB> <backup> <db>
+restore_database() {
+  local bundle=$1 backup=$2 db=$3
+  compose "$bundle" stop
+  sqlite_restore "$backup" "$db"
+  say "database restored from $backup"
+}
+
+discard_new_database() {
+  local bundle=$1 db=$2
+  compose "$bundle" stop
+  rm -f -- "$db" "$db-wal" "$db-shm"
+  say "removed the database the failed first migration created"
+}
+
+# prune_releases <current> <previous>: keep the newest N releases' images and the
+# newest N backups; never the current or previous release's. Older bundles (~150 KB)
+# stay longer (5×N, at least 20) so `rollback --to` can pull their images again.
+prune_releases() {
+  local current=$1 previous=$2 keep keep_backups keep_bundles dir sha n=0 ref
+  keep=$(manifest "$ENV_DIR/releases/$current" .keep.releases)
+  keep_backups=$(manifest "$ENV_DIR/releases/$current" .keep.backups)
+  keep_bundles=$((keep * 5 > 20 ? keep * 5 : 20))
+  while read -r dir; do
+    sha=$(basename "$dir")
+    valid_sha "$sha" || continue
+    n=$((n + 1))
+    if [ "$n" -le "$keep" ] || [ "$sha" = "$current" ] || [ "$sha" = "$previous" ]; then continue; fi
+    while read -r ref; do
+      if docker image rm "$ref" >/dev/null 2>&1; then say "pruned image $ref"; fi
+    done < <(jq -r '.images[] | "\(.repo)@\(.digest)"' "$dir/release.json" 2>/dev/null)
+    if [ "$n" -gt "$keep_bundles" ]; then
+      rm -rf -- "$dir"
+      say "pruned release bundle $sha"
+    fi
+  done < <(ls -1dt "$ENV_DIR"/releases/*/ 2>/dev/null | sed 's:/$::')
+  # Backups that `rollback --restore-db` may need (those named by the latest successful
+  # ledger lines) are kept whatever their age.
+  local needed
+  needed=$(jq -rs --argjson k "$keep" '[.[] | select(.result == "succeeded" or .result == "rolled_back")] | .[-($k + 2):][] | .backup // empty' \
+    "$ENV_DIR/releases.log" 2>/dev/null || true)
+  n=0
+  while read -r dir; do
+    n=$((n + 1))
+    if grep -qxF -- "$dir" <<<"$needed"; then continue; fi
+    if [ "$n" -gt "$keep_backups" ]; then rm -f -- "$dir" && say "pruned backup $(basename "$dir")"; fi
+  done < <(ls -1t "$ENV_DIR"/backups/*.db 2>/dev/null)
+  find "$ENV_DIR/runs" -mindepth 1 -maxdepth 1 -type d -mtime +30 -exec rm -rf {} + 2>/dev/null || true
+}
