@@ -151,9 +151,10 @@ describe("rollback on the lab VPS", () => {
     expect(await noteCount()).toBe(1);
   });
 
-  it("during a running deploy: refused with the lock holder named, nothing changes", async () => {
-    // Hold the environment's lock as a deploy does, with its holder recorded.
-    const holder = {
+  describe("during a running deploy: refused with the lock holder named, nothing changes", () => {
+    // Hold the environment's lock as a deploy does, and record its holder `recordAfterMs`
+    // after the lock was taken (a real deploy writes it just after its flock succeeds).
+    const holder = () => ({
       what: "deploy",
       release: v3.sha,
       actor: "someone-else",
@@ -161,33 +162,70 @@ describe("rollback on the lab VPS", () => {
       runUrl: "",
       pid: 1,
       started: "now",
-    };
-    execFileSync("runuser", [
-      "-u",
-      "deploy",
-      "--",
-      "bash",
-      "-c",
-      'printf "%s\\n" "$1" > "$2"',
-      "_",
-      JSON.stringify(holder),
-      join(envDir, "lock.holder"),
-    ]);
-    const locker = spawn("runuser", ["-u", "deploy", "--", "flock", join(envDir, ".lock"), "sleep", "60"], {
-      stdio: "ignore",
     });
-    try {
-      await new Promise((r) => setTimeout(r, 500));
-      const lines = ledger(ENV).length;
-      const run = await app.rollback(ENV, { database: "keep" });
-      expect(run.exitCode).not.toBe(0);
-      expect(run.stdout).toContain(`${ENV} is locked by deploy of ${v3.sha} by someone-else (run 77-1`);
-      expect(ledger(ENV)).toHaveLength(lines);
-      expect(await served(url, "/version")).toBe(v1.sha);
-      expect(read("current_release")).toBe(v1.sha);
-    } finally {
-      locker.kill();
-      execFileSync("rm", ["-f", join(envDir, "lock.holder")]);
-    }
+    const recordHolder = () =>
+      execFileSync("runuser", [
+        "-u",
+        "deploy",
+        "--",
+        "bash",
+        "-c",
+        'printf "%s\\n" "$1" > "$2"',
+        "_",
+        JSON.stringify(holder()),
+        join(envDir, "lock.holder"),
+      ]);
+    const holdLock = async (
+      refusedRun: () => Promise<{ exitCode: number; stdout: string }>,
+      recordAfterMs: number,
+    ) => {
+      const locker = spawn("runuser", ["-u", "deploy", "--", "flock", join(envDir, ".lock"), "sleep", "60"], {
+        stdio: "ignore",
+      });
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        if (recordAfterMs === 0) recordHolder();
+        const lines = ledger(ENV).length;
+        const late = recordAfterMs > 0 ? setTimeout(recordHolder, recordAfterMs) : undefined;
+        const run = await refusedRun();
+        clearTimeout(late);
+        expect(run.exitCode).not.toBe(0);
+        expect(run.stdout).toContain(`${ENV} is locked by deploy of ${v3.sha} by someone-else (run 77-1`);
+        expect(ledger(ENV)).toHaveLength(lines);
+        expect(await served(url, "/version")).toBe(v1.sha);
+        expect(read("current_release")).toBe(v1.sha);
+      } finally {
+        locker.kill();
+        execFileSync("rm", ["-f", join(envDir, "lock.holder")]);
+      }
+    };
+
+    it("by the action, the holder recorded", async () => {
+      await holdLock(() => app.rollback(ENV, { database: "keep" }), 0);
+    });
+
+    it("on the VPS, the holder recording itself just after the refused run looked", async () => {
+      const onVps = () =>
+        new Promise<{ exitCode: number; stdout: string }>((resolve) => {
+          const child = spawn("runuser", [
+            "-u",
+            "deploy",
+            "--",
+            join(lab.vps.root, "bin/berth"),
+            "rollback",
+            ENV,
+            "--keep-db",
+          ]);
+          let stdout = "";
+          child.stdout.on("data", (d) => {
+            stdout += d;
+          });
+          child.stderr.on("data", (d) => {
+            stdout += d;
+          });
+          child.on("close", (code) => resolve({ exitCode: code ?? -1, stdout }));
+        });
+      await holdLock(onVps, 800);
+    });
   });
 });

@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { addNote, example, type Release } from "../helpers/example.js";
 import {
   asDeploy,
@@ -187,8 +187,13 @@ describe("fault matrix: around a running deploy", () => {
   });
 
   describe("6. refused in preflight or pull, before maintenance: nothing changes", () => {
+    // Each case reads what serves before it starts, so one failing case cannot cascade.
+    let serving = "";
+    beforeEach(() => {
+      serving = readFileSync(join(envDir, "current_release"), "utf8").trim();
+    });
     const unchanged = async (lines: number) => {
-      await healthy(current.sha);
+      await healthy(serving);
       const last = ledger(ENV).at(-1) as { result: string; phase: string };
       expect(ledger(ENV)).toHaveLength(lines + 1);
       expect(last.result).toBe("refused");
@@ -243,7 +248,7 @@ describe("fault matrix: around a running deploy", () => {
           /registry login to http:\/\/127\.0\.0\.1:25000 failed|connection refused/i,
         );
         expect(ledger(ENV).length).toBe(lines);
-        await healthy(current.sha);
+        await healthy(serving);
       } finally {
         execFileSync("bash", [join(repoRoot, "test/lab/lab.sh"), "up"], { stdio: "ignore" });
       }
@@ -255,6 +260,7 @@ describe("fault matrix: around a running deploy", () => {
       ["a successful deploy", {}],
       ["a failed deploy (FAIL_MIGRATION)", { FAIL_MIGRATION: "1" }],
     ])("%s", async (_, knobs) => {
+      const before = readFileSync(join(envDir, "current_release"), "utf8").trim();
       const next = await app.release(knobs);
       const acked: string[] = [];
       let statuses: Record<string, number> = {};
@@ -292,8 +298,7 @@ describe("fault matrix: around a running deploy", () => {
       console.log(
         `${_}: ${acked.length} writes acknowledged, all present; statuses ${JSON.stringify(statuses)}`,
       );
-      if (run.exitCode === 0) current = next;
-      await healthy(current.sha);
+      await healthy(run.exitCode === 0 ? next.sha : before);
     });
   });
 });

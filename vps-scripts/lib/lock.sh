@@ -7,7 +7,12 @@
 try_lock() {
   exec 9>>"$ENV_DIR/.lock"
   if ! flock -w "${BERTH_LOCK_WAIT:-0}" 9; then
-    local holder="unknown holder"
+    # The holder writes lock.holder just after its flock succeeds: give it a moment.
+    local holder="unknown holder" tries=0
+    while [ ! -s "$ENV_DIR/lock.holder" ] && [ "$tries" -lt 30 ]; do
+      sleep 0.1
+      tries=$((tries + 1))
+    done
     [ -s "$ENV_DIR/lock.holder" ] && holder=$(jq -r '"\(.what) of \(.release) by \(.actor) (run \(.runId), \(if (.runUrl // "") == "" then "no run URL" else .runUrl end), pid \(.pid), since \(.started))"' "$ENV_DIR/lock.holder" 2>/dev/null || cat "$ENV_DIR/lock.holder")
     LOCK_REFUSAL="$ENV_NAME is locked by $holder; wait for it to finish (or set BERTH_LOCK_WAIT seconds)"
     exec 9>&-
