@@ -13,20 +13,8 @@
 # Exit codes: 0 deployed; 1 error; 2 refused, nothing changed; 3 failed, the previous
 # release is serving again; 4 failed and not recovered (the log says the state).
 set -euo pipefail
-# shellcheck source=lib/common.sh
-. "$BERTH_SCRIPTS/lib/common.sh"
-# shellcheck source=lib/phases.sh
-. "$BERTH_SCRIPTS/lib/phases.sh"
-# shellcheck source=lib/compose.sh
-. "$BERTH_SCRIPTS/lib/compose.sh"
-# shellcheck source=lib/sqlite.sh
-. "$BERTH_SCRIPTS/lib/sqlite.sh"
-# shellcheck source=lib/ready.sh
-. "$BERTH_SCRIPTS/lib/ready.sh"
-# shellcheck source=lib/lock.sh
-. "$BERTH_SCRIPTS/lib/lock.sh"
-# shellcheck source=lib/release.sh
-. "$BERTH_SCRIPTS/lib/release.sh"
+# shellcheck source=lib/runbook.sh
+. "$BERTH_SCRIPTS/lib/runbook.sh"
 
 [ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth deploy <env> <sha>"
 PHASE=preflight
@@ -43,6 +31,9 @@ mkdir -p "$WORK"
 STARTED=$(now_iso)
 T0=$(now_us)
 
+# Chosen once, here in the main shell (so every phase's subshell inherits it), and
+# before the lock, so a refusal leaves no lock holder behind.
+compose_bin || fail "$EXIT_REFUSED" "$COMPOSE_MISSING"
 take_lock "$SHA" deploy
 STATE_KIND=deploy STATE_SHA=$SHA STATE_STARTED=$STARTED
 if stale_state; then
@@ -187,9 +178,6 @@ INTERRUPTED=""
 trap 'INTERRUPTED=1' TERM INT HUP
 
 # --- the runbook ----------------------------------------------------------------------
-
-# Chosen once, here in the main shell, so every phase's subshell inherits it.
-compose_bin || fail "$EXIT_REFUSED" "$COMPOSE_MISSING"
 
 # before_change / after_change are called as plain commands, never from `||`: see lib/phases.sh.
 before_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then refuse "$1"; fi; }

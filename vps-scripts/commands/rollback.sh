@@ -18,20 +18,8 @@
 # Exit codes: 0 rolled back; 1 error; 2 refused, nothing changed; 3 failed, the release
 # that was current is serving again; 4 failed and not recovered (the log says the state).
 set -euo pipefail
-# shellcheck source=lib/common.sh
-. "$BERTH_SCRIPTS/lib/common.sh"
-# shellcheck source=lib/phases.sh
-. "$BERTH_SCRIPTS/lib/phases.sh"
-# shellcheck source=lib/compose.sh
-. "$BERTH_SCRIPTS/lib/compose.sh"
-# shellcheck source=lib/sqlite.sh
-. "$BERTH_SCRIPTS/lib/sqlite.sh"
-# shellcheck source=lib/ready.sh
-. "$BERTH_SCRIPTS/lib/ready.sh"
-# shellcheck source=lib/lock.sh
-. "$BERTH_SCRIPTS/lib/lock.sh"
-# shellcheck source=lib/release.sh
-. "$BERTH_SCRIPTS/lib/release.sh"
+# shellcheck source=lib/runbook.sh
+. "$BERTH_SCRIPTS/lib/runbook.sh"
 
 usage="usage: berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>]"
 PHASE=preflight
