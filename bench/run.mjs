@@ -24,7 +24,15 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { action, labInputs, labUp, resetEnvironment, root, sh, versionAt } from "../scripts/lib/runner.mjs";
+import {
+  labInputs,
+  labUp,
+  resetEnvironment,
+  root,
+  runAction,
+  sh,
+  versionAt,
+} from "../scripts/lib/runner.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -63,13 +71,12 @@ const logins = () => (readFileSync(sshdLog, "utf8").match(/Accepted publickey/g)
 // --- releases -----------------------------------------------------------------------
 async function build(knobs) {
   const sha = execFileSync("openssl", ["rand", "-hex", "20"], { encoding: "utf8" }).trim();
-  const r = await action(
+  const r = await runAction(
     "build-push",
     { sha, "build-args": [`GIT_SHA=${sha}`, ...knobs].join("\n"), ...registry },
     runner,
-    { quiet: true },
   );
-  if (r.status !== 0) throw new Error("build-push failed");
+  if (r.exitCode !== 0) throw new Error("build-push failed");
   return { sha, images: r.outputs.images };
 }
 log("building v1 (schema 2) and v2 (migration 3)");
@@ -132,15 +139,12 @@ async function underLoad(baseUrl, fn) {
 }
 
 async function deploy(env, r) {
-  const d = await action(
+  const d = await runAction(
     "deploy",
     { environment: env, sha: r.sha, images: r.images, ...ssh, ...registry },
     runner,
-    {
-      quiet: true,
-    },
   );
-  if (d.status !== 0) throw new Error(`deploy of ${r.sha} to ${env} failed`);
+  if (d.exitCode !== 0) throw new Error(`deploy of ${r.sha} to ${env} failed`);
   return d;
 }
 
@@ -220,15 +224,12 @@ for (let run = 1; run <= RUNS; run++) {
     phaseSamples[p] = [...(phaseSamples[p] ?? []), s];
   }
   const t0 = performance.now();
-  const rb = await action(
+  const rb = await runAction(
     "rollback",
     { environment: "staging", database: "restore", ...ssh, ...registry },
     runner,
-    {
-      quiet: true,
-    },
   );
-  if (rb.status !== 0 || (await versionAt(lab.nginx.staging)) !== v1.sha)
+  if (rb.exitCode !== 0 || (await versionAt(lab.nginx.staging)) !== v1.sha)
     throw new Error("berth: rollback failed");
   rollbackSeconds.push((performance.now() - t0) / 1000);
 
@@ -315,8 +316,8 @@ rmSync(dbDir, { recursive: true, force: true });
 // --- action cold start ----------------------------------------------------------------------
 const cold = [];
 for (let i = 0; i < 5; i++) {
-  const r = await action("deploy", { environment: "Not Valid" }, runner, { quiet: true });
-  if (r.status === 0) throw new Error("cold start probe: an invalid input was accepted");
+  const r = await runAction("deploy", { environment: "Not Valid" }, runner);
+  if (r.exitCode === 0) throw new Error("cold start probe: an invalid input was accepted");
   cold.push(r.seconds * 1000);
 }
 

@@ -5,15 +5,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  labInputs,
-  labUp,
-  resetEnvironment,
-  root,
-  action as runAction,
-  sh,
-  versionAt,
-} from "./lib/runner.mjs";
+import { labInputs, labUp, resetEnvironment, root, runAction, sh, versionAt } from "./lib/runner.mjs";
 
 const t0 = Date.now();
 const step = (m) => console.log(`\n▶ ${m}  (+${((Date.now() - t0) / 1000).toFixed(1)} s)`);
@@ -44,7 +36,8 @@ git("add", "-A");
 git("commit", "-qm", "v2");
 const v2 = git("rev-parse", "HEAD");
 
-const action = (name, inputs) => runAction(name, inputs, { GITHUB_WORKSPACE: ws, GITHUB_ACTOR: "demo" });
+const action = (name, inputs) =>
+  runAction(name, inputs, { GITHUB_WORKSPACE: ws, GITHUB_ACTOR: "demo" }, { echo: true });
 const { ssh, registry } = labInputs(lab);
 
 const berth = (...args) => sh("runuser", ["-u", "deploy", "--", join(lab.vps.root, "bin/berth"), ...args]);
@@ -65,7 +58,7 @@ assert(
 async function buildPush(sha, knobs, label) {
   step(`build-push ${label} (${sha.slice(0, 12)})`);
   const b = await action("build-push", { sha, "build-args": `GIT_SHA=${sha}\n${knobs}`, ...registry });
-  assert(b.status === 0, `build-push ${label} succeeded`);
+  assert(b.exitCode === 0, `build-push ${label} succeeded`);
   const images = JSON.parse(b.outputs.images);
   assert(
     Object.values(images).every((i) => /^sha256:[0-9a-f]{64}$/.test(i.digest)),
@@ -82,7 +75,7 @@ async function deployTo(env, sha, label, inputs) {
   );
   const d = await action("deploy", { environment: env, sha, ...inputs, ...ssh, ...registry });
   assert(
-    d.status === 0 && d.outputs.result === "succeeded",
+    d.exitCode === 0 && d.outputs.result === "succeeded",
     `deploy ${label} to ${env}: ${d.outputs.result}`,
   );
   const now = await versionAt(lab.nginx[env]);
@@ -111,7 +104,7 @@ await deployTo("production", v2, "v2", { "promote-from": "staging" });
 step("roll production back (v2 migrated the database: restore the backup taken before it)");
 const r = await action("rollback", { environment: "production", database: "restore", ...ssh, ...registry });
 assert(
-  r.status === 0 && r.outputs.result === "rolled_back",
+  r.exitCode === 0 && r.outputs.result === "rolled_back",
   `rollback: ${r.outputs.result} in ${r.outputs["duration-seconds"]} s`,
 );
 const back = await versionAt(lab.nginx.production);

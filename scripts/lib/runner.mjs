@@ -16,36 +16,76 @@ export function labUp() {
   return JSON.parse(sh("bash", [join(root, "test/lab/lab.sh"), "env"]));
 }
 
-/** Run an action; resolves with its exit status, outputs and elapsed seconds. */
-export function action(name, inputs, env, { quiet = false } = {}) {
+/** Parse the GITHUB_OUTPUT file format (`name<<delimiter` … `delimiter`). */
+export function parseOutputFile(text) {
+  const out = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? "");
+    if (!m) continue;
+    const [, name, delim] = m;
+    const value = [];
+    for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i] ?? "");
+    out[name] = value.join("\n");
+  }
+  return out;
+}
+
+/**
+ * Run `node actions/<name>/dist/index.js` exactly as the runner does: INPUT_<NAME>
+ * (upper-cased, spaces to `_`, hyphens kept), GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
+ * RUNNER_TEMP, and a DOCKER_CONFIG of its own unless `env` gives one. Output is captured
+ * (and also printed with `echo`); the run is killed after `timeoutMs`. Resolves with the
+ * exit code, stdout, stderr, the parsed outputs, the step summary and the elapsed seconds.
+ * The one runner emulation: `npm run demo`, `npm run bench` and the tests all use it.
+ */
+export function runAction(name, inputs, env = {}, { echo = false, onStdout, timeoutMs = 600_000 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "berth-runner-"));
   const output = join(dir, "output");
   const summary = join(dir, "summary");
   writeFileSync(output, "");
   writeFileSync(summary, "");
-  const full = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_ACTIONS: "true",
-    GITHUB_OUTPUT: output,
-    GITHUB_STEP_SUMMARY: summary,
-    GITHUB_ACTOR: "berth",
-    RUNNER_TEMP: dir,
-    DOCKER_CONFIG: join(dir, "docker"),
-    ...env,
-  };
-  for (const [k, v] of Object.entries(inputs)) full[`INPUT_${k.toUpperCase()}`] = v;
+  const inputEnv = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, "_").toUpperCase()}`, v]),
+  );
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(root, "actions", name, "dist", "index.js")], {
-    env: full,
-    stdio: ["ignore", quiet ? "ignore" : "inherit", quiet ? "ignore" : "inherit"],
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/root",
+      GITHUB_ACTIONS: "true",
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      RUNNER_TEMP: dir,
+      DOCKER_CONFIG: join(dir, "docker"),
+      ...env,
+      ...inputEnv,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d.toString();
+    if (echo) process.stdout.write(d);
+    onStdout?.(d.toString());
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d.toString();
+    if (echo) process.stderr.write(d);
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   return new Promise((resolve) => {
-    child.on("close", (status) => {
-      const outputs = {};
-      const text = readFileSync(output, "utf8");
-      for (const m of text.matchAll(/^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]] = m[3];
-      resolve({ status, outputs, seconds: (performance.now() - t0) / 1000 });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({
+        exitCode: code ?? 137,
+        stdout,
+        stderr,
+        outputs: parseOutputFile(readFileSync(output, "utf8")),
+        summary: readFileSync(summary, "utf8"),
+        seconds: (performance.now() - t0) / 1000,
+      });
     });
   });
 }

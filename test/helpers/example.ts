@@ -28,6 +28,13 @@ export function example(): Example {
   execFileSync("cp", ["-a", `${join(repoRoot, "examples/app")}/.`, workspace]);
   const dockerConfig = tempDir("berth-e2e-docker-");
   const runnerEnv = { GITHUB_WORKSPACE: workspace, GITHUB_ACTOR: "e2e-tester", GITHUB_RUN_ID: "4242" };
+  const deployAction = (ws: string, env: string, r: Release, onStdout?: (chunk: string) => void) =>
+    runAction(
+      "deploy",
+      { environment: env, sha: r.sha, images: r.images, ...sshInputs() },
+      { ...runnerEnv, GITHUB_WORKSPACE: ws },
+      onStdout ? { onStdout } : {},
+    );
   return {
     workspace,
     async release(knobs = {}) {
@@ -42,19 +49,10 @@ export function example(): Example {
       return { sha, images: run.outputs.images ?? "" };
     },
     deploy(env, r, onStdout) {
-      return runAction(
-        "deploy",
-        { environment: env, sha: r.sha, images: r.images, ...sshInputs() },
-        runnerEnv,
-        onStdout ? { onStdout } : {},
-      );
+      return deployAction(workspace, env, r, onStdout);
     },
     deployFrom(ws, env, r) {
-      return runAction(
-        "deploy",
-        { environment: env, sha: r.sha, images: r.images, ...sshInputs() },
-        { ...runnerEnv, GITHUB_WORKSPACE: ws },
-      );
+      return deployAction(ws, env, r);
     },
     rollback(env, inputs = {}) {
       return runAction("rollback", { environment: env, ...inputs, ...sshInputs() }, runnerEnv);

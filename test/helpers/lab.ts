@@ -1,10 +1,13 @@
 /** Test helpers for the lab: its coordinates, and running an action as the runner does. */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resetEnvironment as resetLabEnvironment } from "../../scripts/lib/runner.mjs";
+import {
+  resetEnvironment as resetLabEnvironment,
+  runAction as runActionAsRunner,
+} from "../../scripts/lib/runner.mjs";
 
 export const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -46,80 +49,9 @@ export function tempDir(prefix = "berth-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export interface ActionRun {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-/** Parse the GITHUB_OUTPUT file format (`name<<delimiter` … `delimiter`). */
-export function parseOutputFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? "");
-    if (!m) continue;
-    const [, name, delim] = m as unknown as [string, string, string];
-    const value: string[] = [];
-    for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i] ?? "");
-    out[name] = value.join("\n");
-  }
-  return out;
-}
-
-/**
- * Run `node actions/<name>/dist/index.js` exactly as the runner does: INPUT_* env
- * (name upper-cased, hyphens kept), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
- */
-export async function runAction(
-  name: string,
-  inputs: Record<string, string>,
-  env: Record<string, string> = {},
-  options: { timeoutMs?: number; onStdout?: (chunk: string) => void } = {},
-): Promise<ActionRun> {
-  const dir = tempDir("berth-runner-");
-  const outputFile = join(dir, "output");
-  const summaryFile = join(dir, "summary");
-  writeFileSync(outputFile, "");
-  writeFileSync(summaryFile, "");
-  const inputEnv = Object.fromEntries(
-    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, "_").toUpperCase()}`, v]),
-  );
-  const child = spawn(process.execPath, [join(repoRoot, "actions", name, "dist", "index.js")], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/root",
-      GITHUB_OUTPUT: outputFile,
-      GITHUB_STEP_SUMMARY: summaryFile,
-      GITHUB_ACTIONS: "true",
-      RUNNER_TEMP: dir,
-      ...env,
-      ...inputEnv,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-    options.onStdout?.(d.toString());
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
-  const exitCode = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? 137)));
-  clearTimeout(timer);
-  return {
-    exitCode,
-    stdout,
-    stderr,
-    outputs: parseOutputFile(readFileSync(outputFile, "utf8")),
-    summary: readFileSync(summaryFile, "utf8"),
-  };
-}
+export type { ActionRun } from "../../scripts/lib/runner.mjs";
+/** Run an action as the runner does (scripts/lib/runner.mjs, shared with the demo and bench). */
+export const runAction = runActionAsRunner;
 
 /**
  * A `docker` on PATH that records every invocation, then runs the real one: the
