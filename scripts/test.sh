@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm test: does its own set-up, then lint + typecheck + stale-dist check + shellcheck
+# npm test: does its own set-up, then lint + typecheck + stale-dist check + shellcheck + bats
 # + unit tests + the lab integration/end-to-end tests against real parts.
 # The lab needs root (it creates the `deploy` user and starts dockerd, sshd, nginx).
 set -euo pipefail
@@ -24,6 +24,8 @@ say "shellcheck"
 mapfile -t scripts < <(git ls-files --cached --others --exclude-standard -- '*.sh' 'vps-scripts/bin/*' '.ci/run' |
   while read -r f; do head -n1 "$f" | grep -q '^#!.*\(bash\|sh\)' && echo "$f"; done)
 shellcheck -x "${scripts[@]}"
+say "VPS script libraries (bats)"
+bats test/vps
 
 say "lab up"
 bash test/lab/lab.sh up

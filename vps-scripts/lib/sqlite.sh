@@ -5,19 +5,30 @@
 # the main file (TRUNCATE), then copy the file while holding a read transaction: the
 # open snapshot blocks any further checkpoint, so the main file cannot change under
 # cp even if a stray writer appears. Copy speed, and consistent.
-# Then check the copy (quick_check) and rename it into place.
+# The copy is only taken if the WAL is empty inside that snapshot: a process still
+# holding an older snapshot (a cron job, an admin's sqlite3 shell) makes the checkpoint
+# stop early (busy), leaving committed pages only in -wal, and a copy of the main file
+# would silently lack them. Then the backup falls back to VACUUM INTO, which reads
+# through the WAL. (The writers are stopped, so the checkpoint waits at most 3 s for
+# such a reader: this runs inside the maintenance window.) Then check the copy
+# (quick_check) and rename it into place.
 sqlite_backup_stopped() {
   local db=$1 dest=$2 tmp="$2.partial"
   rm -f "$tmp"
   timeout "${BACKUP_TIMEOUT:-1800}" sqlite3 "$db" <<SQL >/dev/null
 .bail on
-PRAGMA busy_timeout = 10000;
+PRAGMA busy_timeout = ${SQLITE_BUSY_MS:-3000};
 PRAGMA wal_checkpoint(TRUNCATE);
 BEGIN;
 SELECT count(*) FROM sqlite_master;
-.shell cp -- '$db' '$tmp'
+.shell [ ! -s '$db-wal' ] && cp -- '$db' '$tmp'
 COMMIT;
 SQL
+  if [ ! -e "$tmp" ] && [ -s "$db-wal" ]; then
+    warn "the WAL of $db could not be checkpointed (another process holds an older snapshot open; 'fuser -v $db' names it): backing up with VACUUM INTO instead"
+    sqlite_backup_online "$db" "$dest"
+    return
+  fi
   # .shell's own exit status does not stop sqlite3: check the copy really happened.
   [ -s "$tmp" ] && [ "$(stat -c %s "$tmp")" = "$(stat -c %s "$db")" ] || {
     warn "the copy of $db is missing or incomplete"
@@ -33,7 +44,7 @@ SQL
 sqlite_backup_online() {
   local db=$1 dest=$2 tmp="$2.partial"
   rm -f "$tmp"
-  timeout "${BACKUP_TIMEOUT:-1800}" sqlite3 "$db" "PRAGMA busy_timeout = 10000; VACUUM INTO '$tmp';" >/dev/null
+  timeout "${BACKUP_TIMEOUT:-1800}" sqlite3 "$db" "PRAGMA busy_timeout = ${SQLITE_BUSY_MS:-10000}; VACUUM INTO '$tmp';" >/dev/null
   sqlite_check "$tmp" || { rm -f "$tmp"; return 1; }
   mv -f "$tmp" "$dest"
 }
