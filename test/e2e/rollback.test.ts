@@ -7,12 +7,13 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { addNote, example, type Release } from "../helpers/example.js";
+import { addNote, noteCount as countNotes, example, type Release } from "../helpers/example.js";
 import {
   asDeploy,
   dbChecksum,
   labEnv,
   labEnvironment,
+  lastLedgerLine,
   ledger,
   resetEnvironment,
   served,
@@ -22,22 +23,8 @@ const lab = labEnv();
 const ENV = "staging";
 const { url, dir: envDir, db, read } = labEnvironment(ENV);
 const app = example();
-const noteCount = async () =>
-  ((await (await fetch(`${url}/api/notes/count`)).json()) as { count: number }).count;
-
-interface LedgerLine {
-  kind: string;
-  sha: string;
-  from?: string;
-  result: string;
-  database?: string;
-  restoredFrom?: string | null;
-  backup?: string | null;
-  durations: Record<string, number>;
-  totalSeconds: number;
-  actor: string;
-}
-const last = () => ledger(ENV).at(-1) as unknown as LedgerLine;
+const noteCount = () => countNotes(url);
+const last = () => lastLedgerLine(ENV);
 
 describe("rollback on the lab VPS", () => {
   let v1: Release;
@@ -68,7 +55,7 @@ describe("rollback on the lab VPS", () => {
   it("refuses to guess about the database after a migrating deploy", async () => {
     const run = await app.deploy(ENV, v2);
     expect(run.exitCode).toBe(0);
-    preDeployBackup = (last() as LedgerLine).backup ?? "";
+    preDeployBackup = last().backup ?? "";
     expect(preDeployBackup).not.toBe("");
     await addNote(url, "under v2");
     const before = dbChecksum(db);

@@ -60,6 +60,11 @@ export function example(): Example {
   };
 }
 
+/** How many notes the app holds, asked through nginx. */
+export async function noteCount(baseUrl: string): Promise<number> {
+  return ((await (await fetch(`${baseUrl}/api/notes/count`)).json()) as { count: number }).count;
+}
+
 export async function addNote(baseUrl: string, text: string): Promise<void> {
   const res = await fetch(`${baseUrl}/api/notes`, {
     method: "POST",

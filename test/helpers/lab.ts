@@ -138,6 +138,26 @@ export function ledger(env: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** A ledger line as tests read it (DESIGN §4); each kind adds its own fields. */
+export interface LedgerLine {
+  kind: string;
+  sha: string;
+  result: string;
+  phase: string;
+  actor: string;
+  from?: string;
+  database?: string;
+  restoredFrom?: string | null;
+  backup?: string | null;
+  durations: Record<string, number>;
+  totalSeconds: number;
+}
+
+/** The environment's newest ledger line. */
+export function lastLedgerLine(env: string): LedgerLine {
+  return ledger(env).at(-1) as unknown as LedgerLine;
+}
+
 /**
  * What the runner would show of an action's stdout: `::add-mask::` commands are
  * consumed by the runner (that is how masking is requested), everything else is shown.

@@ -23,13 +23,8 @@ valid_sha "$2" || fail "$EXIT_REFUSED" "sha $(printf '%q' "$2") is not a full 40
 SHA=$2
 BUNDLE="$ENV_DIR/releases/$SHA"
 [ -f "$BUNDLE/release.json" ] || fail "$EXIT_REFUSED" "release $SHA was not uploaded to $BUNDLE; run the deploy action (it uploads the bundle first)"
-export BERTH_ACTOR=${BERTH_ACTOR:-$(manifest "$BUNDLE" '.actor // "unknown"')}
-export BERTH_RUN_URL=${BERTH_RUN_URL:-$(manifest "$BUNDLE" '.runUrl // ""')}
-export BERTH_RUN_ID=${BERTH_RUN_ID:-manual-$(date -u +%Y%m%dT%H%M%SZ)-$$}
-WORK="$ENV_DIR/runs/$BERTH_RUN_ID"
-mkdir -p "$WORK"
-STARTED=$(now_iso)
-T0=$(now_us)
+ACTOR="" RUN_URL=""
+start_run "$(manifest "$BUNDLE" '.actor // "unknown"')" "$(manifest "$BUNDLE" '.runUrl // ""')"
 
 # Chosen once, here in the main shell (so every phase's subshell inherits it), and
 # before the lock, so a refusal leaves no lock holder behind.
@@ -61,10 +56,7 @@ do_stop() {
     say "first deploy to $ENV_NAME: nothing is running"
     return 0
   fi
-  local writers
-  mapfile -t writers < <(jq -r '.writers[]' "$BUNDLE/release.json")
-  say "stopping writers of $CURRENT: ${writers[*]}"
-  stop_writers "$CURRENT_BUNDLE" "${writers[@]}"
+  stop_release_writers "$CURRENT_BUNDLE" "$CURRENT" "$BUNDLE"
 }
 
 do_backup() {
@@ -77,12 +69,7 @@ do_backup() {
     say "no database at $DB yet (first deploy): nothing to back up"
     return 0
   fi
-  local dest
-  dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-${CURRENT:-none}.db"
-  mkdir -p "$ENV_DIR/backups"
-  sqlite_backup_stopped "$DB" "$dest"
-  printf '%s\n' "$dest" >"$WORK/backup"
-  say "backup $dest ($(stat -c %s "$dest") bytes, quick_check ok)"
+  keep_database "$DB" "${CURRENT:-none}"
 }
 
 do_migrate() {
@@ -132,7 +119,7 @@ record_deploy() {
 # --- failure handling -------------------------------------------------------------------
 
 # Before maintenance-on nothing has changed: record and refuse.
-refuse() {
+failed_unchanged() {
   say "refused in phase $1: nothing was changed"
   record_deploy refused "$1" ""
   finish_run "$EXIT_REFUSED"
@@ -157,12 +144,7 @@ recover() {
     record_deploy failed "$failed" ""
     finish_run "$EXIT_UNRECOVERED"
   fi
-  phase start start_release "$CURRENT_BUNDLE"
-  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "the previous release $CURRENT did not start"; fi
-  phase ready wait_ready "$CURRENT_BUNDLE"
-  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "the previous release $CURRENT did not become ready"; fi
-  phase maintenance-off maintenance_off
-  phase record record_deploy failed "$failed" "$CURRENT"
+  serve_again "$CURRENT_BUNDLE" "the previous release $CURRENT" "$failed" record_deploy failed "$failed" "$CURRENT"
   say "deploy of $SHA failed in phase $failed; $CURRENT is serving again"
   finish_run "$EXIT_ROLLED_BACK"
 }
@@ -174,14 +156,9 @@ unrecovered() {
   finish_run "$EXIT_UNRECOVERED"
 }
 
-INTERRUPTED=""
-trap 'INTERRUPTED=1' TERM INT HUP
+guard_signals
 
 # --- the runbook ----------------------------------------------------------------------
-
-# before_change / after_change are called as plain commands, never from `||`: see lib/phases.sh.
-before_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then refuse "$1"; fi; }
-after_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then recover "$1"; fi; }
 
 phase preflight do_preflight
 before_change preflight

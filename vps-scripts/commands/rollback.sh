@@ -41,39 +41,19 @@ while [ $# -gt 0 ]; do
       DB_CHOICE=${DB_CHOICE%-db}
       shift
       ;;
-    --actor)
-      if [ $# -lt 2 ] || [[ ! $2 =~ ^[A-Za-z0-9._@-]{1,64}$ ]]; then fail "$EXIT_REFUSED" "--actor takes a name of [A-Za-z0-9._@-]{1,64}"; fi
-      ACTOR=$2
-      shift 2
-      ;;
-    --run-url)
-      url_re='^https?://[A-Za-z0-9._~:/?#@!&+,;=%-]{1,400}$'
-      if [ $# -lt 2 ] || [[ ! $2 =~ $url_re ]]; then fail "$EXIT_REFUSED" "--run-url takes an http(s) URL"; fi
-      RUN_URL=$2
+    --actor | --run-url)
+      who_option "$1" "${2:-}"
       shift 2
       ;;
     *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
   esac
 done
 
-export BERTH_ACTOR=${ACTOR:-${BERTH_ACTOR:-$(id -un)}}
-export BERTH_RUN_URL=${RUN_URL:-${BERTH_RUN_URL:-}}
-export BERTH_RUN_ID=${BERTH_RUN_ID:-manual-$(date -u +%Y%m%dT%H%M%SZ)-$$}
-WORK="$ENV_DIR/runs/$BERTH_RUN_ID"
-mkdir -p "$WORK"
-STARTED=$(now_iso)
-T0=$(now_us)
+start_run "$(id -un)" ""
 
 # Refusals change nothing (not even the ledger); the action still gets a result event.
 LOCKED=""
-refuse() {
-  [ -z "$LOCKED" ] || rm -f "$ENV_DIR/lock.holder"
-  printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$1"
-  # shellcheck disable=SC2016 # a jq program: its $names are jq variables
-  marker --arg env "$ENV_NAME" --arg sha "${TARGET:-}" --arg from "${CURRENT:-}" --arg reason "$1" \
-    '{event: "result", kind: "rollback", env: $env, sha: $sha, from: $from, result: "refused", phase: "preflight", reason: $reason}'
-  exit "$EXIT_REFUSED"
-}
+refuse() { refuse_unchanged rollback "${TARGET:-}" "${CURRENT:-}" "$1"; }
 
 try_lock "${TARGET:-previous}" rollback || refuse "$LOCK_REFUSAL"
 LOCKED=1
@@ -102,7 +82,8 @@ served_line=$(jq -cs --arg s "$TARGET" \
 # What changed the DB after the target last became current: deploys that migrated it,
 # and rollbacks that restored an older one. The first of them tells which backup holds
 # the database as the target left it: a migrating deploy's pre-migration backup, or the
-# copy a --restore-db rollback took of the DB it replaced.
+# copy a --restore-db rollback took of the DB it replaced. (`berth restore` is not such
+# a change: it only succeeds when the release current then is ready on the restored DB.)
 mapfile -t db_changes < <(jq -rs --argjson from "$served_line" \
   '.[($from + 1):][] | select((.kind == "deploy" and .result == "succeeded" and .migrated == true)
     or (.kind == "rollback" and .result == "rolled_back" and .database == "restore"))
@@ -150,22 +131,10 @@ do_pull() { pull_release "$BUNDLE"; }
 
 do_maintenance_on() { maintenance_on "$TARGET"; }
 
-do_stop() {
-  local writers
-  mapfile -t writers < <(jq -r '.writers[]' "$CURRENT_BUNDLE/release.json")
-  say "stopping writers of $CURRENT: ${writers[*]}"
-  stop_writers "$CURRENT_BUNDLE" "${writers[@]}"
-}
+do_stop() { stop_release_writers "$CURRENT_BUNDLE" "$CURRENT"; }
 
 # A safety copy of the DB being replaced, so a failed rollback can put it back.
-do_backup() {
-  local dest
-  dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-$CURRENT-before-rollback.db"
-  mkdir -p "$ENV_DIR/backups"
-  sqlite_backup_stopped "$DB" "$dest"
-  printf '%s\n' "$dest" >"$WORK/backup"
-  say "backup of the current database: $dest"
-}
+do_backup() { keep_database "$DB" "$CURRENT-before-rollback"; }
 
 do_restore() {
   compose "$CURRENT_BUNDLE" stop
@@ -215,12 +184,7 @@ recover() {
     phase restore restore_database "$BUNDLE" "$(cat "$WORK/backup")" "$DB"
     if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "putting back the database from $(cat "$WORK/backup") failed"; fi
   fi
-  phase start start_release "$CURRENT_BUNDLE"
-  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "$CURRENT did not start again"; fi
-  phase ready wait_ready "$CURRENT_BUNDLE"
-  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "$CURRENT did not become ready again"; fi
-  phase maintenance-off maintenance_off
-  phase record record_rollback failed "$failed"
+  serve_again "$CURRENT_BUNDLE" "$CURRENT" "$failed" record_rollback failed "$failed"
   say "rollback to $TARGET failed in phase $failed; $CURRENT is serving again"
   finish_run "$EXIT_ROLLED_BACK"
 }
@@ -232,14 +196,9 @@ unrecovered() {
   finish_run "$EXIT_UNRECOVERED"
 }
 
-INTERRUPTED=""
-trap 'INTERRUPTED=1' TERM INT HUP
+guard_signals
 
 # --- the runbook ----------------------------------------------------------------------
-
-# Called as plain commands, never from `||`: see lib/phases.sh.
-before_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then failed_unchanged "$1"; fi; }
-after_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then recover "$1"; fi; }
 
 compose_bin || refuse "$COMPOSE_MISSING"
 phase preflight do_preflight

@@ -51,6 +51,6 @@ jq -r '
   "maintenance  \(if .maintenance then "ON" else "off" end)",
   "lock         \(if .lock == null then "free" else "held: \(.lock.what // "?") of \(.lock.release // "?") by \(.lock.actor // "?") since \(.lock.started // "?")" end)",
   (if .inflight != null then "in flight    \(.inflight.kind) of \(.inflight.sha) in phase \(.inflight.phase)\(if .interrupted then " — INTERRUPTED (process gone); the next deploy or rollback recovers" else "" end)" else empty end),
-  "last         \(if .last == null then "(no releases yet)" else "\(.last.time) \(.last.sha) \(.last.result) (phase \(.last.phase))" end)",
+  "last         \(if .last == null then "(no releases yet)" else "\(.last.time) \(.last.kind // "deploy") \(.last.sha) \(.last.result) (phase \(.last.phase))" end)",
   (.containers[] | "container    \(.name) \(.state) \(.image)")
 ' <<<"$status"

@@ -27,6 +27,8 @@ marker() { printf '@@berth %s\n' "$(jq -cn "$@")"; }
 valid_env() { [[ $1 =~ ^[a-z][a-z0-9-]{0,31}$ ]]; }
 valid_sha() { [[ $1 =~ ^[0-9a-f]{40}$ ]]; }
 valid_run_id() { [[ $1 =~ ^[A-Za-z0-9._-]{1,64}$ ]]; }
+valid_actor() { [[ $1 =~ ^[A-Za-z0-9._@-]{1,64}$ ]]; }
+valid_run_url() { [[ $1 =~ ^https?://[A-Za-z0-9._~:/?#@!\&+,\;=%-]{1,400}$ ]]; }
 valid_path() { [[ $1 =~ ^/[A-Za-z0-9_./-]*$ && ! $1 =~ (^|/)\.\.(/|$) ]]; }
 
 need_env() {
@@ -35,6 +37,28 @@ need_env() {
   ENV_NAME=$1
   ENV_DIR="$BERTH_ROOT/$ENV_NAME"
   [ -d "$ENV_DIR" ] || fail "$EXIT_REFUSED" "no environment $ENV_NAME under $BERTH_ROOT (expected $ENV_DIR); deploy to it first"
+}
+
+# who_option <--actor|--run-url> <value>: the options every runbook verb takes on the
+# server; they set ACTOR / RUN_URL (start_run exports them).
+who_option() {
+  case "$1" in
+    --actor) valid_actor "${2:-}" || fail "$EXIT_REFUSED" "--actor takes a name of [A-Za-z0-9._@-]{1,64}"; ACTOR=$2 ;;
+    --run-url) valid_run_url "${2:-}" || fail "$EXIT_REFUSED" "--run-url takes an http(s) URL"; RUN_URL=$2 ;;
+  esac
+}
+
+# start_run [<default actor>] [<default run URL>]: who and where (BERTH_ACTOR,
+# BERTH_RUN_URL, BERTH_RUN_ID; `berth run` sets them for a detached run), the run's
+# work directory $WORK, and its clocks STARTED / T0.
+start_run() {
+  export BERTH_ACTOR=${ACTOR:-${BERTH_ACTOR:-${1:-$(id -un)}}}
+  export BERTH_RUN_URL=${RUN_URL:-${BERTH_RUN_URL:-${2:-}}}
+  export BERTH_RUN_ID=${BERTH_RUN_ID:-manual-$(date -u +%Y%m%dT%H%M%SZ)-$$}
+  WORK="$ENV_DIR/runs/$BERTH_RUN_ID"
+  mkdir -p "$WORK"
+  STARTED=$(now_iso)
+  T0=$(now_us)
 }
 
 # Atomic replace of a small file: write a temp next to it, then rename.

@@ -90,6 +90,43 @@ record_run() {
   printf '%s\n' "$line" >"$WORK/result.json"
 }
 
+# The runbook's guards. From `guard_signals` on, TERM/INT/HUP only mark the run as
+# interrupted; the next guard acts on it, so a run is never cut between two phases.
+# Each command defines `failed_unchanged <phase>` (nothing changed yet: record, refuse)
+# and `recover <phase>` (undo after a change). Call the guards as plain commands after
+# each phase — never from `||`: see phase() above.
+INTERRUPTED=""
+guard_signals() { trap 'INTERRUPTED=1' TERM INT HUP; }
+before_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then failed_unchanged "$1"; fi; }
+after_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then recover "$1"; fi; }
+
+# serve_again <bundle> <sha> <failed phase> <record command…>: after a failure, start the
+# release that must serve, wait until it is ready, turn maintenance off and run the
+# record command (the run's ledger writer, recording the failure). If the release does
+# not come back, calls the command's own `unrecovered <failed phase> <why>`.
+serve_again() {
+  local bundle=$1 sha=$2 failed=$3
+  shift 3
+  phase start start_release "$bundle"
+  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "$sha did not start again"; fi
+  phase ready wait_ready "$bundle"
+  if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "$sha did not become ready again"; fi
+  phase maintenance-off maintenance_off
+  phase record "$@"
+}
+
+# refuse_unchanged <kind> <sha> <from> <reason>: refuse before anything changed: no
+# ledger line, the lock holder cleared if this run took the lock ($LOCKED), a result
+# event for the action, exit 2.
+refuse_unchanged() {
+  [ -z "${LOCKED:-}" ] || rm -f "$ENV_DIR/lock.holder"
+  printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$4"
+  # shellcheck disable=SC2016 # a jq program: its $names are jq variables
+  marker --arg kind "$1" --arg env "$ENV_NAME" --arg sha "$2" --arg from "$3" --arg reason "$4" \
+    '{event: "result", kind: $kind, env: $env, sha: $sha, from: $from, result: "refused", phase: "preflight", reason: $reason}'
+  exit "$EXIT_REFUSED"
+}
+
 # finish_run <exit code>: the run is over — clear the in-flight state and the lock
 # holder, hand the ledger line to the action as the result event, and exit.
 finish_run() {

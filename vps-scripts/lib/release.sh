@@ -96,6 +96,27 @@ stop_writers() {
   done
 }
 
+# stop_release_writers <running bundle> <its sha> [<bundle naming the writers>]: stop the
+# writers (release.json .writers) of the release that is running.
+stop_release_writers() {
+  local writers
+  mapfile -t writers < <(jq -r '.writers[]' "${3:-$1}/release.json")
+  say "stopping writers of $2: ${writers[*]}"
+  stop_writers "$1" "${writers[@]}"
+}
+
+# keep_database <db> <name>: back up the stopped database to <env>/backups/<time>-<name>.db
+# before anything changes it, and note the copy in $WORK/backup (the ledger's `backup`,
+# and what a failed run puts back).
+keep_database() {
+  local dest
+  dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-$2.db"
+  mkdir -p "$ENV_DIR/backups"
+  sqlite_backup_stopped "$1" "$dest"
+  printf '%s\n' "$dest" >"$WORK/backup"
+  say "backup $dest ($(stat -c %s "$dest") bytes, quick_check ok)"
+}
+
 # restore_database <bundle whose containers may hold the DB> <backup> <db>
 restore_database() {
   local bundle=$1 backup=$2 db=$3

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
+# berth restore <env> <backup> [--actor <name>] [--run-url <url>]
+#
+# Put a backup back under the current release (DESIGN §2–§3): preflight (the backup
+# passes integrity_check, disk space, lock) → maintenance-on → stop (writers) → backup
+# (a copy of the database being replaced, `…-before-restore.db`) → restore (stale
+# -wal/-shm removed first) → start → ready → maintenance-off → record.
+# <backup> is a file name in <root>/<env>/backups/ (`ls` it, or see the BACKUP column of
+# `berth releases <env>`); to restore a file from elsewhere, copy it there first.
+# If the current release does not become ready on the restored database (its schema
+# belongs to another release), the replaced database is put back and the site serves
+# as before: roll back to the release that took the backup instead.
+#
+# Exit codes: 0 restored; 1 error; 2 refused, nothing changed; 3 failed, the database
+# as it was is serving again; 4 failed and not recovered (the log says the state).
+set -euo pipefail
+# shellcheck source=lib/runbook.sh
+. "$BERTH_SCRIPTS/lib/runbook.sh"
+
+usage="usage: berth restore <env> <backup file in <env>/backups/> [--actor <name>] [--run-url <url>]"
+PHASE=preflight
+[ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
+need_env "$1"
+[[ $2 =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$ ]] ||
+  fail "$EXIT_REFUSED" "backup $(printf '%q' "$2") is not a file name in $ENV_DIR/backups/ (no paths); copy the file there first"
+SOURCE="$ENV_DIR/backups/$2"
+shift 2
+ACTOR="" RUN_URL=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --actor | --run-url)
+      who_option "$1" "${2:-}"
+      shift 2
+      ;;
+    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
+  esac
+done
+
+start_run "$(id -un)" ""
+
+# Refusals change nothing (not even the ledger).
+LOCKED=""
+CURRENT=""
+refuse() { refuse_unchanged restore "$CURRENT" "$CURRENT" "$1"; }
+
+compose_bin || refuse "$COMPOSE_MISSING"
+try_lock "$(read_release current_release)" restore || refuse "$LOCK_REFUSAL"
+LOCKED=1
+STATE_KIND=restore STATE_STARTED=$STARTED
+
+CURRENT=$(read_release current_release)
+[ -n "$CURRENT" ] || refuse "$ENV_NAME has no current release to restore under; on a new server put the file in place before the first deploy (docs/ops/disaster-recovery.md)"
+STATE_SHA=$CURRENT
+BUNDLE="$ENV_DIR/releases/$CURRENT"
+[ -f "$BUNDLE/release.json" ] || refuse "the bundle of the current release $CURRENT is missing ($BUNDLE); run 'berth status $ENV_NAME'"
+DB=$(jq -r '.database.path // empty' "$BUNDLE/release.json")
+[ -n "$DB" ] || refuse "the current release of $ENV_NAME configures no database"
+[ -f "$SOURCE" ] || refuse "no backup $SOURCE; 'ls $ENV_DIR/backups' lists them"
+if stale_state; then
+  warn "an earlier run was interrupted: $(jq -c . "$ENV_DIR/deploy.state"); check 'berth status $ENV_NAME' after this restore"
+fi
+say "restoring $ENV_NAME's database from $SOURCE under $CURRENT as run $BERTH_RUN_ID by $BERTH_ACTOR"
+
+# --- phases -------------------------------------------------------------------------
+
+do_preflight() {
+  local result
+  result=$(sqlite3 -readonly "$SOURCE" "PRAGMA integrity_check;" 2>&1) || result="sqlite3 could not open it: $result"
+  if [ "$result" != ok ]; then
+    say "$SOURCE fails integrity_check: $(head -n 3 <<<"$result" | paste -sd ' ' -)"
+    return 1
+  fi
+  preflight_disk "$BUNDLE"
+  say "$SOURCE passes integrity_check"
+}
+
+do_maintenance_on() { maintenance_on "$CURRENT"; }
+
+do_stop() { stop_release_writers "$BUNDLE" "$CURRENT"; }
+
+# A safety copy of the DB being replaced, so a failed restore can put it back.
+do_backup() {
+  if [ ! -f "$DB" ]; then
+    say "no database at $DB yet: nothing to keep"
+    return 0
+  fi
+  keep_database "$DB" "$CURRENT-before-restore"
+}
+
+do_restore() {
+  touch "$WORK/restored"
+  restore_database "$BUNDLE" "$SOURCE" "$DB"
+}
+
+do_start() { start_release "$BUNDLE"; }
+
+do_ready() { wait_ready "$BUNDLE"; }
+
+do_maintenance_off() { maintenance_off; }
+
+do_record() { record_restore restored ""; }
+
+# --- the ledger -----------------------------------------------------------------------
+
+record_restore() {
+  record_run restore "$CURRENT" "$(read_release previous_release)" "$BUNDLE" "$1" "${2:-record}" \
+    "$(jq -cn --arg restoredFrom "$SOURCE" '{database: "restore", restoredFrom: $restoredFrom, migrated: false}')"
+}
+
+# --- failure handling -------------------------------------------------------------------
+
+failed_unchanged() {
+  say "restore refused in phase $1: nothing was changed"
+  record_restore refused "$1"
+  finish_run "$EXIT_REFUSED"
+}
+
+# After a change: put the replaced database back under the current release.
+recover() {
+  local failed=$1
+  say "phase $failed failed: putting the database as it was back under $CURRENT"
+  if [ -e "$WORK/restored" ]; then
+    if [ -s "$WORK/backup" ]; then
+      phase restore restore_database "$BUNDLE" "$(cat "$WORK/backup")" "$DB"
+    else
+      phase restore discard_new_database "$BUNDLE" "$DB"
+    fi
+    if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "putting back the database as it was failed"; fi
+  fi
+  serve_again "$BUNDLE" "$CURRENT" "$failed" record_restore failed "$failed"
+  if [ "$failed" = ready ]; then
+    say "$CURRENT did not become ready on $SOURCE (a schema from another release?): roll back to the release that took it instead ('berth releases $ENV_NAME')"
+  fi
+  say "restore failed in phase $failed; the database as it was is serving again"
+  finish_run "$EXIT_ROLLED_BACK"
+}
+
+unrecovered() {
+  PHASE=$1
+  say "NOT RECOVERED: $2. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then restore again, deploy or roll back."
+  record_restore failed-unrecovered "$1"
+  finish_run "$EXIT_UNRECOVERED"
+}
+
+guard_signals
+
+# --- the runbook ----------------------------------------------------------------------
+
+phase preflight do_preflight
+before_change preflight
+phase maintenance-on do_maintenance_on
+after_change maintenance-on
+phase stop do_stop
+after_change stop
+phase backup do_backup
+after_change backup
+phase restore do_restore
+after_change restore
+phase start do_start
+after_change start
+phase ready do_ready
+after_change ready
+phase maintenance-off do_maintenance_off
+after_change maintenance-off
+phase record do_record
+if [ "$PHASE_RC" -ne 0 ]; then
+  fail "$EXIT_ERROR" "the database is restored and $CURRENT serves, but the ledger could not be written: check disk space under $ENV_DIR"
+fi
+say "restored $ENV_NAME's database from $SOURCE in $(seconds_since "$T0")s"
+finish_run "$EXIT_OK"
