@@ -34,7 +34,7 @@ function restore(...args: string[]) {
     encoding: "utf8",
     timeout: 300_000,
   });
-  return { exitCode: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+  return { exitCode: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
 }
 
 /** What nobody may notice after a refusal or an undone restore. */
@@ -59,17 +59,30 @@ describe("berth restore on the lab VPS", () => {
   it("puts a backup back under the current release and keeps the database it replaced", async () => {
     expect((await app.deploy(ENV, v1)).exitCode).toBe(0);
     await addNote(url, "before the backup");
-    v1Backup = asDeploy([berthPath, "backup", ENV]).trim();
+    const backup = JSON.parse(asDeploy([berthPath, "backup", ENV, "--json"])) as {
+      path: string;
+      bytes: number;
+    };
+    v1Backup = backup.path;
+    expect(backup.bytes).toBeGreaterThan(0);
     const backupChecksum = dbChecksum(v1Backup);
     await addNote(url, "after the backup");
     expect(await noteCount()).toBe(2);
 
-    const r = restore(basename(v1Backup), "--actor", "ops-on-call");
+    const r = restore(basename(v1Backup), "--actor", "ops-on-call", "--json");
     expect(r.exitCode, r.out).toBe(0);
+    // --json: the ledger line alone on stdout, the log on stderr.
+    expect(JSON.parse(r.stdout)).toEqual(last());
     expect(await noteCount()).toBe(1);
     await unchanged(v1.sha, backupChecksum);
     const line = last();
-    expect(line).toMatchObject({ kind: "restore", sha: v1.sha, result: "restored", restoredFrom: v1Backup });
+    expect(line).toMatchObject({
+      kind: "restore",
+      sha: v1.sha,
+      result: "restored",
+      restoredFrom: v1Backup,
+      actor: "ops-on-call",
+    });
     expect(Object.keys(line.durations)).toEqual([
       "preflight",
       "maintenance-on",

@@ -2,6 +2,8 @@
 # The VPS scripts' libraries, on their own (no lab needed): input validation, SQLite
 # backup and restore, and the environment lock. Run by `npm test` (bats test/vps).
 
+bats_require_minimum_version 1.5.0
+
 setup() {
   export BERTH_SCRIPTS="$BATS_TEST_DIRNAME/../../vps-scripts"
   export BERTH_ROOT="$BATS_TEST_TMPDIR/root"
@@ -140,4 +142,23 @@ make_db() {
   [ "$(jq -r '.what + " " + .actor' "$ENV_DIR/lock.holder")" = "rollback tester" ]
   # Held by this shell: another process is refused at once.
   refuses flock -n "$ENV_DIR/.lock" true
+}
+
+@test "maintenance on|status|off --json: the flag's state as one JSON object, the log on stderr" {
+  berth() { bash "$BERTH_SCRIPTS/bin/berth" "$@"; }
+  run --separate-stderr berth maintenance on staging --json
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '"\(.env) \(.maintenance) \(.release)"' <<<"$output")" = "staging true manual" ]
+  [[ $stderr == *"maintenance page ON"* ]]
+  [ -f "$ENV_DIR/maintenance/MAINTENANCE_ON" ]
+  run --separate-stderr berth maintenance status staging --json
+  [ "$(jq -r .maintenance <<<"$output")" = true ]
+  run --separate-stderr berth maintenance off staging --json
+  [ "$output" = '{"env":"staging","maintenance":false}' ]
+  [ ! -e "$ENV_DIR/maintenance/MAINTENANCE_ON" ]
+  run berth maintenance status staging
+  [ "$output" = off ]
+  run berth maintenance status staging --yaml
+  [ "$status" -eq 1 ]
+  [[ $output == *"usage: berth maintenance on|off|status <env> [--json]"* ]]
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth deploy <env> <sha>
+# berth deploy <env> <sha> [--json]
 #
 # Run the deploy phases (DESIGN §3) for the release uploaded to <root>/<env>/releases/<sha>/:
 # preflight → pull → maintenance-on → stop → backup → migrate → start → ready →
@@ -10,13 +10,16 @@
 # Who/where comes from BERTH_ACTOR, BERTH_RUN_URL, BERTH_RUN_ID (set by `berth run`)
 # or release.json.
 #
+# With --json, the ledger line (or the refusal) is printed on stdout as one JSON object
+# and the log goes to stderr.
+#
 # Exit codes: 0 deployed; 1 error; 2 refused, nothing changed; 3 failed, the previous
 # release is serving again; 4 failed and not recovered (the log says the state).
 set -euo pipefail
 # shellcheck source=lib/runbook.sh
 . "$BERTH_SCRIPTS/lib/runbook.sh"
 
-[ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth deploy <env> <sha>"
+if [ $# -eq 3 ] && [ "$3" = --json ]; then json_output; elif [ $# -ne 2 ]; then fail "$EXIT_ERROR" "usage: berth deploy <env> <sha> [--json]"; fi
 PHASE=preflight
 need_env "$1"
 valid_sha "$2" || fail "$EXIT_REFUSED" "sha $(printf '%q' "$2") is not a full 40-hex commit SHA"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth maintenance on|off|status <env>
+# berth maintenance on|off|status <env> [--json]
 #
 # The nginx maintenance flag <root>/<env>/maintenance/MAINTENANCE_ON: nginx answers
 # 503 + Retry-After + the maintenance page while it exists (no reload needed).
@@ -12,12 +12,20 @@ set -euo pipefail
 # shellcheck source=lib/release.sh
 . "$BERTH_SCRIPTS/lib/release.sh"
 
-[ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth maintenance on|off|status <env>"
+usage="usage: berth maintenance on|off|status <env> [--json]"
+if [ $# -eq 3 ] && [ "$3" = --json ]; then json_output; elif [ $# -ne 2 ]; then fail "$EXIT_ERROR" "$usage"; fi
 PHASE=maintenance
 need_env "$2"
+flag=$(maintenance_flag)
 case "$1" in
-  on) maintenance_on "${3:-manual}" ;;
+  on) maintenance_on manual ;;
   off) maintenance_off ;;
-  status) if [ -f "$(maintenance_flag)" ]; then echo "on $(cat "$(maintenance_flag)")"; else echo off; fi ;;
-  *) fail "$EXIT_ERROR" "usage: berth maintenance on|off|status <env>" ;;
+  status) [ -n "$JSON_OUT" ] || { if [ -f "$flag" ]; then echo "on $(cat "$flag")"; else echo off; fi; } ;;
+  *) fail "$EXIT_ERROR" "$usage" ;;
 esac
+# The state after the command: {env, maintenance, release, since}.
+if [ -f "$flag" ]; then
+  json_result "$(jq -c --arg env "$ENV_NAME" '{env: $env, maintenance: true} + .' "$flag")"
+else
+  json_result "$(jq -cn --arg env "$ENV_NAME" '{env: $env, maintenance: false}')"
+fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth restore <env> <backup> [--actor <name>] [--run-url <url>]
+# berth restore <env> <backup> [--actor <name>] [--run-url <url>] [--json]
 #
 # Put a backup back under the current release (DESIGN §2–§3): preflight (the backup
 # passes integrity_check, disk space, lock) → maintenance-on → stop (writers) → backup
@@ -13,13 +13,16 @@
 # belongs to another release), the replaced database is put back and the site serves
 # as before: roll back to the release that took the backup instead.
 #
+# With --json, the ledger line (or the refusal) is printed on stdout as one JSON object
+# and the log goes to stderr.
+#
 # Exit codes: 0 restored; 1 error; 2 refused, nothing changed; 3 failed, the database
 # as it was is serving again; 4 failed and not recovered (the log says the state).
 set -euo pipefail
 # shellcheck source=lib/runbook.sh
 . "$BERTH_SCRIPTS/lib/runbook.sh"
 
-usage="usage: berth restore <env> <backup file in <env>/backups/> [--actor <name>] [--run-url <url>]"
+usage="usage: berth restore <env> <backup file in <env>/backups/> [--actor <name>] [--run-url <url>] [--json]"
 PHASE=preflight
 [ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
 need_env "$1"
@@ -33,6 +36,10 @@ while [ $# -gt 0 ]; do
     --actor | --run-url)
       who_option "$1" "${2:-}"
       shift 2
+      ;;
+    --json)
+      json_output
+      shift
       ;;
     *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
   esac

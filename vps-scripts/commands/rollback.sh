@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>]
+# berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>] [--json]
 #
 # Serve an earlier release again (DESIGN §3): preflight → pull (if pruned) →
 # [maintenance-on → stop → backup → restore, only with --restore-db] → start → ready →
@@ -15,13 +15,16 @@
 # --keep-db keeps the current DB as it is. With no DB change in between, neither is
 # needed and there is no maintenance window.
 #
+# With --json, the ledger line (or the refusal) is printed on stdout as one JSON object
+# and the log goes to stderr.
+#
 # Exit codes: 0 rolled back; 1 error; 2 refused, nothing changed; 3 failed, the release
 # that was current is serving again; 4 failed and not recovered (the log says the state).
 set -euo pipefail
 # shellcheck source=lib/runbook.sh
 . "$BERTH_SCRIPTS/lib/runbook.sh"
 
-usage="usage: berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>]"
+usage="usage: berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>] [--json]"
 PHASE=preflight
 [ $# -ge 1 ] || fail "$EXIT_ERROR" "$usage"
 need_env "$1"
@@ -44,6 +47,10 @@ while [ $# -gt 0 ]; do
     --actor | --run-url)
       who_option "$1" "${2:-}"
       shift 2
+      ;;
+    --json)
+      json_output
+      shift
       ;;
     *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
   esac

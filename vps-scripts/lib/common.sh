@@ -21,6 +21,15 @@ fail() {
   printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$*"
   exit "$code"
 }
+# json_output: `--json` was given: the result goes to stdout as one JSON object (see
+# json_result); everything else, the log and the action's markers, goes to stderr.
+JSON_OUT=""
+json_output() {
+  JSON_OUT=1
+  exec 3>&1 1>&2
+}
+# json_result <json>: print the result object when --json was given.
+json_result() { if [ -n "$JSON_OUT" ]; then jq -c . <<<"$1" >&3; fi; }
 # Marker lines for the action: `@@berth {json}`.
 marker() { printf '@@berth %s\n' "$(jq -cn "$@")"; }
 

@@ -121,17 +121,22 @@ serve_again() {
 refuse_unchanged() {
   [ -z "${LOCKED:-}" ] || rm -f "$ENV_DIR/lock.holder"
   printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$4"
+  local result
   # shellcheck disable=SC2016 # a jq program: its $names are jq variables
-  marker --arg kind "$1" --arg env "$ENV_NAME" --arg sha "$2" --arg from "$3" --arg reason "$4" \
-    '{event: "result", kind: $kind, env: $env, sha: $sha, from: $from, result: "refused", phase: "preflight", reason: $reason}'
+  result=$(jq -cn --arg kind "$1" --arg env "$ENV_NAME" --arg sha "$2" --arg from "$3" --arg reason "$4" \
+    '{kind: $kind, env: $env, sha: $sha, from: $from, result: "refused", phase: "preflight", reason: $reason}')
+  printf '@@berth %s\n' "$(jq -c '{event: "result"} + .' <<<"$result")"
+  json_result "$result"
   exit "$EXIT_REFUSED"
 }
 
 # finish_run <exit code>: the run is over — clear the in-flight state and the lock
-# holder, hand the ledger line to the action as the result event, and exit.
+# holder, hand the ledger line to the action as the result event (and to stdout with
+# --json), and exit.
 finish_run() {
   state_clear
   rm -f "$ENV_DIR/lock.holder"
   printf '@@berth %s\n' "$(jq -c '{event: "result"} + .' "$WORK/result.json")"
+  json_result "$(cat "$WORK/result.json")"
   exit "$1"
 }
