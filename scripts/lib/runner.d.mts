@@ -10,7 +10,6 @@ export interface ActionRun {
   summary: string;
   seconds: number;
 }
-export declare function parseOutputFile(text: string): Record<string, string>;
 export declare function runAction(
   name: string,
   inputs: Record<string, string>,

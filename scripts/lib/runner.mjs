@@ -17,7 +17,7 @@ export function labUp() {
 }
 
 /** Parse the GITHUB_OUTPUT file format (`name<<delimiter` … `delimiter`). */
-export function parseOutputFile(text) {
+function parseOutputFile(text) {
   const out = {};
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {

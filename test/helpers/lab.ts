@@ -4,10 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  resetEnvironment as resetLabEnvironment,
-  runAction as runActionAsRunner,
-} from "../../scripts/lib/runner.mjs";
+import { resetEnvironment as resetLabEnvironment } from "../../scripts/lib/runner.mjs";
 
 export const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -49,9 +46,8 @@ export function tempDir(prefix = "berth-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export type { ActionRun } from "../../scripts/lib/runner.mjs";
 /** Run an action as the runner does (scripts/lib/runner.mjs, shared with the demo and bench). */
-export const runAction = runActionAsRunner;
+export { type ActionRun, runAction } from "../../scripts/lib/runner.mjs";
 
 /**
  * A `docker` on PATH that records every invocation, then runs the real one: the
