@@ -26,7 +26,7 @@ usage="usage: berth restore <env> <backup file in <env>/backups/> [--actor <name
 PHASE=preflight
 [ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
 need_env "$1"
-[[ $2 =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$ ]] ||
+valid_file_name "$2" ||
   fail "$EXIT_REFUSED" "backup $(printf '%q' "$2") is not a file name in $ENV_DIR/backups/ (no paths); copy the file there first"
 SOURCE="$ENV_DIR/backups/$2"
 shift 2
@@ -73,12 +73,7 @@ say "restoring $ENV_NAME's database from $SOURCE under $CURRENT as run $BERTH_RU
 # --- phases -------------------------------------------------------------------------
 
 do_preflight() {
-  local result
-  result=$(sqlite3 -readonly "$SOURCE" "PRAGMA integrity_check;" 2>&1) || result="sqlite3 could not open it: $result"
-  if [ "$result" != ok ]; then
-    say "$SOURCE fails integrity_check: $(head -n 3 <<<"$result" | paste -sd ' ' -)"
-    return 1
-  fi
+  sqlite_check "$SOURCE" integrity_check
   preflight_disk "$BUNDLE"
   say "$SOURCE passes integrity_check"
 }

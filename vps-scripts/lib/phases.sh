@@ -121,12 +121,9 @@ serve_again() {
 refuse_unchanged() {
   [ -z "${LOCKED:-}" ] || rm -f "$ENV_DIR/lock.holder"
   printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$4"
-  local result
   # shellcheck disable=SC2016 # a jq program: its $names are jq variables
-  result=$(jq -cn --arg kind "$1" --arg env "$ENV_NAME" --arg sha "$2" --arg from "$3" --arg reason "$4" \
-    '{kind: $kind, env: $env, sha: $sha, from: $from, result: "refused", phase: "preflight", reason: $reason}')
-  printf '@@berth %s\n' "$(jq -c '{event: "result"} + .' <<<"$result")"
-  json_result "$result"
+  result_event "$(jq -cn --arg kind "$1" --arg env "$ENV_NAME" --arg sha "$2" --arg from "$3" --arg reason "$4" \
+    '{kind: $kind, env: $env, sha: $sha, from: $from, result: "refused", phase: "preflight", reason: $reason}')"
   exit "$EXIT_REFUSED"
 }
 
@@ -136,7 +133,13 @@ refuse_unchanged() {
 finish_run() {
   state_clear
   rm -f "$ENV_DIR/lock.holder"
-  printf '@@berth %s\n' "$(jq -c '{event: "result"} + .' "$WORK/result.json")"
-  json_result "$(cat "$WORK/result.json")"
+  result_event "$(cat "$WORK/result.json")"
   exit "$1"
+}
+
+# result_event <json>: the run's result, as the action's result marker (and on stdout
+# with --json).
+result_event() {
+  printf '@@berth %s\n' "$(jq -c '{event: "result"} + .' <<<"$1")"
+  json_result "$1"
 }

@@ -49,11 +49,13 @@ sqlite_backup_online() {
   mv -f "$tmp" "$dest"
 }
 
+# sqlite_check <file> [quick_check|integrity_check]: the file is a sound SQLite
+# database; else say why (the first lines of SQLite's answer) and return 1.
 sqlite_check() {
-  local result
+  local check=${2:-quick_check} result
   [ -s "$1" ] || { warn "$1 is missing or empty"; return 1; }
-  result=$(sqlite3 "$1" "PRAGMA quick_check;" 2>&1) || return 1
-  [ "$result" = ok ] || { warn "quick_check of $1: $result"; return 1; }
+  result=$(sqlite3 "$1" "PRAGMA $check;" 2>&1) || result="sqlite3 could not open it: $result"
+  [ "$result" = ok ] || { warn "$1 fails $check: $(head -n 3 <<<"$result" | paste -sd ' ' -)"; return 1; }
 }
 
 # sqlite_restore <backup> <db>: nothing may have the DB open. Stale -wal/-shm go first:
