@@ -10,6 +10,7 @@ setup() {
   mkdir -p "$BERTH_ROOT/staging"
   # shellcheck source=../../vps-scripts/lib/runbook.sh
   . "$BERTH_SCRIPTS/lib/runbook.sh"
+  # shellcheck disable=SC2034 # read by the functions runbook.sh defines
   ENV_NAME=staging
   ENV_DIR="$BERTH_ROOT/staging"
   DB="$BATS_TEST_TMPDIR/app.db"
@@ -50,6 +51,7 @@ make_db() {
   refuses valid_actor "dependabot[bot] "
   valid_actor octo-cat
   valid_actor ops@example.org
+  # shellcheck disable=SC2016 # a literal $(id): the validator must refuse it
   refuses valid_actor 'a$(id)'
   valid_run_url "https://github.com/o/r/actions/runs/1?a=1&b=2;c"
   refuses valid_run_url "https://x/\$(id)"
@@ -149,6 +151,7 @@ make_db() {
   run --separate-stderr berth maintenance on staging --json
   [ "$status" -eq 0 ]
   [ "$(jq -r '"\(.env) \(.maintenance) \(.release)"' <<<"$output")" = "staging true manual" ]
+  # shellcheck disable=SC2154 # run --separate-stderr sets it
   [[ $stderr == *"maintenance page ON"* ]]
   [ -f "$ENV_DIR/maintenance/MAINTENANCE_ON" ]
   run --separate-stderr berth maintenance status staging --json

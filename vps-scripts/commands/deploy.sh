@@ -3,8 +3,8 @@
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
 # berth deploy <env> <sha> [--json]
 #
-# Run the deploy phases (DESIGN §3) for the release uploaded to <root>/<env>/releases/<sha>/:
-# preflight → pull → maintenance-on → stop → backup → migrate → start → ready →
+# Run the deploy phases (docs/design.md §3) for the release uploaded to <root>/<env>/releases/<sha>/:
+# preflight → pull → rehearse → maintenance-on → stop → backup → migrate → start → ready →
 # maintenance-off → record → prune. After maintenance-on, any failure restores the DB
 # (if migrate began) and the previous release, then records the failure.
 # Who/where comes from BERTH_ACTOR, BERTH_RUN_URL, BERTH_RUN_ID (set by `berth run`)
@@ -40,17 +40,24 @@ fi
 CURRENT=$(read_release current_release)
 CURRENT_BUNDLE=""
 [ -z "$CURRENT" ] || CURRENT_BUNDLE="$ENV_DIR/releases/$CURRENT"
-DB=$(jq -r '.database.path // empty' "$BUNDLE/release.json")
+mapfile -t DBS < <(release_databases "$BUNDLE")
 say "deploying $SHA to $ENV_NAME (current: ${CURRENT:-none}) as run $BERTH_RUN_ID by $BERTH_ACTOR"
 
 # --- phases -------------------------------------------------------------------------
 
 do_preflight() {
   preflight_release "$BUNDLE" "$ENV_NAME" "$SHA"
+  check_databases_present "$([ -n "$CURRENT" ] && echo yes || echo no)" "${DBS[@]}"
   preflight_disk "$BUNDLE"
 }
 
 do_pull() { pull_release "$BUNDLE"; }
+
+# The new release's migration, on an online snapshot, while the site serves.
+do_rehearse() {
+  trap 'rehearse_cleanup "$WORK/rehearse"' EXIT
+  rehearse_migration "$BUNDLE" "$CURRENT_BUNDLE" "$WORK/rehearse" "${DBS[@]}"
+}
 
 do_maintenance_on() { maintenance_on "$SHA"; }
 
@@ -63,16 +70,16 @@ do_stop() {
 }
 
 do_backup() {
-  if [ -z "$DB" ]; then
+  if [ ${#DBS[@]} -eq 0 ]; then
     say "no database configured: nothing to back up"
     return 0
   fi
-  sqlite_schema_version "$DB" >"$WORK/schema_before"
-  if [ ! -f "$DB" ]; then
-    say "no database at $DB yet (first deploy): nothing to back up"
+  schema_versions "${DBS[@]}" >"$WORK/schema_before"
+  if [ ! -f "${DBS[0]}" ]; then
+    say "no database at ${DBS[0]} yet (first deploy): nothing to back up"
     return 0
   fi
-  keep_database "$DB" "${CURRENT:-none}"
+  backup_databases "${CURRENT:-none}" "${DBS[@]}"
 }
 
 do_migrate() {
@@ -81,12 +88,16 @@ do_migrate() {
     say "no migrate command configured"
     return 0
   fi
+  if [ "$(rehearsal_result)" = unchanged ]; then
+    say "not run: the rehearsal showed this migration changes nothing"
+    return 0
+  fi
   local svc cmd
   svc=$(manifest "$BUNDLE" .migrate.service)
   mapfile -t cmd < <(jq -r '.migrate.command[]' "$BUNDLE/release.json")
   say "running ${cmd[*]} in a one-off $svc container of $SHA"
   compose "$BUNDLE" run --rm --no-deps -T "$svc" "${cmd[@]}"
-  if [ -n "$DB" ]; then sqlite_schema_version "$DB" >"$WORK/schema_after"; fi
+  if [ ${#DBS[@]} -gt 0 ]; then schema_versions "${DBS[@]}" >"$WORK/schema_after"; fi
 }
 
 do_start() {
@@ -100,6 +111,9 @@ do_maintenance_off() { maintenance_off; }
 
 do_record() { record_deploy succeeded "" ""; }
 
+# What the rehearsal found: changed, unchanged, skipped, failed (empty before it ran).
+rehearsal_result() { cat "$WORK/rehearse/result" 2>/dev/null || true; }
+
 do_prune() { prune_releases "$SHA" "$CURRENT"; }
 
 # --- the ledger -----------------------------------------------------------------------
@@ -111,8 +125,11 @@ record_deploy() {
     migrated=true
   fi
   record_run deploy "$SHA" "$CURRENT" "$BUNDLE" "$result" "${failed:-record}" \
-    "$(jq -cn --arg to "$to" --argjson migrated "$migrated" \
-      '{rolledBackTo: (if $to == "" then null else $to end), migrated: $migrated}')"
+    "$(jq -cn --arg to "$to" --argjson migrated "$migrated" --arg rehearsal "$(rehearsal_result)" \
+      --arg why "$(cat "$WORK/rehearse/why" 2>/dev/null || true)" --arg seconds "${DURATIONS[rehearse]:-}" \
+      '{rolledBackTo: (if $to == "" then null else $to end), migrated: $migrated, mode: "maintenance",
+        rehearsal: (if $rehearsal == "" then null
+          else {result: $rehearsal, why: $why, seconds: (if $seconds == "" then null else ($seconds | tonumber) end)} end)}')"
   if [ "$result" = succeeded ]; then
     if [ -n "$CURRENT" ] && [ "$CURRENT" != "$SHA" ]; then write_atomic "$ENV_DIR/previous_release" "$CURRENT"; fi
     write_atomic "$ENV_DIR/current_release" "$SHA"
@@ -124,27 +141,27 @@ record_deploy() {
 # Before maintenance-on nothing has changed: record and refuse.
 failed_unchanged() {
   say "refused in phase $1: nothing was changed"
-  record_deploy refused "$1" ""
+  try_record record_deploy refused "$1" ""
   finish_run "$EXIT_REFUSED"
 }
 
-# After maintenance-on: put the DB and the previous release back (DESIGN §3).
+# After maintenance-on: put the DB and the previous release back (docs/design.md §3).
 recover() {
   local failed=$1
   say "phase $failed failed: recovering"
   if [ -e "$WORK/migrate_began" ] && [ -s "$WORK/backup" ]; then
-    phase restore restore_database "$BUNDLE" "$(cat "$WORK/backup")" "$DB"
+    phase restore restore_databases "$BUNDLE" "$(cat "$WORK/backup")" remove "${DBS[@]}"
     if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "the database restore from $(cat "$WORK/backup") failed"; fi
-  elif [ -e "$WORK/migrate_began" ] && [ -n "$DB" ] && [ -z "$CURRENT" ]; then
+  elif [ -e "$WORK/migrate_began" ] && [ ${#DBS[@]} -gt 0 ] && [ -z "$CURRENT" ]; then
     # First deploy: the DB did not exist before; remove what the failed migration left.
-    phase restore discard_new_database "$BUNDLE" "$DB"
+    phase restore discard_new_databases "$BUNDLE" "${DBS[@]}"
   fi
   if [ -z "$CURRENT_BUNDLE" ]; then
     compose "$BUNDLE" stop >/dev/null 2>&1 || true
     PHASE=$failed
     say "first deploy of $ENV_NAME failed in phase $failed: no previous release to go back to."
     say "state: the new containers are stopped, the database is as before the deploy, and the maintenance page stays ON (the site was never live). Fix the release and deploy again; 'berth maintenance off $ENV_NAME' removes the page."
-    record_deploy failed "$failed" ""
+    try_record record_deploy failed "$failed" ""
     finish_run "$EXIT_UNRECOVERED"
   fi
   serve_again "$CURRENT_BUNDLE" "the previous release $CURRENT" "$failed" record_deploy failed "$failed" "$CURRENT"
@@ -155,7 +172,7 @@ recover() {
 unrecovered() {
   PHASE=$1
   say "NOT RECOVERED: $2. The maintenance page is ON; the database is $( [ -s "$WORK/backup" ] && echo "backed up at $(cat "$WORK/backup")" || echo "not backed up"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
-  record_deploy failed-unrecovered "$1" ""
+  try_record record_deploy failed-unrecovered "$1" ""
   finish_run "$EXIT_UNRECOVERED"
 }
 
@@ -167,6 +184,8 @@ phase preflight do_preflight
 before_change preflight
 phase pull do_pull
 before_change pull
+phase rehearse do_rehearse
+before_change rehearse
 phase maintenance-on do_maintenance_on
 after_change maintenance-on
 phase stop do_stop

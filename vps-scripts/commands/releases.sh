@@ -14,9 +14,8 @@ set -euo pipefail
 
 [ $# -eq 1 ] || [ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth releases <env> [--json]"
 need_env "$1"
-log="$ENV_DIR/releases.log"
-# A torn last line (a crash mid-append) is skipped, not fatal.
-lines() { if [ -f "$log" ]; then jq -c -R 'fromjson? // empty' "$log" | tac; fi; }
+# Newest first; a torn line (a crash mid-append) is skipped with a warning, not fatal.
+lines() { ledger_lines | tac; }
 if [ "${2:-}" = --json ]; then
   lines | jq -s .
   exit 0

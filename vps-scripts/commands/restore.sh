@@ -3,7 +3,7 @@
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
 # berth restore <env> <backup> [--actor <name>] [--run-url <url>] [--json]
 #
-# Put a backup back under the current release (DESIGN §2–§3): preflight (the backup
+# Put a backup back under the current release (docs/design.md §2–§3): preflight (the backup
 # passes integrity_check, disk space, lock) → maintenance-on → stop (writers) → backup
 # (a copy of the database being replaced, `…-before-restore.db`) → restore (stale
 # -wal/-shm removed first) → start → ready → maintenance-off → record.
@@ -62,8 +62,8 @@ CURRENT=$(read_release current_release)
 STATE_SHA=$CURRENT
 BUNDLE="$ENV_DIR/releases/$CURRENT"
 [ -f "$BUNDLE/release.json" ] || refuse "the bundle of the current release $CURRENT is missing ($BUNDLE); run 'berth status $ENV_NAME'"
-DB=$(jq -r '.database.path // empty' "$BUNDLE/release.json")
-[ -n "$DB" ] || refuse "the current release of $ENV_NAME configures no database"
+mapfile -t DBS < <(release_databases "$BUNDLE")
+[ ${#DBS[@]} -gt 0 ] || refuse "the current release of $ENV_NAME configures no database"
 [ -f "$SOURCE" ] || refuse "no backup $SOURCE; 'ls $ENV_DIR/backups' lists them"
 if stale_state; then
   warn "an earlier run was interrupted: $(jq -c . "$ENV_DIR/deploy.state"); check 'berth status $ENV_NAME' after this restore"
@@ -73,9 +73,9 @@ say "restoring $ENV_NAME's database from $SOURCE under $CURRENT as run $BERTH_RU
 # --- phases -------------------------------------------------------------------------
 
 do_preflight() {
-  sqlite_check "$SOURCE" integrity_check
+  check_backup_set "$SOURCE" integrity_check "${DBS[@]}"
   preflight_disk "$BUNDLE"
-  say "$SOURCE passes integrity_check"
+  say "$SOURCE ($(backup_set_files "$SOURCE" | wc -l) file(s)) passes integrity_check"
 }
 
 do_maintenance_on() { maintenance_on "$CURRENT"; }
@@ -84,16 +84,16 @@ do_stop() { stop_release_writers "$BUNDLE" "$CURRENT"; }
 
 # A safety copy of the DB being replaced, so a failed restore can put it back.
 do_backup() {
-  if [ ! -f "$DB" ]; then
-    say "no database at $DB yet: nothing to keep"
+  if [ ! -f "${DBS[0]}" ]; then
+    say "no database at ${DBS[0]} yet: nothing to keep"
     return 0
   fi
-  keep_database "$DB" "$CURRENT-before-restore"
+  backup_databases "$CURRENT-before-restore" "${DBS[@]}"
 }
 
 do_restore() {
   touch "$WORK/restored"
-  restore_database "$BUNDLE" "$SOURCE" "$DB"
+  restore_databases "$BUNDLE" "$SOURCE" keep "${DBS[@]}"
 }
 
 do_start() { start_release "$BUNDLE"; }
@@ -115,7 +115,7 @@ record_restore() {
 
 failed_unchanged() {
   say "restore refused in phase $1: nothing was changed"
-  record_restore refused "$1"
+  try_record record_restore refused "$1"
   finish_run "$EXIT_REFUSED"
 }
 
@@ -125,9 +125,9 @@ recover() {
   say "phase $failed failed: putting the database as it was back under $CURRENT"
   if [ -e "$WORK/restored" ]; then
     if [ -s "$WORK/backup" ]; then
-      phase restore restore_database "$BUNDLE" "$(cat "$WORK/backup")" "$DB"
+      phase restore restore_databases "$BUNDLE" "$(cat "$WORK/backup")" remove "${DBS[@]}"
     else
-      phase restore discard_new_database "$BUNDLE" "$DB"
+      phase restore discard_new_databases "$BUNDLE" "${DBS[@]}"
     fi
     if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "putting back the database as it was failed"; fi
   fi
@@ -142,7 +142,7 @@ recover() {
 unrecovered() {
   PHASE=$1
   say "NOT RECOVERED: $2. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then restore again, deploy or roll back."
-  record_restore failed-unrecovered "$1"
+  try_record record_restore failed-unrecovered "$1"
   finish_run "$EXIT_UNRECOVERED"
 }
 

@@ -3,7 +3,7 @@
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
 # berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>] [--json]
 #
-# Serve an earlier release again (DESIGN §3): preflight → pull (if pruned) →
+# Serve an earlier release again (docs/design.md §3): preflight → pull (if pruned) →
 # [maintenance-on → stop → backup → restore, only with --restore-db] → start → ready →
 # maintenance-off → record. The target defaults to previous_release; --to picks any
 # release that once served successfully and whose bundle is still on the server.
@@ -82,9 +82,10 @@ fi
 # made current after that which migrated the DB needs an explicit database choice.
 LEDGER="$ENV_DIR/releases.log"
 [ -f "$LEDGER" ] || refuse "no ledger at $LEDGER: berth has not deployed $ENV_NAME"
+ledger=$(ledger_lines) # torn lines skipped, with a warning
 served_line=$(jq -cs --arg s "$TARGET" \
   '[to_entries[] | select(.value.sha == $s and (.value.result == "succeeded" or .value.result == "rolled_back"))] | last | .key // empty' \
-  "$LEDGER")
+  <<<"$ledger")
 [ -n "$served_line" ] || refuse "$TARGET never served successfully in $ENV_NAME (no succeeded or rolled_back line in the ledger); 'berth releases $ENV_NAME' lists candidates"
 # What changed the DB after the target last became current: deploys that migrated it,
 # and rollbacks that restored an older one. The first of them tells which backup holds
@@ -95,7 +96,7 @@ mapfile -t db_changes < <(jq -rs --argjson from "$served_line" \
   '.[($from + 1):][] | select((.kind == "deploy" and .result == "succeeded" and .migrated == true)
     or (.kind == "rollback" and .result == "rolled_back" and .database == "restore"))
   | "\(.kind) of \(.sha)\t\(.backup // "")"' \
-  "$LEDGER")
+  <<<"$ledger")
 MIGRATED=""
 RESTORE_FROM=""
 if [ ${#db_changes[@]} -gt 0 ]; then
@@ -108,13 +109,13 @@ CURRENT_BUNDLE="$ENV_DIR/releases/$CURRENT"
 [ -f "$BUNDLE/release.json" ] ||
   refuse "the bundle of $TARGET is no longer on the server ($BUNDLE was pruned); deploy that SHA again with the deploy action, which uploads it"
 [ -f "$CURRENT_BUNDLE/release.json" ] || refuse "the bundle of the current release $CURRENT is missing ($CURRENT_BUNDLE); run 'berth status $ENV_NAME'"
-DB=$(jq -r '.database.path // empty' "$BUNDLE/release.json")
+mapfile -t DBS < <(release_databases "$BUNDLE")
 
 if [ -n "$MIGRATED" ]; then
   case "$DB_CHOICE" in
     "") refuse "the database changed since $TARGET last served ($MIGRATED): choose --restore-db (put back the backup taken before that migration, losing writes since; the current DB is backed up first) or --keep-db (run $TARGET on the current schema)" ;;
     restore)
-      [ -n "$DB" ] || refuse "--restore-db: release $TARGET has no database configured"
+      [ ${#DBS[@]} -gt 0 ] || refuse "--restore-db: release $TARGET has no database configured"
       if [ -z "$RESTORE_FROM" ] || [ ! -f "$RESTORE_FROM" ]; then
         refuse "--restore-db: the backup holding the database as $TARGET left it (${RESTORE_FROM:-none recorded}) is gone; restore by hand ('berth releases $ENV_NAME' lists backups) or use --keep-db"
       fi
@@ -141,13 +142,11 @@ do_maintenance_on() { maintenance_on "$TARGET"; }
 do_stop() { stop_release_writers "$CURRENT_BUNDLE" "$CURRENT"; }
 
 # A safety copy of the DB being replaced, so a failed rollback can put it back.
-do_backup() { keep_database "$DB" "$CURRENT-before-rollback"; }
+do_backup() { backup_databases "$CURRENT-before-rollback" "${DBS[@]}"; }
 
 do_restore() {
-  compose "$CURRENT_BUNDLE" stop
-  sqlite_restore "$RESTORE_FROM" "$DB"
   touch "$WORK/restored"
-  say "database restored from $RESTORE_FROM"
+  restore_databases "$CURRENT_BUNDLE" "$RESTORE_FROM" keep "${DBS[@]}"
 }
 
 # `up -d` on the target's project replaces the current containers in place.
@@ -179,7 +178,7 @@ record_rollback() {
 # Before anything changed (preflight, pull): record that nothing was done.
 failed_unchanged() {
   say "rollback refused in phase $1: nothing was changed; $CURRENT is still serving"
-  record_rollback refused "$1"
+  try_record record_rollback refused "$1"
   finish_run "$EXIT_REFUSED"
 }
 
@@ -188,7 +187,7 @@ recover() {
   local failed=$1
   say "phase $failed failed: putting $CURRENT back"
   if [ -e "$WORK/restored" ]; then
-    phase restore restore_database "$BUNDLE" "$(cat "$WORK/backup")" "$DB"
+    phase restore restore_databases "$BUNDLE" "$(cat "$WORK/backup")" keep "${DBS[@]}"
     if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "putting back the database from $(cat "$WORK/backup") failed"; fi
   fi
   serve_again "$CURRENT_BUNDLE" "$CURRENT" "$failed" record_rollback failed "$failed"
@@ -199,7 +198,7 @@ recover() {
 unrecovered() {
   PHASE=$1
   say "NOT RECOVERED: $2. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
-  record_rollback failed-unrecovered "$1"
+  try_record record_rollback failed-unrecovered "$1"
   finish_run "$EXIT_UNRECOVERED"
 }
 

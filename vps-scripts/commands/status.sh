@@ -30,7 +30,8 @@ if [ -s "$ENV_DIR/deploy.state" ]; then
   inflight=$(cat "$ENV_DIR/deploy.state")
   if stale_state; then interrupted=true; fi
 fi
-last=$( [ -s "$ENV_DIR/releases.log" ] && tail -n 1 "$ENV_DIR/releases.log" || echo null)
+last=$(ledger_lines | tail -n 1)
+[ -n "$last" ] || last=null
 maintenance=$( [ -f "$(maintenance_flag)" ] && echo true || echo false)
 containers=$(docker ps -a --filter "label=com.docker.compose.project" --format '{{json .}}' 2>/dev/null |
   jq -sc --arg e "$ENV_NAME" '[.[] | select(.Labels | test("com.docker.compose.project=[^,]*-" + $e + "(,|$)")) | {name: .Names, image: .Image, state: .State, status: .Status}]' 2>/dev/null || echo '[]')
@@ -52,5 +53,6 @@ jq -r '
   "lock         \(if .lock == null then "free" else "held: \(.lock.what // "?") of \(.lock.release // "?") by \(.lock.actor // "?") since \(.lock.started // "?")" end)",
   (if .inflight != null then "in flight    \(.inflight.kind) of \(.inflight.sha) in phase \(.inflight.phase)\(if .interrupted then " — INTERRUPTED (process gone); the next deploy or rollback recovers" else "" end)" else empty end),
   "last         \(if .last == null then "(no releases yet)" else "\(.last.time) \(.last.kind // "deploy") \(.last.sha) \(.last.result) (phase \(.last.phase))" end)",
+  (if .last.rehearsal? != null then "rehearsal    \(.last.rehearsal.result) in \(.last.rehearsal.seconds // "?")s: \(.last.rehearsal.why // "") (\(.last.mode // "maintenance") path)" else empty end),
   (.containers[] | "container    \(.name) \(.state) \(.image)")
 ' <<<"$status"

@@ -12,13 +12,15 @@ now_us() { local t=${EPOCHREALTIME/./}; printf '%s' "$t"; }
 seconds_since() { local d=$(($(now_us) - $1)); printf '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000)); }
 
 # Human log lines: `<time> [<phase>] message`, on stdout (a detached run's log file).
-say() { printf '%s [%s] %s\n' "$(now_iso)" "$PHASE" "$*"; }
-warn() { printf '%s [%s] WARNING: %s\n' "$(now_iso)" "$PHASE" "$*"; }
-# fail <code> <message>: log and exit.
+# Logging never fails: a log that cannot be written (a full disk) must not stop a run
+# under errexit, least of all its recovery.
+say() { printf '%s [%s] %s\n' "$(now_iso)" "$PHASE" "$*" 2>/dev/null || true; }
+warn() { printf '%s [%s] WARNING: %s\n' "$(now_iso)" "$PHASE" "$*" 2>/dev/null || true; }
+# fail <code> <message>: log and exit with <code>, even when the log cannot be written.
 fail() {
   local code=$1
   shift
-  printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$*"
+  printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$*" 2>/dev/null || true
   exit "$code"
 }
 # json_output: `--json` was given: the result goes to stdout as one JSON object (see
@@ -29,9 +31,9 @@ json_output() {
   exec 3>&1 1>&2
 }
 # json_result <json>: print the result object when --json was given.
-json_result() { if [ -n "$JSON_OUT" ]; then jq -c . <<<"$1" >&3; fi; }
-# Marker lines for the action: `@@berth {json}`.
-marker() { printf '@@berth %s\n' "$(jq -cn "$@")"; }
+json_result() { if [ -n "$JSON_OUT" ]; then jq -c . <<<"$1" >&3 || true; fi; }
+# Marker lines for the action: `@@berth {json}`. Like the log, never fails.
+marker() { printf '@@berth %s\n' "$(jq -cn "$@")" 2>/dev/null || true; }
 
 valid_env() { [[ $1 =~ ^[a-z][a-z0-9-]{0,31}$ ]]; }
 valid_sha() { [[ $1 =~ ^[0-9a-f]{40}$ ]]; }
@@ -61,6 +63,7 @@ who_option() {
 # start_run [<default actor>] [<default run URL>]: who and where (BERTH_ACTOR,
 # BERTH_RUN_URL, BERTH_RUN_ID; `berth run` sets them for a detached run), the run's
 # work directory $WORK, and its clocks STARTED / T0.
+# shellcheck disable=SC2034 # STARTED and T0 are read by the commands
 start_run() {
   export BERTH_ACTOR=${ACTOR:-${BERTH_ACTOR:-${1:-$(id -un)}}}
   export BERTH_RUN_URL=${RUN_URL:-${BERTH_RUN_URL:-${2:-}}}
@@ -71,19 +74,62 @@ start_run() {
   T0=$(now_us)
 }
 
-# Atomic replace of a small file: write a temp next to it, then rename.
+# write_atomic <file> <content>: replace a small file atomically: write a temp next to
+# it (mktemp: a new name, created exclusively, 0600), then rename. Returns 1 and leaves
+# the file as it was if any step fails (a full disk), also when called from `||`, where
+# errexit does not apply.
 write_atomic() {
   local file=$1 content=$2 tmp
-  tmp=$(mktemp "$file.tmp.XXXXXX")
-  printf '%s\n' "$content" >"$tmp"
-  mv -f "$tmp" "$file"
+  tmp=$(mktemp -- "$file.tmp.XXXXXX") || return 1
+  if printf '%s\n' "$content" >"$tmp" && mv -f -- "$tmp" "$file"; then return 0; fi
+  rm -f -- "$tmp"
+  return 1
 }
 
-read_release() { [ -s "$ENV_DIR/$1" ] && tr -d '[:space:]' <"$ENV_DIR/$1" || true; }
+# private_dir <dir>: create it if needed and make it the deploy user's alone (0700),
+# whatever the umask: backups hold every row of the database.
+private_dir() { mkdir -p -- "$1" && chmod 700 -- "$1"; }
+
+# copy_exclusive <source> <new file> [<mode>, octal, default 600]: copy into a file
+# this call creates, with that mode whatever the umask. The file is created with
+# O_EXCL (and O_NOFOLLOW) and written through the same descriptor, so a name planted
+# in a directory someone else can write (a symlink to ~/.ssh/authorized_keys, say) is
+# refused, never followed — unlike mktemp then cp, which opens the name a second time.
+copy_exclusive() {
+  local mask
+  mask=$(printf '%03o' $((0777 & ~8#${3:-600})))
+  (
+    umask "$mask"
+    exec dd if="$1" of="$2" bs=4M conv=excl,fsync oflag=nofollow status=none
+  )
+}
+
+read_release() { if [ -s "$ENV_DIR/$1" ]; then tr -d '[:space:]' <"$ENV_DIR/$1" || true; fi; }
 
 # manifest <bundle> <jq filter>: one value from a release's release.json.
 manifest() { jq -er "$2" "$1/release.json"; }
 
-ledger_append() { printf '%s\n' "$1" >>"$ENV_DIR/releases.log"; }
+# ledger_append <json line>: append a line to the ledger, on a line of its own even
+# after a torn last line (a crash or a full disk mid-append left no newline).
+ledger_append() {
+  local log="$ENV_DIR/releases.log" sep=""
+  if [ -s "$log" ] && [ "$(tail -c 1 -- "$log" | wc -l)" -eq 0 ]; then sep=$'\n'; fi
+  printf '%s%s\n' "$sep" "$1" >>"$log"
+}
+
+# ledger_lines: the ledger's lines that are JSON objects, as written, oldest first —
+# what every reader of releases.log reads. Any other line (torn by a crash or a full
+# disk mid-append) is skipped with a warning on stderr naming its line number; blank
+# lines are skipped quietly.
+ledger_lines() {
+  local log="$ENV_DIR/releases.log"
+  [ -f "$log" ] || return 0
+  jq -rR 'if test("^\\s*$") then "" elif ((fromjson? | objects | true) // false) then . else "!" end' "$log" |
+    awk -v warning="$(now_iso) [$PHASE] WARNING: $log line" '
+      $0 == "" { next }
+      $0 == "!" { printf "%s %d is not a JSON object (torn by a crash or a full disk?): skipped\n", warning, NR > "/dev/stderr"; next }
+      { print }'
+}
+
 # The latest ledger line for a sha (or nothing).
-ledger_line_for() { [ -f "$ENV_DIR/releases.log" ] && jq -c --arg s "$1" 'select(.sha == $s)' "$ENV_DIR/releases.log" 2>/dev/null | tail -n 1 || true; }
+ledger_line_for() { ledger_lines | jq -c --arg s "$1" 'select(.sha == $s)' | tail -n 1 || true; }

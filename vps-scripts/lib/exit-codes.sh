@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # Exit codes of every berth command (src/shared/phases.ts holds the same table).
+# shellcheck disable=SC2034 # this file only defines constants, for the files that source it
 readonly EXIT_OK=0          # done
 readonly EXIT_ERROR=1       # usage or unexpected error; nothing was changed on purpose
 readonly EXIT_REFUSED=2     # refused before any change: bad input, preflight, lock held

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Running named phases (DESIGN §3): markers for the action, per-phase seconds, the
+# Running named phases (docs/design.md §3): markers for the action, per-phase seconds, the
 # in-flight state file, and errexit that really applies inside each phase.
 
 declare -A DURATIONS=()
@@ -10,11 +10,12 @@ PHASE_ORDER=()
 # Always returns 0, and must be called as a plain command — never under `if`, `||` or
 # `&&`: bash ignores errexit in everything run from such a context, subshells included.
 # Phases pass results through files in $WORK.
+# shellcheck disable=SC2016 # marker takes jq arguments: its $names are jq variables
 phase() {
   local name=$1 t0 rc secs
   shift
   PHASE=$name
-  state_write "$name"
+  state_write "$name" || warn "could not write $ENV_DIR/deploy.state (disk full?): going on without it"
   marker --arg p "$name" --arg t "$(now_iso)" '{event: "phase-start", phase: $p, time: $t}'
   t0=$(now_us)
   set +e
@@ -68,7 +69,7 @@ stale_state() {
 }
 
 # record_run <kind> <sha> <previous sha> <bundle> <result> <phase> [extra JSON object]:
-# append the run's ledger line (DESIGN §4: time, env, sha, images by digest, actor, run,
+# append the run's ledger line (docs/design.md §4: time, env, sha, images by digest, actor, run,
 # result, phase, durations, backup) merged with the kind's own fields, and keep it in
 # $WORK/result.json for finish_run.
 record_run() {
@@ -88,6 +89,23 @@ record_run() {
       backup: (if $backup == "" then null else $backup end)} + $extra')
   ledger_append "$line"
   printf '%s\n' "$line" >"$WORK/result.json"
+}
+
+# try_record <ledger writer> [args…]: record a failed or refused run. Run like a phase
+# (a subshell with errexit in force); if the ledger or result cannot be written (a full
+# disk), say so and return 0: recording must never stop a recovery, nor the lock holder
+# and state being cleared after it. Call it as a plain command, like phase().
+try_record() {
+  local rc
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
+  if [ "$rc" -ne 0 ]; then warn "could not record this run in $ENV_DIR/releases.log (exit $rc; disk full?): the log above is the only record"; fi
+  return 0
 }
 
 # The runbook's guards. From `guard_signals` on, TERM/INT/HUP only mark the run as
@@ -120,7 +138,7 @@ serve_again() {
 # event for the action, exit 2.
 refuse_unchanged() {
   [ -z "${LOCKED:-}" ] || rm -f "$ENV_DIR/lock.holder"
-  printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$4"
+  printf '%s [%s] ERROR: %s\n' "$(now_iso)" "$PHASE" "$4" 2>/dev/null || true
   # shellcheck disable=SC2016 # a jq program: its $names are jq variables
   result_event "$(jq -cn --arg kind "$1" --arg env "$ENV_NAME" --arg sha "$2" --arg from "$3" --arg reason "$4" \
     '{kind: $kind, env: $env, sha: $sha, from: $from, result: "refused", phase: "preflight", reason: $reason}')"
@@ -129,17 +147,19 @@ refuse_unchanged() {
 
 # finish_run <exit code>: the run is over — clear the in-flight state and the lock
 # holder, hand the ledger line to the action as the result event (and to stdout with
-# --json), and exit.
+# --json), and exit with that code. A result that could not be written (a full disk)
+# leaves the action only the exit code, never another one.
 finish_run() {
   state_clear
   rm -f "$ENV_DIR/lock.holder"
-  result_event "$(cat "$WORK/result.json")"
+  result_event "$(cat "$WORK/result.json" 2>/dev/null)"
   exit "$1"
 }
 
 # result_event <json>: the run's result, as the action's result marker (and on stdout
-# with --json).
+# with --json); nothing when it is not a JSON object.
 result_event() {
-  printf '@@berth %s\n' "$(jq -c '{event: "result"} + .' <<<"$1")"
+  jq -e 'type == "object"' <<<"$1" >/dev/null 2>&1 || return 0
+  printf '@@berth %s\n' "$(jq -c '{event: "result"} + .' <<<"$1")" 2>/dev/null || true
   json_result "$1"
 }

@@ -10,7 +10,7 @@ preflight_release() {
   [ "$(manifest "$bundle" .environment)" = "$env" ] || fail "$EXIT_REFUSED" "bundle $bundle was made for another environment"
   [ "$(manifest "$bundle" .sha)" = "$sha" ] || fail "$EXIT_REFUSED" "bundle $bundle is for another SHA"
   for cmd in docker flock curl jq timeout sha256sum; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
-  if jq -e '.database' "$bundle/release.json" >/dev/null; then command -v sqlite3 >/dev/null || missing+=(sqlite3); fi
+  if [ -n "$(release_databases "$bundle")" ]; then command -v sqlite3 >/dev/null || missing+=(sqlite3); fi
   [ ${#missing[@]} -eq 0 ] || fail "$EXIT_REFUSED" "missing on this server: ${missing[*]} (Debian: apt-get install docker.io curl jq sqlite3 util-linux coreutils)"
   docker info >/dev/null 2>&1 || fail "$EXIT_REFUSED" "docker does not answer for $(id -un): is dockerd running and is $(id -un) in the docker group?"
   jq -e '.images | length > 0 and all(.[]; .digest | test("^sha256:[0-9a-f]{64}$"))' "$bundle/release.json" >/dev/null ||
@@ -27,17 +27,20 @@ preflight_release() {
     grep -qE "^[[:space:]]*(export[[:space:]]+)?$var=" "$env_file" || unset+=("$var")
   done
   [ ${#unset[@]} -eq 0 ] || fail "$EXIT_REFUSED" "the compose file uses ${unset[*]} but $env_file does not set them; add them there (names only are shown here)"
+  preflight_nginx_assets # lib/nginx-assets.sh: nginx's workers can read the maintenance page and see the flag
   say "bundle verified, prerequisites present, env file covers the compose file"
 }
 
 preflight_disk() {
-  local bundle=$1 db need free size=0
-  db=$(jq -r '.database.path // empty' "$bundle/release.json")
-  [ -z "$db" ] || [ ! -f "$db" ] || size=$(($(stat -c %s "$db") / 1048576 + 1))
+  local bundle=$1 dbs need free size
+  mapfile -t dbs < <(release_databases "$bundle")
+  size=$(($(databases_bytes "${dbs[@]}") / 1048576 + 1))
   need=$(($(manifest "$bundle" .minFreeMB) + 2 * size))
-  mkdir -p "$ENV_DIR/backups"
+  # Before anything changes: berth never writes a database through a link (lib/sqlite.sh).
+  sqlite_refuse_links "${dbs[@]}" || fail "$EXIT_REFUSED" "refusing to back up or restore through a symbolic link; nothing was changed"
+  private_dir "$ENV_DIR/backups"
   free=$(df -Pm "$ENV_DIR/backups" | awk 'NR == 2 { print $4 }')
-  [ "$free" -ge "$need" ] || fail "$EXIT_REFUSED" "only ${free} MB free under $ENV_DIR/backups; need ${need} MB (minFreeMB + 2× the ${size} MB database). Free some space (old backups, 'docker image prune')"
+  [ "$free" -ge "$need" ] || fail "$EXIT_REFUSED" "only ${free} MB free under $ENV_DIR/backups; need ${need} MB (minFreeMB + 2× the ${size} MB of databases). Free some space (old backups, 'docker image prune')"
   say "disk: ${free} MB free, ${need} MB needed"
 }
 
@@ -51,7 +54,9 @@ pull_release() {
       timeout "${PULL_TIMEOUT:-900}" docker pull --quiet "$ref" >/dev/null
     fi
     digests=$(docker image inspect --format '{{json .RepoDigests}}' "$ref")
-    jq -e --arg r "$ref" 'index($r) != null' <<<"$digests" >/dev/null ||
+    # docker lists Docker Hub images by their short name (acme/api@…, nginx@…).
+    jq -e --arg r "$ref" 'any(.[]; . == $r or ("docker.io/" + .) == $r or ("docker.io/library/" + .) == $r
+      or ("index.docker.io/" + .) == $r or ("index.docker.io/library/" + .) == $r)' <<<"$digests" >/dev/null ||
       fail "$EXIT_REFUSED" "$svc: local image $ref does not carry that digest (has $digests)"
     say "$svc $ref verified"
   done < <(jq -r '.images | to_entries[] | "\(.key)\t\(.value.repo)@\(.value.digest)"' "$bundle/release.json")
@@ -105,33 +110,6 @@ stop_release_writers() {
   stop_writers "$1" "${writers[@]}"
 }
 
-# keep_database <db> <name>: back up the stopped database to <env>/backups/<time>-<name>.db
-# before anything changes it, and note the copy in $WORK/backup (the ledger's `backup`,
-# and what a failed run puts back).
-keep_database() {
-  local dest
-  dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-$2.db"
-  mkdir -p "$ENV_DIR/backups"
-  sqlite_backup_stopped "$1" "$dest"
-  printf '%s\n' "$dest" >"$WORK/backup"
-  say "backup $dest ($(stat -c %s "$dest") bytes, quick_check ok)"
-}
-
-# restore_database <bundle whose containers may hold the DB> <backup> <db>
-restore_database() {
-  local bundle=$1 backup=$2 db=$3
-  compose "$bundle" stop
-  sqlite_restore "$backup" "$db"
-  say "database restored from $backup"
-}
-
-discard_new_database() {
-  local bundle=$1 db=$2
-  compose "$bundle" stop
-  rm -f -- "$db" "$db-wal" "$db-shm"
-  say "removed the database the failed first migration created"
-}
-
 # prune_releases <current> <previous>: keep the newest N releases' images and the
 # newest N backups; never the current or previous release's. Older bundles (~150 KB)
 # stay longer (5×N, at least 20) so `rollback --to` can pull their images again.
@@ -140,6 +118,7 @@ prune_releases() {
   keep=$(manifest "$ENV_DIR/releases/$current" .keep.releases)
   keep_backups=$(manifest "$ENV_DIR/releases/$current" .keep.backups)
   keep_bundles=$((keep * 5 > 20 ? keep * 5 : 20))
+  # shellcheck disable=SC2012 # ls -t: newest first by mtime; names that are not SHAs are skipped
   while read -r dir; do
     sha=$(basename "$dir")
     valid_sha "$sha" || continue
@@ -156,13 +135,15 @@ prune_releases() {
   # Backups that `rollback --restore-db` may need (those named by the latest successful
   # ledger lines) are kept whatever their age.
   local needed
-  needed=$(jq -rs --argjson k "$keep" '[.[] | select(.result == "succeeded" or .result == "rolled_back")] | .[-($k + 2):][] | .backup // empty' \
-    "$ENV_DIR/releases.log" 2>/dev/null || true)
+  needed=$(ledger_lines | jq -rs --argjson k "$keep" '[.[] | select(.result == "succeeded" or .result == "rolled_back")] | .[-($k + 2):][] | .backup // empty' || true)
   n=0
   while read -r dir; do
     n=$((n + 1))
     if grep -qxF -- "$dir" <<<"$needed"; then continue; fi
-    if [ "$n" -gt "$keep_backups" ]; then rm -f -- "$dir" && say "pruned backup $(basename "$dir")"; fi
+    if [ "$n" -gt "$keep_backups" ]; then
+      # The set's members, and the -wal/-shm a reader may have left beside any of them.
+      rm -f -- "$dir" "$dir"-wal "$dir"-shm "$dir".[0-9]* && say "pruned backup $(basename "$dir")"
+    fi
   done < <(ls -1t "$ENV_DIR"/backups/*.db 2>/dev/null)
   find "$ENV_DIR/runs" -mindepth 1 -maxdepth 1 -type d -mtime +30 -exec rm -rf {} + 2>/dev/null || true
 }

@@ -1,5 +1,26 @@
 # shellcheck shell=bash
-# Consistent SQLite backups and restores (DESIGN §2).
+# Consistent SQLite backups and restores (docs/design.md §2).
+
+# Files: the data directory is the app's, writable by its containers, so nothing here
+# writes through a name found there — a database, -wal, -shm or -journal that is a
+# symlink is refused (sqlite3 would write through it), and a restore writes a file it
+# creates exclusively, then renames it into place. Backups are taken into a temp file
+# mktemp creates (0600) beside <dest>, in <env>/backups/ (0700, private_dir), and
+# renamed into place.
+
+# sqlite_refuse_links <db…>: none of the databases, nor their -wal, -shm or -journal,
+# is a symbolic link; else say which and return 1.
+sqlite_refuse_links() {
+  local db f
+  for db in "$@"; do
+    for f in "$db" "$db-wal" "$db-shm" "$db-journal"; do
+      if [ -L "$f" ]; then
+        warn "$f is a symbolic link (to $(readlink -- "$f")): berth never opens or writes a database through a link in a directory the app can write. Put the real file in its place (e.g. mv the file it points to over the link), then run again"
+        return 1
+      fi
+    done
+  done
+}
 
 # sqlite_backup_stopped <db> <dest>: writers are stopped, so checkpoint the WAL into
 # the main file (TRUNCATE), then copy the file while holding a read transaction: the
@@ -13,9 +34,11 @@
 # such a reader: this runs inside the maintenance window.) Then check the copy
 # (quick_check) and rename it into place.
 sqlite_backup_stopped() {
-  local db=$1 dest=$2 tmp="$2.partial"
-  rm -f "$tmp"
-  timeout "${BACKUP_TIMEOUT:-1800}" sqlite3 "$db" <<SQL >/dev/null
+  local db=$1 dest=$2 tmp
+  sqlite_refuse_links "$db" || return 1
+  tmp=$(mktemp -- "$dest.partial.XXXXXX") || { warn "cannot create a temp file beside $dest"; return 1; }
+  # cp into the file mktemp made keeps its 0600.
+  timeout "${BACKUP_TIMEOUT:-1800}" sqlite3 "$db" <<SQL >/dev/null || { rm -f -- "$tmp"; warn "sqlite3 could not back up $db"; return 1; }
 .bail on
 PRAGMA busy_timeout = ${SQLITE_BUSY_MS:-3000};
 PRAGMA wal_checkpoint(TRUNCATE);
@@ -24,29 +47,38 @@ SELECT count(*) FROM sqlite_master;
 .shell [ ! -s '$db-wal' ] && cp -- '$db' '$tmp'
 COMMIT;
 SQL
-  if [ ! -e "$tmp" ] && [ -s "$db-wal" ]; then
+  if [ ! -s "$tmp" ] && [ -s "$db-wal" ]; then
     warn "the WAL of $db could not be checkpointed (another process holds an older snapshot open; 'fuser -v $db' names it): backing up with VACUUM INTO instead"
+    rm -f -- "$tmp"
     sqlite_backup_online "$db" "$dest"
     return
   fi
   # .shell's own exit status does not stop sqlite3: check the copy really happened.
-  [ -s "$tmp" ] && [ "$(stat -c %s "$tmp")" = "$(stat -c %s "$db")" ] || {
+  { [ -s "$tmp" ] && [ "$(stat -c %s "$tmp")" = "$(stat -c %s "$db")" ]; } || {
     warn "the copy of $db is missing or incomplete"
-    rm -f "$tmp"
+    rm -f -- "$tmp"
     return 1
   }
-  sqlite_check "$tmp" || { rm -f "$tmp"; return 1; }
-  mv -f "$tmp" "$dest"
+  sqlite_keep_backup "$tmp" "$dest"
 }
 
 # sqlite_backup_online <db> <dest>: the app is running and may be writing: VACUUM INTO
 # takes one consistent read snapshot (the CLI's .backup restarts forever under writes).
+# VACUUM INTO accepts the empty file mktemp made and keeps its 0600.
 sqlite_backup_online() {
-  local db=$1 dest=$2 tmp="$2.partial"
-  rm -f "$tmp"
-  timeout "${BACKUP_TIMEOUT:-1800}" sqlite3 "$db" "PRAGMA busy_timeout = ${SQLITE_BUSY_MS:-10000}; VACUUM INTO '$tmp';" >/dev/null
-  sqlite_check "$tmp" || { rm -f "$tmp"; return 1; }
-  mv -f "$tmp" "$dest"
+  local db=$1 dest=$2 tmp
+  sqlite_refuse_links "$db" || return 1
+  tmp=$(mktemp -- "$dest.partial.XXXXXX") || { warn "cannot create a temp file beside $dest"; return 1; }
+  timeout "${BACKUP_TIMEOUT:-1800}" sqlite3 "$db" "PRAGMA busy_timeout = ${SQLITE_BUSY_MS:-10000}; VACUUM INTO '$tmp';" >/dev/null ||
+    { rm -f -- "$tmp"; warn "VACUUM INTO could not back up $db"; return 1; }
+  sqlite_keep_backup "$tmp" "$dest"
+}
+
+# sqlite_keep_backup <temp> <dest>: a sound copy becomes <dest>, 0600; else it goes.
+sqlite_keep_backup() {
+  sqlite_check "$1" || { rm -f -- "$1"; return 1; }
+  chmod 600 -- "$1"
+  mv -f -- "$1" "$2"
 }
 
 # sqlite_check <file> [quick_check|integrity_check]: the file is a sound SQLite
@@ -58,15 +90,29 @@ sqlite_check() {
   [ "$result" = ok ] || { warn "$1 fails $check: $(head -n 3 <<<"$result" | paste -sd ' ' -)"; return 1; }
 }
 
-# sqlite_restore <backup> <db>: nothing may have the DB open. Stale -wal/-shm go first:
-# a leftover -wal would be replayed over the restored file.
+# sqlite_restore <backup> <db>: nothing may have the DB open. The copy goes to a new
+# name beside the DB, created exclusively (copy_exclusive: a link planted there is
+# refused, never followed) with the DB's mode (0644 when there is none yet), then
+# renamed over it. Stale -wal/-shm go first: a leftover -wal would be replayed over
+# the restored file.
 sqlite_restore() {
-  local backup=$1 db=$2 tmp="$2.restoring"
+  local backup=$1 db=$2 tmp mode=644
   sqlite_check "$backup" || return 1
-  cp -- "$backup" "$tmp"
+  sqlite_refuse_links "$db" || return 1
+  if [ -e "$db" ]; then mode=$(stat -c %a -- "$db"); fi
+  tmp=$(mktemp -u -- "$db.restoring.XXXXXXXX")
+  copy_exclusive "$backup" "$tmp" "$mode" || {
+    warn "could not write the restored copy of $db at $tmp (disk full, or that name appeared meanwhile)"
+    rm -f -- "$tmp"
+    return 1
+  }
   rm -f -- "$db-wal" "$db-shm"
   mv -f -- "$tmp" "$db"
 }
 
-# The schema cookie: changes whenever any migration changes the schema.
-sqlite_schema_version() { [ -f "$1" ] && sqlite3 "$1" "PRAGMA busy_timeout=5000; PRAGMA schema_version;" 2>/dev/null | tail -n1 || echo 0; }
+# The schema cookie: changes whenever any migration changes the schema. (Opening a WAL
+# database writes its -shm: refused through a link.)
+sqlite_schema_version() {
+  sqlite_refuse_links "$1" || return 1
+  [ -f "$1" ] && sqlite3 "$1" "PRAGMA busy_timeout=5000; PRAGMA schema_version;" 2>/dev/null | tail -n1 || echo 0
+}

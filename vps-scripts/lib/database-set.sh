@@ -1,0 +1,141 @@
+# shellcheck shell=bash
+# The release's SQLite files as ONE set (Rails keeps primary, queue and cache apart):
+# backed up, checked and restored together. A backup set is named by its first file,
+# <env>/backups/<time>-<name>.db; the set's other members sit beside it as
+# <that name>.1, .2 … in the order release.json lists the databases. A member that did
+# not exist when the set was taken has no file.
+
+# release_databases <bundle>: the release's SQLite files, one per line (a bundle from
+# before sets has .database.path).
+release_databases() { jq -r '(.databases // [.database.path // empty])[]' "$1/release.json"; }
+
+# backup_member <first file of the set> <index>: the file holding member <index>.
+backup_member() {
+  if [ "$2" -eq 0 ]; then printf '%s\n' "$1"; else printf '%s.%s\n' "$1" "$2"; fi
+}
+
+# backup_set_files <first file>: every file of the set that exists, one per line.
+backup_set_files() {
+  local f
+  [ ! -e "$1" ] || printf '%s\n' "$1"
+  for f in "$1".[0-9]*; do
+    if [[ ${f#"$1".} =~ ^[0-9]+$ ]] && [ -e "$f" ]; then printf '%s\n' "$f"; fi
+  done
+}
+
+# check_databases_present <has a current release: yes|no> <db…>: a configured file that
+# is missing while a release serves means a wrong path (often the path inside the
+# container, not on the host): refuse before anything changes. On a first deploy the
+# files may not exist yet, but the first one must exist if any other does (it names
+# the backup set).
+check_databases_present() {
+  local current=$1 db missing=() present=0
+  shift
+  [ $# -gt 0 ] || return 0
+  for db in "$@"; do
+    if [ -f "$db" ]; then present=$((present + 1)); else missing+=("$db"); fi
+  done
+  if [ "$current" = yes ] && [ ! -f "$1" ]; then
+    fail "$EXIT_REFUSED" "the database $1 is configured but missing on this server while a release is current; is it the path inside the container? berth.yml's database paths are host paths (absolute, or relative to $ENV_DIR) where the compose file's volume keeps the file — 'berth check' shows how each one maps"
+  fi
+  if [ "$current" = no ] && [ ! -f "$1" ] && [ "$present" -gt 0 ]; then
+    fail "$EXIT_REFUSED" "the first database $1 is missing but $present other configured file(s) exist; list an existing database first in berth.yml's database.paths"
+  fi
+  if [ ${#missing[@]} -gt 0 ] && [ "$current" = yes ]; then
+    warn "not on the server yet (this release's migration may create them): ${missing[*]}"
+  fi
+  return 0
+}
+
+# databases_bytes <db…>: their total size in bytes (missing files count 0).
+databases_bytes() {
+  local db total=0
+  for db in "$@"; do [ ! -f "$db" ] || total=$((total + $(stat -c %s "$db"))); done
+  printf '%s\n' "$total"
+}
+
+# schema_versions <db…>: each file's schema cookie, one line per file (0 when absent):
+# any change means a migration changed some schema.
+schema_versions() {
+  local db
+  for db in "$@"; do sqlite_schema_version "$db"; done
+}
+
+# backup_databases <name> <db…>: back up the stopped set to
+# <env>/backups/<time>-<name>.db (+ .1, .2 …), each copy checked, and note the set's
+# first file in $WORK/backup (the ledger's `backup`, and what a failed run puts back).
+backup_databases() {
+  local name=$1 dest i=0 db member bytes=0 files=0
+  shift
+  dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-$name.db"
+  private_dir "$ENV_DIR/backups"
+  for db in "$@"; do
+    member=$(backup_member "$dest" "$i")
+    if [ -f "$db" ]; then
+      sqlite_backup_stopped "$db" "$member"
+      bytes=$((bytes + $(stat -c %s "$member")))
+      files=$((files + 1))
+    elif [ "$i" -eq 0 ]; then
+      fail "$EXIT_ERROR" "the database $db is missing: nothing to name the backup set by"
+    else
+      say "no $db yet: the set records it as absent"
+    fi
+    i=$((i + 1))
+  done
+  printf '%s\n' "$dest" >"$WORK/backup"
+  say "backup $dest ($files of $# file(s), $bytes bytes, quick_check ok)"
+}
+
+# backup_databases_online <dest first file> <db…>: the same set while the app runs
+# (VACUUM INTO: one consistent read snapshot per file).
+backup_databases_online() {
+  local dest=$1 i=0 db
+  shift
+  for db in "$@"; do
+    if [ -f "$db" ]; then sqlite_backup_online "$db" "$(backup_member "$dest" "$i")"; fi
+    i=$((i + 1))
+  done
+}
+
+# check_backup_set <first file> <check> <db…>: every member the set holds passes the check.
+check_backup_set() {
+  local first=$1 check=$2 i=0 db member
+  shift 2
+  for db in "$@"; do
+    member=$(backup_member "$first" "$i")
+    if [ -e "$member" ]; then sqlite_check "$member" "$check" || return 1; fi
+    i=$((i + 1))
+  done
+}
+
+# restore_databases <bundle whose containers may hold the DBs> <first file> <absent: remove|keep> <db…>:
+# put the set back. A member the set does not hold is removed (`remove`: it was created
+# after the set was taken, e.g. by the failed migration) or left as it is (`keep`).
+restore_databases() {
+  local bundle=$1 first=$2 absent=$3 i=0 db member
+  shift 3
+  check_backup_set "$first" quick_check "$@" || return 1
+  compose "$bundle" stop
+  for db in "$@"; do
+    member=$(backup_member "$first" "$i")
+    if [ -e "$member" ]; then
+      sqlite_restore "$member" "$db"
+    elif [ "$absent" = remove ]; then
+      rm -f -- "$db" "$db-wal" "$db-shm"
+      say "removed $db (it did not exist when $first was taken)"
+    else
+      warn "$first holds no copy of $db: left as it is"
+    fi
+    i=$((i + 1))
+  done
+  say "database set restored from $first"
+}
+
+# discard_new_databases <bundle> <db…>: a first deploy failed: remove what its migration created.
+discard_new_databases() {
+  local bundle=$1 db
+  shift
+  compose "$bundle" stop
+  for db in "$@"; do rm -f -- "$db" "$db-wal" "$db-shm"; done
+  say "removed the database files the failed first migration created"
+}
