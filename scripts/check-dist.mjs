@@ -1,5 +1,6 @@
-// Fails when the committed actions/*/dist differ from a fresh build: the runner
-// executes dist/, never src/, so a stale bundle means users run old code.
+// Fails when the committed actions/*/dist or cli/dist differ from a fresh build: the
+// runner executes dist/, never src/, and so does `npx berth`, so a stale bundle means
+// users run old code.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,9 +17,13 @@ const files = (dir) =>
     .filter((f) => statSync(join(dir, f)).isFile())
     .sort();
 const problems = [];
-for (const name of readdirSync(fresh)) {
-  const built = join(fresh, name, "dist");
-  const committed = join(root, "actions", name, "dist");
+const bundles = [
+  ...readdirSync(join(fresh, "actions")).map((name) => join("actions", name, "dist")),
+  join("cli", "dist"),
+];
+for (const bundle of bundles) {
+  const built = join(fresh, bundle);
+  const committed = join(root, bundle);
   const a = files(built);
   const b = (() => {
     try {
@@ -29,6 +34,8 @@ for (const name of readdirSync(fresh)) {
   })();
   for (const f of new Set([...a, ...b])) {
     const rel = relative(root, join(committed, f));
+    if (f.endsWith(".exe"))
+      problems.push(`${rel}: a Windows binary in a bundle (berth ships none; delete it)`);
     if (!a.includes(f)) problems.push(`${rel}: not produced by a fresh build (delete it)`);
     else if (!b.includes(f)) problems.push(`${rel}: missing (run npm run build and commit it)`);
     else if (!readFileSync(join(built, f)).equals(readFileSync(join(committed, f))))
@@ -37,16 +44,16 @@ for (const name of readdirSync(fresh)) {
 }
 // The working tree can match a fresh build while HEAD does not: check git too, when there is git.
 try {
-  const dirty = execFileSync("git", ["status", "--porcelain", "--", "actions"], { cwd: root })
+  const dirty = execFileSync("git", ["status", "--porcelain", "--", "actions", "cli"], { cwd: root })
     .toString()
     .trim();
-  if (dirty) problems.push(`uncommitted changes under actions/ (commit the rebuilt dist):\n${dirty}`);
+  if (dirty) problems.push(`uncommitted changes under actions/ or cli/ (commit the rebuilt dist):\n${dirty}`);
 } catch {
   // Not a git checkout (e.g. an unpacked tarball): the byte comparison above still holds.
 }
 rmSync(fresh, { recursive: true, force: true });
 if (problems.length) {
-  console.error(`check-dist: actions/*/dist is stale:\n- ${problems.join("\n- ")}`);
+  console.error(`check-dist: actions/*/dist or cli/dist is stale:\n- ${problems.join("\n- ")}`);
   process.exit(1);
 }
-console.log("check-dist: actions/*/dist matches a fresh build");
+console.log("check-dist: actions/*/dist and cli/dist match a fresh build");

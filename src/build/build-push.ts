@@ -1,10 +1,10 @@
 /**
  * Build once, tag by the full SHA, push, report digests — and never overwrite a SHA
- * tag: an existing <repo>:<sha> is reused as it is (DESIGN §2, immutable releases).
+ * tag: an existing <repo>:<sha> is reused as it is (docs/design.md §2, immutable releases).
  */
 import { check, type Docker } from "./docker.js";
 import { type BuildPlan, buildArgv, type ServicePlan } from "./plan.js";
-import { type Credentials, type Registry, splitRepo } from "./registry.js";
+import { type Credentials, DOCKER_HUB, familiarRepo, type Registry, splitRepo } from "./registry.js";
 
 export interface Log {
   info(message: string): void;
@@ -33,7 +33,7 @@ export async function login(
   credentials: Credentials,
 ): Promise<void> {
   for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
-    const hostArg = host === "registry-1.docker.io" ? [] : [host];
+    const hostArg = host === DOCKER_HUB ? [] : [host];
     check(
       `registry login to ${host}`,
       await docker.run(["login", ...hostArg, "--username", credentials.username, "--password-stdin"], {
@@ -53,9 +53,10 @@ export async function buildPush(plan: BuildPlan, deps: BuildDeps): Promise<Recor
   log.info(`builder: ${buildx ? "docker buildx" : "classic docker build (buildx not installed)"}`);
   const results: Record<string, ImageResult> = {};
   for (const s of plan.services) {
-    results[s.service] = await log.group(`${s.service}: ${s.repo}:${plan.sha}`, () =>
+    const image = await log.group(`${s.services.join(", ")}: ${s.repo}:${plan.sha}`, () =>
       buildOne(plan, s, buildx, deps),
     );
+    for (const service of s.services) results[service] = image;
   }
   return results;
 }
@@ -90,7 +91,8 @@ async function buildOne(
   if (!digest) throw new Error(`${shaRef} was pushed but the registry does not list it; check the registry`);
   const local = await docker.run(["image", "inspect", "--format", "{{json .RepoDigests}}", shaRef]);
   const repoDigests: string[] = local.exitCode === 0 ? (JSON.parse(local.stdout) as string[]) : [];
-  if (!repoDigests.includes(`${s.repo}@${digest}`)) {
+  const pushed = [`${s.repo}@${digest}`, `${familiarRepo(s.repo)}@${digest}`];
+  if (!repoDigests.some((d) => pushed.includes(d))) {
     throw new Error(
       `${shaRef}: the registry reports ${digest}, which is not the image we pushed (${repoDigests.join(", ") || "none"}); another writer raced this push — re-run to reuse the registry's image`,
     );

@@ -16,8 +16,12 @@ export interface PlanInputs {
   readonly created: string;
 }
 
+/** One image to build, and the services that run it (several when they share it). */
 export interface ServicePlan {
+  /** The service whose build: block this is (names the build in the log). */
   readonly service: string;
+  /** Every service that runs this image; each gets an entry in the images output. */
+  readonly services: readonly string[];
   readonly repo: string;
   readonly context: string;
   readonly dockerfile: string;
@@ -42,29 +46,42 @@ export function planBuild(config: BerthYaml, configDir: string, inputs: PlanInpu
       );
     }
   }
-  const services = chosen.map((service): ServicePlan => {
-    const svc = config.services[service];
-    if (!svc?.build) {
+  // Services that share an image repository share its one build (schema: declared once).
+  const builder = new Map<string, string>();
+  for (const [name, svc] of Object.entries(config.services)) if (svc.build) builder.set(svc.image, name);
+  const byImage = new Map<string, ServicePlan>();
+  for (const service of chosen) {
+    const image = config.services[service]?.image ?? "";
+    const owner = builder.get(image);
+    const svc = owner === undefined ? undefined : config.services[owner];
+    if (owner === undefined || !svc?.build) {
       throw new ConfigError(
-        `berth.yml: services.${service}.build: (missing) build-push needs a build section (context, dockerfile) for every service it builds; add one or leave the service out of the services input`,
+        `berth.yml: services.${service}.build: (missing) build-push needs a build section (context, dockerfile) for ${image}; add one to this service or to another service with the same image, or leave ${service} out of the services input`,
       );
     }
+    if (byImage.has(image)) continue;
     const context = resolve(configDir, svc.build.context);
-    return {
-      service,
-      repo: svc.image,
+    byImage.set(image, {
+      service: owner,
+      services: known.filter((k) => config.services[k]?.image === image),
+      repo: image,
       context,
       dockerfile: resolve(context, svc.build.dockerfile),
       args: { ...svc.build.args, ...inputs.buildArgs },
       target: svc.build.target,
-    };
-  });
+    });
+  }
   const labels: Record<string, string> = {
     "org.opencontainers.image.revision": inputs.sha,
     "org.opencontainers.image.created": inputs.created,
   };
   if (inputs.source) labels["org.opencontainers.image.source"] = inputs.source;
-  return Object.freeze({ sha: inputs.sha, services, extraTags: inputs.extraTags, labels });
+  return Object.freeze({
+    sha: inputs.sha,
+    services: [...byImage.values()],
+    extraTags: inputs.extraTags,
+    labels,
+  });
 }
 
 /** The argv of the build, for buildx (`--load` into the local store) or the classic builder. */

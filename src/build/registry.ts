@@ -30,10 +30,26 @@ export function splitRepo(repo: string): { host: string; name: string } {
   const slash = repo.indexOf("/");
   const first = slash === -1 ? "" : repo.slice(0, slash);
   if (slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
-    return { host: first, name: repo.slice(slash + 1) };
+    if (!DOCKER_HUB_ALIASES.includes(first)) return { host: first, name: repo.slice(slash + 1) };
+    const rest = repo.slice(slash + 1);
+    return { host: DOCKER_HUB, name: rest.includes("/") ? rest : `library/${rest}` };
   }
   const name = repo.includes("/") ? repo : `library/${repo}`;
-  return { host: "registry-1.docker.io", name };
+  return { host: DOCKER_HUB, name };
+}
+
+/** Docker Hub's API host, and the names users write for it (docker.io/acme/api). */
+export const DOCKER_HUB = "registry-1.docker.io";
+const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+
+/**
+ * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
+ * Docker Hub repositories lose their host and `library/` (docker.io/library/nginx → nginx).
+ */
+export function familiarRepo(repo: string): string {
+  const { host, name } = splitRepo(repo);
+  if (host !== DOCKER_HUB) return repo;
+  return name.startsWith("library/") ? name.slice("library/".length) : name;
 }
 
 /** docker itself speaks plain HTTP only to loopback registries by default. */

@@ -63,21 +63,47 @@ export const tag = field(
 
 export const buildArgName = field(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a build-arg name", "NODE_ENV", 128);
 
-/** No `..` path segment anywhere in the value. */
-const NO_DOTDOT = "(?!(?:.*/)?\\.\\.(?:/|$))";
+/**
+ * Printable text: any character but control and format characters (newlines, tabs, NUL,
+ * DEL, C1, zero-width and bidi overrides, which hide what a log line really says).
+ * For values that only ever travel as one argv word (build args, command words): no
+ * shell sees them, so quotes, spaces and `$` are plain data.
+ */
+const printable = (what: string, example: string, max: number) =>
+  z
+    .string({ error: `must be ${what} (a string), e.g. ${example}` })
+    .max(max, { error: `is longer than ${max} characters; use ${what}, e.g. ${example}` })
+    .regex(/^[^\p{Cc}\p{Cf}]*$/u, {
+      error: `is not ${what}: it holds a control or format character (newline, tab, NUL, bidi override…); use e.g. ${example}`,
+    });
 
-export const buildArgValue = field(
-  new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%~^-]*$`),
-  "a build-arg value of letters, digits and _ . , : / = @ + % ~ ^ - (no spaces, quotes, shell metacharacters or .. segments)",
-  "production",
+export const buildArgValue = printable("a build-arg value of printable characters", '"Acme API"', 4096);
+
+/**
+ * A path inside the repository, relative to the file that names it: no leading /, no
+ * odd characters. `..` segments are allowed here; the loader refuses a path that
+ * resolves outside the repository.
+ */
+export const repoPath = field(
+  /^(?!\/)[A-Za-z0-9_.][A-Za-z0-9_./@+-]*$/,
+  "a relative path inside the repository (no leading /)",
+  "backend/Dockerfile",
   1024,
 );
 
-/** A path inside the repository: relative, no `..`, no odd characters. */
-export const repoPath = field(
+/** A path inside the repository given as an action input: relative, no `..` at all. */
+export const inputRepoPath = field(
   /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/,
   "a relative path inside the repository (no leading /, no ..)",
-  "backend/Dockerfile",
+  "config/deploy/berth.yml",
+  1024,
+);
+
+/** A path relative to <root>/<env>/ on the server: no leading /, no `..`. */
+export const envPath = field(
+  /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/,
+  "a relative path under <root>/<env>/ on the server (no leading /, no ..)",
+  "data/app.db",
   1024,
 );
 
@@ -112,12 +138,9 @@ export const httpUrl = field(
 );
 
 /** A word of a command run in a container (argv element, never a shell string). */
-export const commandWord = field(
-  new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%-]+$`),
-  "a command word (letters, digits and _ . , : / = @ + % -; no .. segments)",
-  "migrate.js",
-  1024,
-);
+export const commandWord = printable("a command word of printable characters", "db:migrate", 4096).min(1, {
+  error: "is empty; give a command word, e.g. db:migrate",
+});
 
 export const registryUser = field(
   /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/,

@@ -14,7 +14,7 @@ export function jsonSchema(): Json {
 }
 
 function typeOf(node: Json): string {
-  if (Array.isArray(node.anyOf)) return (node.anyOf as Json[]).map(typeOf).join(" or ");
+  if (Array.isArray(node.anyOf)) return [...new Set((node.anyOf as Json[]).map(typeOf))].join(" or ");
   if (node.type === "array") return `list of ${typeOf((node.items as Json) ?? {})}`;
   if (node.type === "object" && node.additionalProperties) return "map";
   return String(node.type ?? "any");

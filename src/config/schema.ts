@@ -9,9 +9,14 @@ import * as f from "./fields.js";
 
 const d = (description: string) => ({ description });
 
+/** A SQLite file on the server: absolute, or relative to <root>/<env>/. */
+const dbPath = z.union([f.serverPath, f.envPath]);
+
 const build = z
   .object({
-    context: f.repoPath.default(".").meta(d("Build context, relative to berth.yml")),
+    context: f.repoPath
+      .default(".")
+      .meta(d("Build context, relative to berth.yml (may use .. to reach the repository root)")),
     dockerfile: f.repoPath.default("Dockerfile").meta(d("Dockerfile, relative to the context")),
     args: z
       .record(f.buildArgName, f.buildArgValue)
@@ -23,8 +28,14 @@ const build = z
 
 const service = z
   .object({
-    image: f.imageRepo.meta(d("Image repository without tag; berth tags it with the full commit SHA")),
-    build: build.optional().meta(d("How build-push builds this service")),
+    image: f.imageRepo.meta(
+      d(
+        "Image repository without tag; berth tags it with the full commit SHA. Services that share one image repeat it and declare build: once",
+      ),
+    ),
+    build: build
+      .optional()
+      .meta(d("How build-push builds this service's image; omit for a service that shares another's image")),
   })
   .strict();
 
@@ -41,7 +52,12 @@ const environment = z
     project: f.appName.optional().meta(d("Compose project name; default <app>-<env>")),
     database_path: f.serverPath
       .optional()
-      .meta(d("SQLite file for this environment; overrides database.path")),
+      .meta(d("SQLite file for this environment; overrides database.path/paths")),
+    database_paths: z
+      .array(f.serverPath)
+      .min(1)
+      .optional()
+      .meta(d("SQLite files for this environment; overrides database.path/paths")),
   })
   .strict();
 
@@ -53,25 +69,47 @@ export const berthYamlSchema = z
       .refine((s) => Object.keys(s).length > 0, { error: "needs at least one service" })
       .meta(d("Services, by their compose service name")),
     compose: z
-      .object({ file: f.repoPath.default("compose.yml").meta(d("Compose file, relative to berth.yml")) })
+      .object({
+        file: f.repoPath
+          .default("compose.yml")
+          .meta(d("Compose file, relative to berth.yml (may use .. to reach the repository root)")),
+      })
       .strict()
       .default({ file: "compose.yml" }),
     database: z
       .object({
-        path: z
-          .union([f.serverPath, f.repoPath])
-          .meta(d("SQLite file on the server, absolute or relative to <root>/<env>/")),
+        path: dbPath
+          .optional()
+          .meta(d("One SQLite file on the server, absolute or relative to <root>/<env>/")),
+        paths: z
+          .array(dbPath)
+          .min(1, { error: "needs at least one file, e.g. [storage/production.sqlite3]" })
+          .optional()
+          .meta(
+            d(
+              "Several SQLite files backed up, checked and restored together as one set (e.g. Rails' primary, queue and cache)",
+            ),
+          ),
       })
       .strict()
+      .refine((db) => (db.path === undefined) !== (db.paths === undefined), {
+        error: "give exactly one of path: (one file) or paths: (a list)",
+      })
       .optional()
-      .meta(d("The SQLite database berth backs up before migrating; omit when there is none")),
+      .meta(d("The SQLite database(s) berth backs up before migrating; omit when there is none")),
     migrate: z
       .object({
         service: f.serviceName.meta(d("Service whose NEW image runs the migration as a one-off container")),
         command: z
-          .array(f.commandWord)
-          .min(1, { error: "needs at least one word, e.g. [node, migrate.js]" })
-          .meta(d("Command, as a list of words (no shell)")),
+          .union([
+            z.array(f.commandWord).min(1, { error: "needs at least one word, e.g. [node, migrate.js]" }),
+            f.commandWord.transform((line) => ["sh", "-c", line]),
+          ])
+          .meta(
+            d(
+              "Command: a list of words (run as argv, no shell), or one string run with sh -c (for && and pipes)",
+            ),
+          ),
       })
       .strict()
       .optional(),
@@ -127,6 +165,19 @@ export const berthYamlSchema = z
         });
       }
     };
+    // One image, one build: services sharing an image repository declare build: once.
+    const builtBy = new Map<string, string>();
+    for (const [name, svc] of Object.entries(cfg.services)) {
+      if (!svc.build) continue;
+      const other = builtBy.get(svc.image);
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", name, "build"],
+          message: `repeats the build of ${svc.image}, which services.${other}.build already declares; one image is built once: remove this build: block (the service shares ${other}'s image)`,
+        });
+      } else builtBy.set(svc.image, name);
+    }
     mustName(cfg.migrate?.service, ["migrate", "service"]);
     mustName(cfg.ready.service, ["ready", "service"]);
     cfg.writers?.forEach((w, i) => {

@@ -2,7 +2,7 @@
  * The release bundle uploaded to <root>/<env>/releases/<sha>/: the manifest, the
  * compose file, the vps-scripts and nginx pieces that match this version of berth,
  * and SHA256SUMS over all of them. Only these named files are ever uploaded: never
- * env files, data or certificates (DESIGN §2, secrets stay put).
+ * env files, data or certificates (docs/design.md §2, secrets stay put).
  */
 import { createHash } from "node:crypto";
 import {

@@ -14,6 +14,7 @@ import { parseLedger, promotableImages } from "../release/ledger.js";
 import { buildManifest, type RunInfo } from "../release/manifest.js";
 import { readLedger } from "../remote/commands.js";
 import { writeBundle } from "./bundle.js";
+import { hostDatabasePaths } from "./database-paths.js";
 import type { GitHubDeployments } from "./github-deployment.js";
 import { loginRegistry, type Reporter, runVerb, type Server, uploadBundle } from "./server-session.js";
 
@@ -66,9 +67,12 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   for (const [service, img] of Object.entries(images)) reporter.info(`${service}: ${img.ref}`);
 
   const composeText = readFileSync(join(req.configDir, req.config.compose.file), "utf8");
+  const prefer = [...(req.config.migrate ? [req.config.migrate.service] : []), ...(req.config.writers ?? [])];
+  const databases = hostDatabasePaths(req.env, composeText, composeName(req), prefer);
+  for (const note of databases.notes) reporter.info(note);
   const manifest = buildManifest(
     req.config,
-    req.env,
+    { ...req.env, databasePaths: databases.paths },
     req.sha,
     images,
     composeName(req),
@@ -179,7 +183,11 @@ async function promotedImages(
     ssh.close();
   }
   const images = checkImages(
-    promotableImages(parseLedger(text), req.sha, from.name),
+    promotableImages(
+      parseLedger(text, (m) => deps.reporter.warning(`${from.name}'s ${m}`)),
+      req.sha,
+      from.name,
+    ),
     req.config,
     req.sha,
     `${from.name} ledger images`,

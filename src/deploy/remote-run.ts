@@ -1,7 +1,7 @@
 /**
  * Run a `berth` verb on the server detached from the SSH session, and stream its log
  * back. The remote process keeps going if the connection drops or the runner dies
- * (DESIGN §2); we reconnect and resume at the byte we had reached.
+ * (docs/design.md §2); we reconnect and resume at the byte we had reached.
  */
 import { LineSplitter, type LogEvent, parseLine } from "../release/log-events.js";
 import { ConnectionLost, type Transport } from "../transport/transport.js";
@@ -30,11 +30,23 @@ export interface RunOutcome {
   readonly reconnects: number;
 }
 
+/** `berth run` refused or failed to start the verb; exitCode is its exit code (2: refused). */
+export class RunNotStarted extends Error {
+  override name = "RunNotStarted";
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+  }
+}
+
 export async function startDetached(transport: Transport, run: RemoteRun): Promise<void> {
   const r = await transport.exec({ argv: [run.berth, "run", run.environment, run.runId, ...run.verb] });
   if (r.exitCode !== 0) {
-    throw new Error(
+    throw new RunNotStarted(
       `could not start \`berth ${run.verb.join(" ")}\` on the server (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`,
+      r.exitCode,
     );
   }
 }

@@ -16,6 +16,13 @@ export interface Reporter {
   warning(message: string): void;
   startGroup(name: string): void;
   endGroup(): void;
+  /**
+   * One line of the server's output, or of text made from it, printed as it came: on
+   * the GitHub runner nothing in it may act as a workflow command (runnerReporter).
+   */
+  remote(line: string): void;
+  /** The server's output is over for now: what follows is berth's own. */
+  remoteEnd(): void;
 }
 
 export interface Server {
@@ -68,14 +75,18 @@ export async function uploadBundle(
   await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
 }
 
-/** Turns the remote log into runner log groups and collects per-phase seconds. */
+/**
+ * Turns the remote log into runner log groups and collects per-phase seconds. Every
+ * line made of the server's words (its log, a phase's name and status) goes through
+ * `reporter.remote`; `close` ends the server's output (call it in a `finally`).
+ */
 export function phaseReporter(reporter: Reporter) {
   const phases: Record<string, number> = {};
   let open = false;
   const onEvent = (e: LogEvent) => {
     switch (e.kind) {
       case "line":
-        reporter.info(e.text);
+        reporter.remote(e.text);
         break;
       case "phase-start":
         if (open) reporter.endGroup();
@@ -84,7 +95,9 @@ export function phaseReporter(reporter: Reporter) {
         break;
       case "phase-end":
         phases[e.phase] = (phases[e.phase] ?? 0) + e.seconds;
-        reporter.info(`${e.phase}: ${e.status} in ${e.seconds}s${e.exitCode ? ` (exit ${e.exitCode})` : ""}`);
+        reporter.remote(
+          `${e.phase}: ${e.status} in ${e.seconds}s${e.exitCode ? ` (exit ${e.exitCode})` : ""}`,
+        );
         if (open) reporter.endGroup();
         open = false;
         break;
@@ -92,7 +105,12 @@ export function phaseReporter(reporter: Reporter) {
         break;
     }
   };
-  return { onEvent, phases, close: () => open && reporter.endGroup() };
+  const close = () => {
+    if (open) reporter.endGroup();
+    open = false;
+    reporter.remoteEnd();
+  };
+  return { onEvent, phases, close };
 }
 
 export async function runVerb(

@@ -1,6 +1,7 @@
 /**
  * releases.log: one JSON object per line, appended by `berth` on the server. Pure
- * parsing, tolerant of a torn last line (a crash mid-append) but strict about content.
+ * parsing, tolerant of torn lines (a crash or a full disk mid-append) but strict about
+ * content.
  */
 import { ConfigError } from "../config/errors.js";
 import type { Images } from "./images.js";
@@ -15,15 +16,31 @@ export interface LedgerLine {
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
-export function parseLedger(text: string): LedgerLine[] {
+/** A ledger line that is a JSON object, or undefined for a torn line. */
+function jsonObject(line: string): Record<string, unknown> | undefined {
+  try {
+    const o: unknown = JSON.parse(line);
+    return o !== null && typeof o === "object" && !Array.isArray(o)
+      ? (o as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ledger's runs, oldest first. A line that is not a JSON object (torn by a crash or
+ * a full disk mid-append) is skipped and reported through `warn` with its line number,
+ * as the server's `ledger_lines` does; blank lines are skipped quietly.
+ */
+export function parseLedger(text: string, warn: (message: string) => void = () => {}): LedgerLine[] {
   const lines: LedgerLine[] = [];
-  for (const line of text.split("\n")) {
+  for (const [i, line] of text.split("\n").entries()) {
     if (!line.trim()) continue;
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue; // a torn line is not a release
+    const o = jsonObject(line);
+    if (!o) {
+      warn(`releases.log line ${i + 1} is not a JSON object (torn by a crash or a full disk?): skipped`);
+      continue;
     }
     if (typeof o.sha !== "string" || typeof o.result !== "string") continue;
     const images: Record<string, string> = {};
@@ -48,7 +65,8 @@ const REF = /^(?<repo>[^@\s]+):(?<tag>[0-9a-f]{40})@(?<digest>sha256:[0-9a-f]{64
 
 /**
  * The images to promote: those of the LATEST ledger line for `sha` in the source
- * environment, which must have succeeded there.
+ * environment, which must have succeeded there, and `sha` must be what the source
+ * serves now (a rollback away from it, or a newer deploy, refuses the promotion).
  */
 export function promotableImages(lines: readonly LedgerLine[], sha: string, from: string): Images {
   // Deploys only: a rollback line says the release was served again, not that it was deployed.
@@ -61,6 +79,19 @@ export function promotableImages(lines: readonly LedgerLine[], sha: string, from
   if (latest.result !== "succeeded") {
     throw new ConfigError(
       `promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time}); fix it and deploy it to ${from} again before promoting`,
+    );
+  }
+  // What the source serves now: the last deploy that succeeded or rollback that took over.
+  const serving = [...lines]
+    .reverse()
+    .find(
+      (l) =>
+        ((l.raw.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
+        (l.raw.kind === "rollback" && l.result === "rolled_back"),
+    );
+  if (serving?.sha !== sha) {
+    throw new ConfigError(
+      `promote: ${sha} is not what ${from} serves now (${serving?.sha ?? "nothing"}, since ${serving?.time ?? "?"}): ${from} rolled back from it or moved on; promote only ${from}'s current release`,
     );
   }
   const images: Images = {};

@@ -15,7 +15,8 @@ export interface Manifest {
   readonly images: Images;
   readonly compose: { readonly file: string; readonly project: string };
   readonly envFile: string;
-  readonly database: { readonly path: string } | null;
+  /** The SQLite files backed up, checked and restored together (absolute server paths). */
+  readonly databases: readonly string[];
   readonly migrate: { readonly service: string; readonly command: readonly string[] } | null;
   readonly writers: readonly string[];
   /** Seconds each writer may take to stop (compose's stop_grace_period); empty: use compose stop. */
@@ -61,7 +62,7 @@ export function buildManifest(
     images,
     compose: { file: composeFile, project: env.project },
     envFile: env.envFile,
-    database: env.databasePath ? { path: env.databasePath } : null,
+    databases: env.databasePaths,
     migrate: config.migrate ? { service: config.migrate.service, command: config.migrate.command } : null,
     writers,
     stopGraceSeconds: stopGraceSeconds(composeText, writers),

@@ -8,6 +8,10 @@ import type { Command } from "./render.js";
 /** Unpack the uploaded tarball (stdin) into a fresh dir, verify checksums, swap into place. */
 const RECEIVE = `set -eu
 dest=$1 incoming=$2
+# <root>/<env> holds the maintenance flag nginx's workers read: traversable whatever
+# the deploy user's umask (its private parts, backups and env files, keep their own modes).
+envdir=$(dirname -- "$(dirname -- "$dest")")
+if [ ! -d "$envdir" ]; then mkdir -p -- "$envdir" && chmod 755 -- "$envdir"; fi
 rm -rf -- "$incoming"
 mkdir -p -- "$incoming"
 tar -xzf - -C "$incoming"

@@ -1,5 +1,5 @@
 /**
- * The ONE place where argv data becomes a shell string (DESIGN §5, principle 3).
+ * The ONE place where argv data becomes a shell string (docs/design.md §5, principle 3).
  * Every argument is single-quoted, so the remote shell sees each one as a literal
  * word: no expansion, no globbing, no word splitting, no command substitution.
  */

@@ -1,5 +1,5 @@
 /**
- * Phase names (DESIGN §3). The same strings appear in logs, the ledger, the VPS
+ * Phase names (docs/design.md §3). The same strings appear in logs, the ledger, the VPS
  * scripts and the docs; change them here and in vps-scripts together.
  */
 export const DEPLOY_PHASES = [

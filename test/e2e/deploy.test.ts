@@ -3,12 +3,21 @@
  * as the runner runs them, against the lab VPS over real SSH, real registry, real
  * nginx and a real SQLite database.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { example, addNote as postNote, type Release } from "../helpers/example.js";
-import { dbChecksum, labEnvironment, ledger, resetEnvironment, served } from "../helpers/lab.js";
+import {
+  asDeploy,
+  dbChecksum,
+  labEnv,
+  labEnvironment,
+  ledger,
+  resetEnvironment,
+  served,
+  tempDir,
+} from "../helpers/lab.js";
 
 const ENV = "staging";
 const { url, dir: envDir, db, read } = labEnvironment(ENV);
@@ -40,9 +49,26 @@ describe("deploy to the lab VPS", () => {
     expect(second.exitCode).toBe(0);
     expect(second.outputs).toMatchObject({ sha: v2.sha, "previous-sha": v1.sha, result: "succeeded" });
     const phases = JSON.parse(second.outputs.phases ?? "{}");
-    for (const p of ["preflight", "pull", "maintenance-on", "stop", "backup", "migrate", "start", "ready"]) {
+    for (const p of [
+      "preflight",
+      "pull",
+      "rehearse",
+      "maintenance-on",
+      "stop",
+      "backup",
+      "migrate",
+      "start",
+      "ready",
+    ]) {
       expect(phases[p], p).toBeGreaterThanOrEqual(0);
     }
+    // v2 adds migration 3: the rehearsal saw it change the snapshot, so the window runs it.
+    expect(second.stdout).toContain("rehearsal: the migration changes the database");
+    expect(ledger(ENV).at(-1)).toMatchObject({
+      mode: "maintenance",
+      migrated: true,
+      rehearsal: { result: "changed" },
+    });
     expect(await served(url)).toBe(v2.sha);
 
     expect(read("current_release")).toBe(v2.sha);
@@ -63,16 +89,27 @@ describe("deploy to the lab VPS", () => {
     expect(second.summary).toContain("| backup |");
   });
 
-  it("a failing migration leaves the DB as it was and v2 serving", async () => {
+  it("a failing migration is refused in its rehearsal: no maintenance window, the DB byte-identical, v2 serving", async () => {
     const bad = await release({ FAIL_MIGRATION: "1" });
     const before = dbChecksum(db);
+    const bytes = readFileSync(db);
     const run = await deploy(bad);
     expect(run.exitCode).not.toBe(0);
-    expect(run.outputs.result).toBe("failed");
+    expect(run.outputs.result).toBe("refused");
+    // The migration's own output is in the log; the site never went into maintenance.
+    expect(run.stdout).toContain("migration failed, nothing applied");
+    expect(run.stdout).toContain("refusing this release; nothing was changed");
+    expect(Object.keys(JSON.parse(run.outputs.phases ?? "{}"))).toEqual(["preflight", "pull", "rehearse"]);
     expect(await served(url)).toBe(v2.sha);
     expect(dbChecksum(db)).toBe(before);
+    expect(readFileSync(db).equals(bytes)).toBe(true);
     const last = ledger(ENV).at(-1) as Record<string, unknown>;
-    expect(last).toMatchObject({ sha: bad.sha, result: "failed", phase: "migrate" });
+    expect(last).toMatchObject({
+      sha: bad.sha,
+      result: "refused",
+      phase: "rehearse",
+      rehearsal: { result: "failed" },
+    });
     expect(read("current_release")).toBe(v2.sha);
     expect(existsSync(join(envDir, "maintenance", "MAINTENANCE_ON"))).toBe(false);
   });
@@ -86,5 +123,100 @@ describe("deploy to the lab VPS", () => {
     expect(last).toMatchObject({ sha: bad.sha, result: "failed", phase: "ready", rolledBackTo: v2.sha });
     expect(read("current_release")).toBe(v2.sha);
   });
+
+  it("with umask 077 for the deploy user, the maintenance flag still serves berth's page", async () => {
+    const root = labEnv().vps.root;
+    const bashrc = "/home/deploy/.bashrc";
+    const original = readFileSync(bashrc, "utf8");
+    const mode = (p: string) => (statSync(p).mode & 0o7777).toString(8);
+    // nginx as a server runs it: the snippet and the page from <root>/nginx, where
+    // `berth install` put them (the lab's own nginx serves a copy of the checkout's).
+    const dir = tempDir("berth-umask-nginx-");
+    chmodSync(dir, 0o755);
+    const port = 28186;
+    const conf = join(dir, "nginx.conf");
+    writeFileSync(
+      conf,
+      `user www-data;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp-body;
+  proxy_temp_path ${dir}/tmp-proxy;
+  fastcgi_temp_path ${dir}/tmp-fastcgi;
+  uwsgi_temp_path ${dir}/tmp-uwsgi;
+  scgi_temp_path ${dir}/tmp-scgi;
+  server {
+    listen 127.0.0.1:${port};
+    set $berth_maintenance_flag ${envDir}/maintenance/MAINTENANCE_ON;
+    set $berth_maintenance_root ${root}/nginx;
+    set $berth_maintenance_bypass 0;
+    include ${root}/nginx/snippets/berth-maintenance.conf;
+    location / { return 200 "up\\n"; }
+  }
+}
+`,
+    );
+    const berth = (...args: string[]) =>
+      asDeploy(["bash", "-c", 'umask 077 && exec "$@"', "berth", join(root, "bin/berth"), ...args]);
+    try {
+      // sshd runs each command with `bash -c`, which reads ~/.bashrc first (Debian's bash):
+      // the upload, the install and the detached deploy all run with this umask.
+      writeFileSync(bashrc, `umask 077\n${original}`);
+      // Installed again under that umask, not left over from an earlier deploy.
+      rmSync(join(root, "nginx"), { recursive: true, force: true });
+      const v3 = await release();
+      const run = await deploy(v3);
+      expect(run.stdout).not.toContain("::error::");
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toContain(`nginx (www-data) can read ${root}/nginx/maintenance.html`);
+      // The umask was in force: what the deploy unpacked is private to the deploy user.
+      expect(mode(join(envDir, "releases", v3.sha, "release.json"))).toBe("600");
+
+      execFileSync("nginx", ["-q", "-t", "-p", dir, "-c", conf]);
+      execFileSync("nginx", ["-p", dir, "-c", conf]);
+      berth("maintenance", "on", ENV);
+      expect(mode(join(envDir, "maintenance"))).toBe("755");
+      expect(mode(join(envDir, "maintenance", "MAINTENANCE_ON"))).toBe("644");
+      for (const base of [`http://127.0.0.1:${port}`, url]) {
+        const res = await fetch(`${base}/`, { signal: AbortSignal.timeout(10_000) });
+        const body = await res.text();
+        expect(res.status, base).toBe(503);
+        expect(res.headers.get("retry-after"), base).toBe("30");
+        expect(body, base).toContain("<title>Down for maintenance</title>");
+        expect(body, base).not.toContain("<center>nginx</center>");
+      }
+      // What nginx reads was installed world-readable all the same.
+      for (const d of ["nginx", "nginx/snippets"]) expect(mode(join(root, d)), d).toBe("755");
+      for (const f of ["nginx/maintenance.html", "nginx/snippets/berth-maintenance.conf"])
+        expect(mode(join(root, f)), f).toBe("644");
+      berth("maintenance", "off", ENV);
+      expect(await served(url)).toBe(v3.sha);
+    } finally {
+      writeFileSync(bashrc, original);
+      rmSync(join(envDir, "maintenance", "MAINTENANCE_ON"), { force: true });
+      spawnSync("nginx", ["-p", dir, "-c", conf, "-s", "stop"]);
+    }
+  });
   // A dropped SSH connection mid-deploy: test/faults/deploy-faults.test.ts (group 1, four phases).
+
+  it("a release whose migration changes nothing: rehearsed, and not run again inside the window", async () => {
+    const v3 = await release();
+    const before = dbChecksum(db);
+    const run = await deploy(v3);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("rehearsal: the migration changes nothing");
+    expect(run.stdout).toContain("not run: the rehearsal showed this migration changes nothing");
+    expect(ledger(ENV).at(-1)).toMatchObject({
+      sha: v3.sha,
+      result: "succeeded",
+      migrated: false,
+      rehearsal: { result: "unchanged" },
+    });
+    expect(dbChecksum(db)).toBe(before);
+    expect(await served(url)).toBe(v3.sha);
+  });
 });

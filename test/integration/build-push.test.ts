@@ -3,7 +3,7 @@
  * dockerd, building the real example app.
  */
 import { execFileSync } from "node:child_process";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -60,8 +60,18 @@ describe("build-push against the lab registry", () => {
   const ws = workspace();
   let first: Record<string, Image>;
 
+  // Build-arg values are data: spaces, commas, quotes and shell syntax reach docker as one argv word.
+  const canary = join(tempDir("berth-canary-"), "ran");
+  const title = `Acme \`id\` & "Co", Ltd $(touch ${canary})`;
+  const firstSpy = dockerSpy();
+
   beforeAll(async () => {
-    const run = await buildPush(ws, sha);
+    const run = await buildPush(
+      ws,
+      sha,
+      { "build-args": `GIT_SHA=${sha}\nAPP_TITLE=${title}\nFEATURES=a,b` },
+      { PATH: `${firstSpy.pathDir}:${process.env.PATH}` },
+    );
     expect(run.stderr + run.stdout).not.toContain("::error::");
     expect(run.exitCode).toBe(0);
     first = JSON.parse(run.outputs.images ?? "{}");
@@ -80,6 +90,13 @@ describe("build-push against the lab registry", () => {
       expect(img.ref).toBe(`${img.repo}:${sha}@${img.digest}`);
       expect(await registryDigest(img.repo, sha)).toBe(img.digest);
     }
+  });
+
+  it("passes build-arg values with spaces, commas, quotes and shell syntax as single argv words", () => {
+    const build = firstSpy.calls().find((argv) => argv[0] === "build" || argv[1] === "build") ?? [];
+    expect(build).toContain(`APP_TITLE=${title}`);
+    expect(build).toContain("FEATURES=a,b");
+    expect(existsSync(canary)).toBe(false);
   });
 
   it("labels images with the OCI revision", () => {
@@ -129,8 +146,8 @@ describe("build-push refuses hostile inputs before any docker command", () => {
     ],
     ["tag with $()", { "extra-tags": "$(id)" }, "input: extra-tags.0:"],
     ["tag with ..", { "extra-tags": "../../x" }, "input: extra-tags.0:"],
-    ["build arg value with backticks", { "build-args": "A=`id`" }, "input: build-args.A:"],
-    ["build arg value with a space", { "build-args": "A=a b" }, "input: build-args.A:"],
+    ["build arg value with a tab", { "build-args": "A=a\tb" }, "input: build-args.A:"],
+    ["build arg value with a bidi override", { "build-args": "A=a\u202eb" }, "input: build-args.A:"],
     ["build arg name with $", { "build-args": "$A=1" }, "input: build-args:"],
     ["config path traversal", { config: "../../../etc/passwd" }, "input: config:"],
     ["config absolute path", { config: "/etc/passwd" }, "input: config:"],

@@ -5,7 +5,7 @@
  * admin-IP bypass, no reload needed).
  */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -81,9 +81,12 @@ describe("nginx server blocks", () => {
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify({ backend: req.url, proto: req.headers["x-forwarded-proto"] }));
     });
-    // The app root as berth lays it out on a VPS, with berth's nginx pieces installed.
+    // The app root as berth lays it out on a VPS, with berth's nginx pieces installed by
+    // `berth install` (world-readable for nginx's workers, whatever the checkout's modes).
     mkdirSync(join(root, "production", "maintenance"), { recursive: true });
-    cpSync(join(repoRoot, "nginx"), join(root, "nginx"), { recursive: true });
+    execFileSync("bash", [join(repoRoot, "vps-scripts/bin/berth"), "install"], {
+      env: { ...process.env, BERTH_ROOT: root },
+    });
     const certs = join(dir, "certs");
     mkdirSync(certs);
     execFileSync("openssl", [

@@ -6,7 +6,7 @@ import { specs as deploySpecs } from "../../src/actions/deploy/inputs.js";
 import { specs as rollbackSpecs } from "../../src/actions/rollback/inputs.js";
 import type { InputSpec } from "../../src/actions/shared/inputs.js";
 
-// Every name is defined once (DESIGN §5 principle 2): action.yml must list exactly the
+// Every name is defined once (docs/design.md §5 principle 2): action.yml must list exactly the
 // inputs the code reads, with the same defaults, and run on node24.
 const actions: Record<string, Record<string, InputSpec>> = {
   "build-push": buildPushSpecs,

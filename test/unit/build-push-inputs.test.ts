@@ -47,7 +47,7 @@ describe("build-push inputs", () => {
     [{ sha: SHA, services: "../x" }, 'input: services.0: "../x" is not a service name'],
     [{ sha: SHA, "extra-tags": "latest $(id)" }, 'input: extra-tags.0: "latest $(id)" is not a docker tag'],
     [{ sha: SHA, "extra-tags": SHA }, "looks like a commit SHA"],
-    [{ sha: SHA, "build-args": "A=`id`" }, 'input: build-args.A: "`id`" is not a build-arg value'],
+    [{ sha: SHA, "build-args": "A=x\u202ey" }, 'input: build-args.A: "x\u202ey" is not a build-arg value'],
     [{ sha: SHA, "build-args": "A B=1" }, 'input: build-args: "A B" is not a build-arg name'],
     [{ sha: SHA, "build-args": "novalue" }, 'input: build-args.0: "novalue" must be KEY=VALUE'],
     [{ sha: SHA, config: "../../etc/passwd" }, 'input: config: "../../etc/passwd" is not a relative path'],

@@ -32,7 +32,7 @@ describe("berth.yml", () => {
     expect(Object.isFrozen(c.services)).toBe(true);
   });
 
-  it("resolves an environment with the DESIGN §4 layout", () => {
+  it("resolves an environment with the docs/design.md §4 layout", () => {
     const env = resolveEnvironment(parseConfig(exampleText), "staging");
     expect(env).toEqual({
       name: "staging",
@@ -43,7 +43,7 @@ describe("berth.yml", () => {
       url: "http://127.0.0.1:28080",
       envFile: "/srv/berth-lab/app/env/staging.env",
       project: "example-staging",
-      databasePath: "/srv/berth-lab/app/staging/data/app.db",
+      databasePaths: ["/srv/berth-lab/app/staging/data/app.db"],
     });
   });
 
@@ -70,18 +70,39 @@ describe("berth.yml", () => {
       'berth.yml: services.backend.image: "ghcr.io/acme/backend:latest" is not an image repository without tag (lowercase path, optional registry host:port); use e.g. ghcr.io/acme/backend',
     ],
     [
-      "path traversal in the build context",
+      "an absolute build context",
       (c) => {
-        c.services.backend.build.context = "../../etc";
+        c.services.backend.build.context = "/etc";
       },
-      'berth.yml: services.backend.build.context: "../../etc" is not a relative path inside the repository (no leading /, no ..); use e.g. backend/Dockerfile',
+      'berth.yml: services.backend.build.context: "/etc" is not a relative path inside the repository (no leading /); use e.g. backend/Dockerfile',
     ],
     [
-      "shell in a build arg",
+      "a newline in a build arg",
       (c) => {
-        c.services.backend.build.args.X = "$(touch /tmp/p)";
+        c.services.backend.build.args.X = "a\ntouch /tmp/p";
       },
-      'berth.yml: services.backend.build.args.X: "$(touch /tmp/p)" is not a build-arg value of letters, digits and _ . , : / = @ + % ~ ^ - (no spaces, quotes, shell metacharacters or .. segments); use e.g. production',
+      'berth.yml: services.backend.build.args.X: "a\\ntouch /tmp/p" is not a build-arg value of printable characters: it holds a control or format character (newline, tab, NUL, bidi override…); use e.g. "Acme API"',
+    ],
+    [
+      "one image with two build blocks",
+      (c) => {
+        c.services.frontend.image = c.services.backend.image;
+      },
+      "berth.yml: services.frontend.build: repeats the build of 127.0.0.1:25000/berth-example/backend, which services.backend.build already declares; one image is built once: remove this build: block (the service shares backend's image)",
+    ],
+    [
+      "both database path and paths",
+      (c) => {
+        c.database.paths = ["data/b.db"];
+      },
+      "berth.yml: database: give exactly one of path: (one file) or paths: (a list)",
+    ],
+    [
+      "a migrate command word with a newline",
+      (c) => {
+        c.migrate.command = ["node", "x\ny"];
+      },
+      'berth.yml: migrate.command.1: "x\\ny" is not a command word of printable characters: it holds a control or format character (newline, tab, NUL, bidi override…); use e.g. db:migrate',
     ],
     [
       "a space in a host",

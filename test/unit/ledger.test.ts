@@ -24,6 +24,27 @@ describe("ledger", () => {
     ]);
   });
 
+  it("skips every torn line with a warning naming it, and keeps the lines appended after it", () => {
+    const warnings: string[] = [];
+    const text = [
+      line(A, "succeeded"),
+      '{"time":"2026-11-22T1',
+      "",
+      line(B, "succeeded"),
+      "\0\0\0",
+      "[1]",
+    ].join("\n");
+    const lines = parseLedger(text, (m) => warnings.push(m));
+    expect(lines.map((l) => l.sha)).toEqual([A, B]);
+    expect(warnings).toEqual([
+      "releases.log line 2 is not a JSON object (torn by a crash or a full disk?): skipped",
+      "releases.log line 5 is not a JSON object (torn by a crash or a full disk?): skipped",
+      "releases.log line 6 is not a JSON object (torn by a crash or a full disk?): skipped",
+    ]);
+    // Promotion reads past the torn line to the newest deploy of the SHA.
+    expect(promotableImages(lines, B, "staging").backend?.tag).toBe(B);
+  });
+
   it("promotes the digests of the latest successful deploy of the SHA", () => {
     const lines = parseLedger([line(A, "failed", { phase: "ready" }), line(A, "succeeded")].join("\n"));
     expect(promotableImages(lines, A, "staging")).toEqual({
@@ -43,14 +64,33 @@ describe("ledger", () => {
   });
 
   it.each([
-    [[line(B, "succeeded")], `promote: ${A} was never deployed to staging`],
-    [[line(A, "rolled_back", { kind: "rollback" })], `promote: ${A} was never deployed to staging`],
-    [[line(A, "succeeded"), line(A, "failed", { phase: "migrate" })], "the latest staging deploy of"],
+    ["never deployed there", [line(B, "succeeded")], `promote: ${A} was never deployed to staging`],
     [
+      "only ever rolled back to",
+      [line(A, "rolled_back", { kind: "rollback" })],
+      `promote: ${A} was never deployed to staging`,
+    ],
+    [
+      "whose latest deploy failed",
+      [line(A, "succeeded"), line(A, "failed", { phase: "migrate" })],
+      "the latest staging deploy of",
+    ],
+    [
+      "that staging rolled back away from",
+      [line(B, "succeeded"), line(A, "succeeded"), line(B, "rolled_back", { kind: "rollback" })],
+      `promote: ${A} is not what staging serves now (${B}`,
+    ],
+    [
+      "that staging has moved on from",
+      [line(A, "succeeded"), line(B, "succeeded")],
+      `promote: ${A} is not what staging serves now (${B}`,
+    ],
+    [
+      "with an image not pinned by digest",
       [line(A, "succeeded", { images: { backend: "r.example/app/backend:latest" } })],
       "unpinned image for backend",
     ],
-  ])("refuses %#", (lines, expected) => {
+  ])("refuses a SHA %s", (_, lines, expected) => {
     expect(() => promotableImages(parseLedger(lines.join("\n")), A, "staging")).toThrow(ConfigError);
     expect(() => promotableImages(parseLedger(lines.join("\n")), A, "staging")).toThrow(expected);
   });

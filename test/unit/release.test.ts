@@ -72,7 +72,7 @@ describe("release manifest", () => {
       environment: "staging",
       compose: { file: "compose.yml", project: "example-staging" },
       envFile: "/srv/berth-lab/app/env/staging.env",
-      database: { path: "/srv/berth-lab/app/staging/data/app.db" },
+      databases: ["/srv/berth-lab/app/staging/data/app.db"],
       migrate: { service: "backend", command: ["node", "backend/migrate.js"] },
       writers: ["backend"],
       ready: {

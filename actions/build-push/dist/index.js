@@ -50339,28 +50339,44 @@ function planBuild(config, configDir, inputs) {
             throw new errors_ConfigError(`input: services: ${JSON.stringify(s)} is not a service in berth.yml; use some of: ${known.join(", ")}`);
         }
     }
-    const services = chosen.map((service) => {
-        const svc = config.services[service];
-        if (!svc?.build) {
-            throw new errors_ConfigError(`berth.yml: services.${service}.build: (missing) build-push needs a build section (context, dockerfile) for every service it builds; add one or leave the service out of the services input`);
+    // Services that share an image repository share its one build (schema: declared once).
+    const builder = new Map();
+    for (const [name, svc] of Object.entries(config.services))
+        if (svc.build)
+            builder.set(svc.image, name);
+    const byImage = new Map();
+    for (const service of chosen) {
+        const image = config.services[service]?.image ?? "";
+        const owner = builder.get(image);
+        const svc = owner === undefined ? undefined : config.services[owner];
+        if (owner === undefined || !svc?.build) {
+            throw new errors_ConfigError(`berth.yml: services.${service}.build: (missing) build-push needs a build section (context, dockerfile) for ${image}; add one to this service or to another service with the same image, or leave ${service} out of the services input`);
         }
+        if (byImage.has(image))
+            continue;
         const context = (0,external_node_path_namespaceObject.resolve)(configDir, svc.build.context);
-        return {
-            service,
-            repo: svc.image,
+        byImage.set(image, {
+            service: owner,
+            services: known.filter((k) => config.services[k]?.image === image),
+            repo: image,
             context,
             dockerfile: (0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile),
             args: { ...svc.build.args, ...inputs.buildArgs },
             target: svc.build.target,
-        };
-    });
+        });
+    }
     const labels = {
         "org.opencontainers.image.revision": inputs.sha,
         "org.opencontainers.image.created": inputs.created,
     };
     if (inputs.source)
         labels["org.opencontainers.image.source"] = inputs.source;
-    return Object.freeze({ sha: inputs.sha, services, extraTags: inputs.extraTags, labels });
+    return Object.freeze({
+        sha: inputs.sha,
+        services: [...byImage.values()],
+        extraTags: inputs.extraTags,
+        labels,
+    });
 }
 /** The argv of the build, for buildx (`--load` into the local store) or the classic builder. */
 function buildArgv(plan, s, buildx) {
@@ -50399,10 +50415,26 @@ function splitRepo(repo) {
     const slash = repo.indexOf("/");
     const first = slash === -1 ? "" : repo.slice(0, slash);
     if (slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
-        return { host: first, name: repo.slice(slash + 1) };
+        if (!DOCKER_HUB_ALIASES.includes(first))
+            return { host: first, name: repo.slice(slash + 1) };
+        const rest = repo.slice(slash + 1);
+        return { host: DOCKER_HUB, name: rest.includes("/") ? rest : `library/${rest}` };
     }
     const name = repo.includes("/") ? repo : `library/${repo}`;
-    return { host: "registry-1.docker.io", name };
+    return { host: DOCKER_HUB, name };
+}
+/** Docker Hub's API host, and the names users write for it (docker.io/acme/api). */
+const DOCKER_HUB = "registry-1.docker.io";
+const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+/**
+ * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
+ * Docker Hub repositories lose their host and `library/` (docker.io/library/nginx → nginx).
+ */
+function familiarRepo(repo) {
+    const { host, name } = splitRepo(repo);
+    if (host !== DOCKER_HUB)
+        return repo;
+    return name.startsWith("library/") ? name.slice("library/".length) : name;
 }
 /** docker itself speaks plain HTTP only to loopback registries by default. */
 function registryBaseUrl(host) {
@@ -50484,14 +50516,14 @@ class HttpRegistry {
 ;// CONCATENATED MODULE: ./build/tsc/build/build-push.js
 /**
  * Build once, tag by the full SHA, push, report digests — and never overwrite a SHA
- * tag: an existing <repo>:<sha> is reused as it is (DESIGN §2, immutable releases).
+ * tag: an existing <repo>:<sha> is reused as it is (docs/design.md §2, immutable releases).
  */
 
 
 
 async function login(docker, repos, credentials) {
     for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
-        const hostArg = host === "registry-1.docker.io" ? [] : [host];
+        const hostArg = host === DOCKER_HUB ? [] : [host];
         check(`registry login to ${host}`, await docker.run(["login", ...hostArg, "--username", credentials.username, "--password-stdin"], {
             input: credentials.password,
         }));
@@ -50506,7 +50538,9 @@ async function buildPush(plan, deps) {
     log.info(`builder: ${buildx ? "docker buildx" : "classic docker build (buildx not installed)"}`);
     const results = {};
     for (const s of plan.services) {
-        results[s.service] = await log.group(`${s.service}: ${s.repo}:${plan.sha}`, () => buildOne(plan, s, buildx, deps));
+        const image = await log.group(`${s.services.join(", ")}: ${s.repo}:${plan.sha}`, () => buildOne(plan, s, buildx, deps));
+        for (const service of s.services)
+            results[service] = image;
     }
     return results;
 }
@@ -50534,7 +50568,8 @@ async function buildOne(plan, s, buildx, deps) {
         throw new Error(`${shaRef} was pushed but the registry does not list it; check the registry`);
     const local = await docker.run(["image", "inspect", "--format", "{{json .RepoDigests}}", shaRef]);
     const repoDigests = local.exitCode === 0 ? JSON.parse(local.stdout) : [];
-    if (!repoDigests.includes(`${s.repo}@${digest}`)) {
+    const pushed = [`${s.repo}@${digest}`, `${familiarRepo(s.repo)}@${digest}`];
+    if (!repoDigests.some((d) => pushed.includes(d))) {
         throw new Error(`${shaRef}: the registry reports ${digest}, which is not the image we pushed (${repoDigests.join(", ") || "none"}); another writer raced this push — re-run to reuse the registry's image`);
     }
     for (const t of plan.extraTags) {
@@ -50557,6 +50592,45 @@ async function retag(plan, s, digest, docker, log) {
 }
 function result(repo, sha, digest, status) {
     return { repo, tag: sha, digest, ref: `${repo}:${sha}@${digest}`, status };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/build/source-check.js
+/**
+ * build-push tags what is in the workspace with the SHA it is given: prove they are the
+ * same commit before anything is built. The checkout's HEAD must be that SHA, and no
+ * change (modified, staged or untracked-and-not-ignored) may sit in a build context or
+ * Dockerfile, where it would enter the image under that commit's tag.
+ */
+
+
+
+const gitCli = {
+    async run(args, cwd) {
+        const r = await execa("git", [...args], { cwd, reject: false, stdin: "ignore" });
+        return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? "") };
+    },
+};
+/**
+ * Throws when the workspace is not exactly `plan.sha`; returns a warning when it is not
+ * a git checkout at all (nothing can be proven then).
+ */
+async function checkSource(plan, repoRoot, git) {
+    const head = await git.run(["rev-parse", "--verify", "HEAD"], repoRoot);
+    if (head.exitCode !== 0) {
+        return `${repoRoot} is not a git checkout: berth cannot prove the build context is commit ${plan.sha}`;
+    }
+    const at = head.stdout.trim();
+    if (at !== plan.sha) {
+        throw new errors_ConfigError(`input: sha: "${plan.sha}" is not the commit checked out in ${repoRoot} (HEAD is ${at}); build-push builds what is in the workspace, so it would tag ${at.slice(0, 12)}'s code as ${plan.sha.slice(0, 12)}. Check out that commit first (actions/checkout with ref: ${plan.sha}), or leave sha empty to build HEAD`);
+    }
+    const paths = [...new Set(plan.services.flatMap((s) => [s.context, s.dockerfile]))].map((p) => (0,external_node_path_namespaceObject.relative)(repoRoot, p) || ".");
+    const status = await git.run(["status", "--porcelain", "--untracked-files=all", "--", ...paths], repoRoot);
+    const changed = status.stdout.split("\n").filter((l) => l.trim().length > 0);
+    if (status.exitCode === 0 && changed.length > 0) {
+        const shown = changed.slice(0, 10).map((l) => l.trim());
+        throw new errors_ConfigError(`input: sha: the checkout of ${plan.sha.slice(0, 12)} has changes that would enter the build: ${shown.join(", ")}${changed.length > 10 ? ` and ${changed.length - 10} more` : ""}; commit them, or clean the checkout (git stash -u), or add build outputs to .gitignore/.dockerignore`);
+    }
+    return undefined;
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -60141,11 +60215,28 @@ const tag = field(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "a docker tag (letters,
     error: "looks like a commit SHA; SHA tags are written only by berth (immutable), pick another extra tag",
 });
 const buildArgName = field(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a build-arg name", "NODE_ENV", 128);
-/** No `..` path segment anywhere in the value. */
-const NO_DOTDOT = "(?!(?:.*/)?\\.\\.(?:/|$))";
-const buildArgValue = field(new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%~^-]*$`), "a build-arg value of letters, digits and _ . , : / = @ + % ~ ^ - (no spaces, quotes, shell metacharacters or .. segments)", "production", 1024);
-/** A path inside the repository: relative, no `..`, no odd characters. */
-const repoPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path inside the repository (no leading /, no ..)", "backend/Dockerfile", 1024);
+/**
+ * Printable text: any character but control and format characters (newlines, tabs, NUL,
+ * DEL, C1, zero-width and bidi overrides, which hide what a log line really says).
+ * For values that only ever travel as one argv word (build args, command words): no
+ * shell sees them, so quotes, spaces and `$` are plain data.
+ */
+const printable = (what, example, max) => schemas_string({ error: `must be ${what} (a string), e.g. ${example}` })
+    .max(max, { error: `is longer than ${max} characters; use ${what}, e.g. ${example}` })
+    .regex(/^[^\p{Cc}\p{Cf}]*$/u, {
+    error: `is not ${what}: it holds a control or format character (newline, tab, NUL, bidi override…); use e.g. ${example}`,
+});
+const buildArgValue = printable("a build-arg value of printable characters", '"Acme API"', 4096);
+/**
+ * A path inside the repository, relative to the file that names it: no leading /, no
+ * odd characters. `..` segments are allowed here; the loader refuses a path that
+ * resolves outside the repository.
+ */
+const repoPath = field(/^(?!\/)[A-Za-z0-9_.][A-Za-z0-9_./@+-]*$/, "a relative path inside the repository (no leading /)", "backend/Dockerfile", 1024);
+/** A path inside the repository given as an action input: relative, no `..` at all. */
+const inputRepoPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path inside the repository (no leading /, no ..)", "config/deploy/berth.yml", 1024);
+/** A path relative to <root>/<env>/ on the server: no leading /, no `..`. */
+const envPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path under <root>/<env>/ on the server (no leading /, no ..)", "data/app.db", 1024);
 /** An absolute path on the VPS. */
 const serverPath = field(/^\/(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]*$/, "an absolute path on the server (letters, digits, _ . - /; no ..)", "/opt/shop", 1024);
 const host = field(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/, "a hostname or IP address", "vps.example.com");
@@ -60157,7 +60248,9 @@ const port = coerce_number({ error: "must be a TCP port number, e.g. 22" })
 const urlPath = field(/^\/[A-Za-z0-9_./-]*$/, "a URL path starting with /", "/readyz");
 const fields_httpUrl = field(/^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9_./%-]*)?$/, "an http(s) URL", "https://shop.example.com");
 /** A word of a command run in a container (argv element, never a shell string). */
-const commandWord = field(new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%-]+$`), "a command word (letters, digits and _ . , : / = @ + % -; no .. segments)", "migrate.js", 1024);
+const commandWord = printable("a command word of printable characters", "db:migrate", 4096).min(1, {
+    error: "is empty; give a command word, e.g. db:migrate",
+});
 const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry user name (letters, digits and _ . @ -; not starting with -)", "the workflow expression github.actor");
 
 ;// CONCATENATED MODULE: ./build/tsc/config/schema.js
@@ -60170,8 +60263,12 @@ const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry u
 
 
 const d = (description) => ({ description });
+/** A SQLite file on the server: absolute, or relative to <root>/<env>/. */
+const dbPath = union([serverPath, envPath]);
 const build = object({
-    context: repoPath.default(".").meta(d("Build context, relative to berth.yml")),
+    context: repoPath
+        .default(".")
+        .meta(d("Build context, relative to berth.yml (may use .. to reach the repository root)")),
     dockerfile: repoPath.default("Dockerfile").meta(d("Dockerfile, relative to the context")),
     args: record(buildArgName, buildArgValue)
         .default({})
@@ -60180,8 +60277,10 @@ const build = object({
 })
     .strict();
 const service = object({
-    image: imageRepo.meta(d("Image repository without tag; berth tags it with the full commit SHA")),
-    build: build.optional().meta(d("How build-push builds this service")),
+    image: imageRepo.meta(d("Image repository without tag; berth tags it with the full commit SHA. Services that share one image repeat it and declare build: once")),
+    build: build
+        .optional()
+        .meta(d("How build-push builds this service's image; omit for a service that shares another's image")),
 })
     .strict();
 const environment = object({
@@ -60194,7 +60293,11 @@ const environment = object({
     project: appName.optional().meta(d("Compose project name; default <app>-<env>")),
     database_path: serverPath
         .optional()
-        .meta(d("SQLite file for this environment; overrides database.path")),
+        .meta(d("SQLite file for this environment; overrides database.path/paths")),
+    database_paths: array(serverPath)
+        .min(1)
+        .optional()
+        .meta(d("SQLite files for this environment; overrides database.path/paths")),
 })
     .strict();
 const berthYamlSchema = object({
@@ -60202,21 +60305,35 @@ const berthYamlSchema = object({
     services: record(serviceName, service)
         .refine((s) => Object.keys(s).length > 0, { error: "needs at least one service" })
         .meta(d("Services, by their compose service name")),
-    compose: object({ file: repoPath.default("compose.yml").meta(d("Compose file, relative to berth.yml")) })
+    compose: object({
+        file: repoPath
+            .default("compose.yml")
+            .meta(d("Compose file, relative to berth.yml (may use .. to reach the repository root)")),
+    })
         .strict()
         .default({ file: "compose.yml" }),
     database: object({
-        path: union([serverPath, repoPath])
-            .meta(d("SQLite file on the server, absolute or relative to <root>/<env>/")),
+        path: dbPath
+            .optional()
+            .meta(d("One SQLite file on the server, absolute or relative to <root>/<env>/")),
+        paths: array(dbPath)
+            .min(1, { error: "needs at least one file, e.g. [storage/production.sqlite3]" })
+            .optional()
+            .meta(d("Several SQLite files backed up, checked and restored together as one set (e.g. Rails' primary, queue and cache)")),
     })
         .strict()
+        .refine((db) => (db.path === undefined) !== (db.paths === undefined), {
+        error: "give exactly one of path: (one file) or paths: (a list)",
+    })
         .optional()
-        .meta(d("The SQLite database berth backs up before migrating; omit when there is none")),
+        .meta(d("The SQLite database(s) berth backs up before migrating; omit when there is none")),
     migrate: object({
         service: serviceName.meta(d("Service whose NEW image runs the migration as a one-off container")),
-        command: array(commandWord)
-            .min(1, { error: "needs at least one word, e.g. [node, migrate.js]" })
-            .meta(d("Command, as a list of words (no shell)")),
+        command: union([
+            array(commandWord).min(1, { error: "needs at least one word, e.g. [node, migrate.js]" }),
+            commandWord.transform((line) => ["sh", "-c", line]),
+        ])
+            .meta(d("Command: a list of words (run as argv, no shell), or one string run with sh -c (for && and pipes)")),
     })
         .strict()
         .optional(),
@@ -60266,6 +60383,22 @@ const berthYamlSchema = object({
             });
         }
     };
+    // One image, one build: services sharing an image repository declare build: once.
+    const builtBy = new Map();
+    for (const [name, svc] of Object.entries(cfg.services)) {
+        if (!svc.build)
+            continue;
+        const other = builtBy.get(svc.image);
+        if (other !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["services", name, "build"],
+                message: `repeats the build of ${svc.image}, which services.${other}.build already declares; one image is built once: remove this build: block (the service shares ${other}'s image)`,
+            });
+        }
+        else
+            builtBy.set(svc.image, name);
+    }
     mustName(cfg.migrate?.service, ["migrate", "service"]);
     mustName(cfg.ready.service, ["ready", "service"]);
     cfg.writers?.forEach((w, i) => {
@@ -60302,16 +60435,63 @@ function loadConfig(path, cwd = process.cwd()) {
         const code = e.code ?? String(e);
         throw new errors_ConfigError(`config: ${JSON.stringify(path)} cannot be read (${code}); add berth.yml to the repository or set the config input to its path`);
     }
-    return Object.freeze({ file, dir: (0,external_node_path_namespaceObject.dirname)(file), config: parseConfig(text, path) });
+    const config = parseConfig(text, path);
+    const dir = (0,external_node_path_namespaceObject.dirname)(file);
+    const repoRoot = findRepoRoot(dir, cwd);
+    checkInsideRepo(config, dir, repoRoot, path);
+    return Object.freeze({ file, dir, repoRoot, config });
 }
-/** Fill an environment's defaults from the VPS layout of DESIGN §4. */
+/**
+ * The repository holding berth.yml: the nearest directory up from it with a `.git`
+ * (a checkout), else the directory the caller runs in (the runner's workspace).
+ */
+function findRepoRoot(configDir, cwd) {
+    for (let d = configDir;; d = (0,external_node_path_namespaceObject.dirname)(d)) {
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(d, ".git")))
+            return d;
+        if ((0,external_node_path_namespaceObject.dirname)(d) === d)
+            break;
+    }
+    const base = (0,external_node_path_namespaceObject.resolve)(cwd);
+    return isInside(configDir, base) ? base : configDir;
+}
+function isInside(path, root) {
+    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rel === "" || (!rel.startsWith("..") && !(0,external_node_path_namespaceObject.isAbsolute)(rel));
+}
+/** Every repository path berth.yml names (compose file, build contexts, Dockerfiles) stays inside the repository. */
+function checkInsideRepo(config, dir, repoRoot, source) {
+    const paths = [["compose.file", (0,external_node_path_namespaceObject.resolve)(dir, config.compose.file)]];
+    for (const [name, svc] of Object.entries(config.services)) {
+        if (!svc.build)
+            continue;
+        const context = (0,external_node_path_namespaceObject.resolve)(dir, svc.build.context);
+        paths.push([`services.${name}.build.context`, context]);
+        paths.push([`services.${name}.build.dockerfile`, (0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile)]);
+    }
+    const outside = paths.filter(([, p]) => !isInside(p, repoRoot));
+    if (outside.length > 0) {
+        throw new errors_ConfigError(outside
+            .map(([field, p]) => `${source}: ${field}: ${JSON.stringify((0,external_node_path_namespaceObject.relative)(dir, p))} resolves to ${p}, outside the repository (${repoRoot}); name a path inside it, relative to berth.yml`)
+            .join("\n"));
+    }
+}
+/** Fill an environment's defaults from the VPS layout of docs/design.md §4. */
 function resolveEnvironment(config, name, source = "berth.yml") {
     const env = config.environments[name];
     if (!env) {
         const known = Object.keys(config.environments).join(", ");
         throw new ConfigError(`input: environment: ${JSON.stringify(name)} is not defined in ${source}; use one of: ${known}, or add it under environments:`);
     }
-    const dbPath = env.database_path ?? config.database?.path;
+    const configured = env.database_paths ??
+        (env.database_path !== undefined ? [env.database_path] : undefined) ??
+        config.database?.paths ??
+        (config.database?.path !== undefined ? [config.database.path] : []);
+    const databasePaths = configured.map((p) => (p.startsWith("/") ? p : `${env.root}/${name}/${p}`));
+    const dup = databasePaths.find((p, i) => databasePaths.indexOf(p) !== i);
+    if (dup !== undefined) {
+        throw new ConfigError(`${source}: database: ${JSON.stringify(dup)} is listed twice for ${name}; list each SQLite file once`);
+    }
     return Object.freeze({
         name,
         host: env.host,
@@ -60321,7 +60501,7 @@ function resolveEnvironment(config, name, source = "berth.yml") {
         url: env.url,
         envFile: env.env_file ?? `${env.root}/env/${name}.env`,
         project: env.project ?? `${config.app}-${name}`,
-        databasePath: dbPath === undefined ? undefined : dbPath.startsWith("/") ? dbPath : `${env.root}/${name}/${dbPath}`,
+        databasePaths: Object.freeze(databasePaths),
     });
 }
 function deepFreeze(o) {
@@ -60380,13 +60560,24 @@ const specs = {
     sha: { description: "Full 40-hex commit SHA to build and tag (default: GITHUB_SHA)" },
     services: { description: "Services to build, comma or newline separated (default: all in berth.yml)" },
     "extra-tags": { description: "Extra mutable tags to push besides the SHA tag, comma or newline separated" },
-    "build-args": { description: "Extra build args, one KEY=VALUE per line; override berth.yml's build.args" },
+    "build-args": {
+        description: "Extra build args, one KEY=VALUE per line (values may hold spaces and commas); override berth.yml's build.args",
+    },
     "registry-username": { description: "Registry user name (e.g. github.actor for GHCR)" },
     "registry-password": { description: "Registry password or token (masked)", secret: true },
 };
-const buildArgLines = preprocess((v) => splitList(typeof v === "string" ? v.replaceAll(",", "\n") : undefined), array(schemas_string().regex(/^[^=]+=/, { error: "must be KEY=VALUE, e.g. NODE_ENV=production" })));
+/**
+ * One KEY=VALUE per line. Lines only: a value may hold commas and spaces
+ * (FEATURES=a,b or APP_TITLE=Acme API); each travels to docker as one argv word.
+ */
+const buildArgLines = preprocess((v) => typeof v === "string"
+    ? v
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0)
+    : [], array(schemas_string().regex(/^[^=]+=/, { error: "must be KEY=VALUE, one per line, e.g. NODE_ENV=production" })));
 const schema = object({
-    config: repoPath.default("berth.yml"),
+    config: inputRepoPath.default("berth.yml"),
     sha: sha,
     services: preprocess((v) => splitList(v), array(serviceName)),
     "extra-tags": preprocess((v) => splitList(v), array(tag)),
@@ -60442,6 +60633,7 @@ function imagesSummary(sha, images) {
 
 
 
+
 async function main() {
     const inputs = readInputs(specs, schema.transform((i) => i), {
         ...runner,
@@ -60449,7 +60641,7 @@ async function main() {
         getInput: (name) => runner.getInput(name) || (name === "sha" ? (process.env.GITHUB_SHA ?? "") : ""),
     });
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-    const { config, dir } = loadConfig(inputs.config, workspace);
+    const { config, dir, repoRoot } = loadConfig(inputs.config, workspace);
     const server = process.env.GITHUB_SERVER_URL;
     const repository = process.env.GITHUB_REPOSITORY;
     const plan = planBuild(config, dir, {
@@ -60460,6 +60652,9 @@ async function main() {
         source: server && repository ? `${server}/${repository}` : undefined,
         created: new Date().toISOString(),
     });
+    const unproven = await checkSource(plan, repoRoot, gitCli);
+    if (unproven)
+        warning(unproven);
     const credentials = inputs["registry-username"] && inputs["registry-password"]
         ? { username: inputs["registry-username"], password: inputs["registry-password"] }
         : undefined;

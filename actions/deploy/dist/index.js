@@ -64729,10 +64729,26 @@ function splitRepo(repo) {
     const slash = repo.indexOf("/");
     const first = slash === -1 ? "" : repo.slice(0, slash);
     if (slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
-        return { host: first, name: repo.slice(slash + 1) };
+        if (!DOCKER_HUB_ALIASES.includes(first))
+            return { host: first, name: repo.slice(slash + 1) };
+        const rest = repo.slice(slash + 1);
+        return { host: DOCKER_HUB, name: rest.includes("/") ? rest : `library/${rest}` };
     }
     const name = repo.includes("/") ? repo : `library/${repo}`;
-    return { host: "registry-1.docker.io", name };
+    return { host: DOCKER_HUB, name };
+}
+/** Docker Hub's API host, and the names users write for it (docker.io/acme/api). */
+const DOCKER_HUB = "registry-1.docker.io";
+const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+/**
+ * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
+ * Docker Hub repositories lose their host and `library/` (docker.io/library/nginx → nginx).
+ */
+function familiarRepo(repo) {
+    const { host, name } = splitRepo(repo);
+    if (host !== DOCKER_HUB)
+        return repo;
+    return name.startsWith("library/") ? name.slice("library/".length) : name;
 }
 /** docker itself speaks plain HTTP only to loopback registries by default. */
 function registryBaseUrl(host) {
@@ -74432,11 +74448,28 @@ const tag = field(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "a docker tag (letters,
     error: "looks like a commit SHA; SHA tags are written only by berth (immutable), pick another extra tag",
 });
 const buildArgName = field(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a build-arg name", "NODE_ENV", 128);
-/** No `..` path segment anywhere in the value. */
-const NO_DOTDOT = "(?!(?:.*/)?\\.\\.(?:/|$))";
-const buildArgValue = field(new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%~^-]*$`), "a build-arg value of letters, digits and _ . , : / = @ + % ~ ^ - (no spaces, quotes, shell metacharacters or .. segments)", "production", 1024);
-/** A path inside the repository: relative, no `..`, no odd characters. */
-const repoPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path inside the repository (no leading /, no ..)", "backend/Dockerfile", 1024);
+/**
+ * Printable text: any character but control and format characters (newlines, tabs, NUL,
+ * DEL, C1, zero-width and bidi overrides, which hide what a log line really says).
+ * For values that only ever travel as one argv word (build args, command words): no
+ * shell sees them, so quotes, spaces and `$` are plain data.
+ */
+const printable = (what, example, max) => schemas_string({ error: `must be ${what} (a string), e.g. ${example}` })
+    .max(max, { error: `is longer than ${max} characters; use ${what}, e.g. ${example}` })
+    .regex(/^[^\p{Cc}\p{Cf}]*$/u, {
+    error: `is not ${what}: it holds a control or format character (newline, tab, NUL, bidi override…); use e.g. ${example}`,
+});
+const buildArgValue = printable("a build-arg value of printable characters", '"Acme API"', 4096);
+/**
+ * A path inside the repository, relative to the file that names it: no leading /, no
+ * odd characters. `..` segments are allowed here; the loader refuses a path that
+ * resolves outside the repository.
+ */
+const repoPath = field(/^(?!\/)[A-Za-z0-9_.][A-Za-z0-9_./@+-]*$/, "a relative path inside the repository (no leading /)", "backend/Dockerfile", 1024);
+/** A path inside the repository given as an action input: relative, no `..` at all. */
+const inputRepoPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path inside the repository (no leading /, no ..)", "config/deploy/berth.yml", 1024);
+/** A path relative to <root>/<env>/ on the server: no leading /, no `..`. */
+const envPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path under <root>/<env>/ on the server (no leading /, no ..)", "data/app.db", 1024);
 /** An absolute path on the VPS. */
 const serverPath = field(/^\/(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]*$/, "an absolute path on the server (letters, digits, _ . - /; no ..)", "/opt/shop", 1024);
 const host = field(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/, "a hostname or IP address", "vps.example.com");
@@ -74448,7 +74481,9 @@ const port = coerce_number({ error: "must be a TCP port number, e.g. 22" })
 const urlPath = field(/^\/[A-Za-z0-9_./-]*$/, "a URL path starting with /", "/readyz");
 const fields_httpUrl = field(/^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9_./%-]*)?$/, "an http(s) URL", "https://shop.example.com");
 /** A word of a command run in a container (argv element, never a shell string). */
-const commandWord = field(new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%-]+$`), "a command word (letters, digits and _ . , : / = @ + % -; no .. segments)", "migrate.js", 1024);
+const commandWord = printable("a command word of printable characters", "db:migrate", 4096).min(1, {
+    error: "is empty; give a command word, e.g. db:migrate",
+});
 const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry user name (letters, digits and _ . @ -; not starting with -)", "the workflow expression github.actor");
 
 ;// CONCATENATED MODULE: ./build/tsc/config/schema.js
@@ -74461,8 +74496,12 @@ const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry u
 
 
 const d = (description) => ({ description });
+/** A SQLite file on the server: absolute, or relative to <root>/<env>/. */
+const dbPath = union([serverPath, envPath]);
 const build = object({
-    context: repoPath.default(".").meta(d("Build context, relative to berth.yml")),
+    context: repoPath
+        .default(".")
+        .meta(d("Build context, relative to berth.yml (may use .. to reach the repository root)")),
     dockerfile: repoPath.default("Dockerfile").meta(d("Dockerfile, relative to the context")),
     args: record(buildArgName, buildArgValue)
         .default({})
@@ -74471,8 +74510,10 @@ const build = object({
 })
     .strict();
 const service = object({
-    image: imageRepo.meta(d("Image repository without tag; berth tags it with the full commit SHA")),
-    build: build.optional().meta(d("How build-push builds this service")),
+    image: imageRepo.meta(d("Image repository without tag; berth tags it with the full commit SHA. Services that share one image repeat it and declare build: once")),
+    build: build
+        .optional()
+        .meta(d("How build-push builds this service's image; omit for a service that shares another's image")),
 })
     .strict();
 const environment = object({
@@ -74485,7 +74526,11 @@ const environment = object({
     project: appName.optional().meta(d("Compose project name; default <app>-<env>")),
     database_path: serverPath
         .optional()
-        .meta(d("SQLite file for this environment; overrides database.path")),
+        .meta(d("SQLite file for this environment; overrides database.path/paths")),
+    database_paths: array(serverPath)
+        .min(1)
+        .optional()
+        .meta(d("SQLite files for this environment; overrides database.path/paths")),
 })
     .strict();
 const berthYamlSchema = object({
@@ -74493,21 +74538,35 @@ const berthYamlSchema = object({
     services: record(serviceName, service)
         .refine((s) => Object.keys(s).length > 0, { error: "needs at least one service" })
         .meta(d("Services, by their compose service name")),
-    compose: object({ file: repoPath.default("compose.yml").meta(d("Compose file, relative to berth.yml")) })
+    compose: object({
+        file: repoPath
+            .default("compose.yml")
+            .meta(d("Compose file, relative to berth.yml (may use .. to reach the repository root)")),
+    })
         .strict()
         .default({ file: "compose.yml" }),
     database: object({
-        path: union([serverPath, repoPath])
-            .meta(d("SQLite file on the server, absolute or relative to <root>/<env>/")),
+        path: dbPath
+            .optional()
+            .meta(d("One SQLite file on the server, absolute or relative to <root>/<env>/")),
+        paths: array(dbPath)
+            .min(1, { error: "needs at least one file, e.g. [storage/production.sqlite3]" })
+            .optional()
+            .meta(d("Several SQLite files backed up, checked and restored together as one set (e.g. Rails' primary, queue and cache)")),
     })
         .strict()
+        .refine((db) => (db.path === undefined) !== (db.paths === undefined), {
+        error: "give exactly one of path: (one file) or paths: (a list)",
+    })
         .optional()
-        .meta(d("The SQLite database berth backs up before migrating; omit when there is none")),
+        .meta(d("The SQLite database(s) berth backs up before migrating; omit when there is none")),
     migrate: object({
         service: serviceName.meta(d("Service whose NEW image runs the migration as a one-off container")),
-        command: array(commandWord)
-            .min(1, { error: "needs at least one word, e.g. [node, migrate.js]" })
-            .meta(d("Command, as a list of words (no shell)")),
+        command: union([
+            array(commandWord).min(1, { error: "needs at least one word, e.g. [node, migrate.js]" }),
+            commandWord.transform((line) => ["sh", "-c", line]),
+        ])
+            .meta(d("Command: a list of words (run as argv, no shell), or one string run with sh -c (for && and pipes)")),
     })
         .strict()
         .optional(),
@@ -74557,6 +74616,22 @@ const berthYamlSchema = object({
             });
         }
     };
+    // One image, one build: services sharing an image repository declare build: once.
+    const builtBy = new Map();
+    for (const [name, svc] of Object.entries(cfg.services)) {
+        if (!svc.build)
+            continue;
+        const other = builtBy.get(svc.image);
+        if (other !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["services", name, "build"],
+                message: `repeats the build of ${svc.image}, which services.${other}.build already declares; one image is built once: remove this build: block (the service shares ${other}'s image)`,
+            });
+        }
+        else
+            builtBy.set(svc.image, name);
+    }
     mustName(cfg.migrate?.service, ["migrate", "service"]);
     mustName(cfg.ready.service, ["ready", "service"]);
     cfg.writers?.forEach((w, i) => {
@@ -74593,16 +74668,63 @@ function loadConfig(path, cwd = process.cwd()) {
         const code = e.code ?? String(e);
         throw new ConfigError(`config: ${JSON.stringify(path)} cannot be read (${code}); add berth.yml to the repository or set the config input to its path`);
     }
-    return Object.freeze({ file, dir: (0,external_node_path_namespaceObject.dirname)(file), config: parseConfig(text, path) });
+    const config = parseConfig(text, path);
+    const dir = (0,external_node_path_namespaceObject.dirname)(file);
+    const repoRoot = findRepoRoot(dir, cwd);
+    checkInsideRepo(config, dir, repoRoot, path);
+    return Object.freeze({ file, dir, repoRoot, config });
 }
-/** Fill an environment's defaults from the VPS layout of DESIGN §4. */
+/**
+ * The repository holding berth.yml: the nearest directory up from it with a `.git`
+ * (a checkout), else the directory the caller runs in (the runner's workspace).
+ */
+function findRepoRoot(configDir, cwd) {
+    for (let d = configDir;; d = (0,external_node_path_namespaceObject.dirname)(d)) {
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(d, ".git")))
+            return d;
+        if ((0,external_node_path_namespaceObject.dirname)(d) === d)
+            break;
+    }
+    const base = (0,external_node_path_namespaceObject.resolve)(cwd);
+    return isInside(configDir, base) ? base : configDir;
+}
+function isInside(path, root) {
+    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rel === "" || (!rel.startsWith("..") && !(0,external_node_path_namespaceObject.isAbsolute)(rel));
+}
+/** Every repository path berth.yml names (compose file, build contexts, Dockerfiles) stays inside the repository. */
+function checkInsideRepo(config, dir, repoRoot, source) {
+    const paths = [["compose.file", (0,external_node_path_namespaceObject.resolve)(dir, config.compose.file)]];
+    for (const [name, svc] of Object.entries(config.services)) {
+        if (!svc.build)
+            continue;
+        const context = (0,external_node_path_namespaceObject.resolve)(dir, svc.build.context);
+        paths.push([`services.${name}.build.context`, context]);
+        paths.push([`services.${name}.build.dockerfile`, (0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile)]);
+    }
+    const outside = paths.filter(([, p]) => !isInside(p, repoRoot));
+    if (outside.length > 0) {
+        throw new ConfigError(outside
+            .map(([field, p]) => `${source}: ${field}: ${JSON.stringify((0,external_node_path_namespaceObject.relative)(dir, p))} resolves to ${p}, outside the repository (${repoRoot}); name a path inside it, relative to berth.yml`)
+            .join("\n"));
+    }
+}
+/** Fill an environment's defaults from the VPS layout of docs/design.md §4. */
 function resolveEnvironment(config, name, source = "berth.yml") {
     const env = config.environments[name];
     if (!env) {
         const known = Object.keys(config.environments).join(", ");
         throw new ConfigError(`input: environment: ${JSON.stringify(name)} is not defined in ${source}; use one of: ${known}, or add it under environments:`);
     }
-    const dbPath = env.database_path ?? config.database?.path;
+    const configured = env.database_paths ??
+        (env.database_path !== undefined ? [env.database_path] : undefined) ??
+        config.database?.paths ??
+        (config.database?.path !== undefined ? [config.database.path] : []);
+    const databasePaths = configured.map((p) => (p.startsWith("/") ? p : `${env.root}/${name}/${p}`));
+    const dup = databasePaths.find((p, i) => databasePaths.indexOf(p) !== i);
+    if (dup !== undefined) {
+        throw new ConfigError(`${source}: database: ${JSON.stringify(dup)} is listed twice for ${name}; list each SQLite file once`);
+    }
     return Object.freeze({
         name,
         host: env.host,
@@ -74612,7 +74734,7 @@ function resolveEnvironment(config, name, source = "berth.yml") {
         url: env.url,
         envFile: env.env_file ?? `${env.root}/env/${name}.env`,
         project: env.project ?? `${config.app}-${name}`,
-        databasePath: dbPath === undefined ? undefined : dbPath.startsWith("/") ? dbPath : `${env.root}/${name}/${dbPath}`,
+        databasePaths: Object.freeze(databasePaths),
     });
 }
 function deepFreeze(o) {
@@ -83786,7 +83908,7 @@ const {
  * The release bundle uploaded to <root>/<env>/releases/<sha>/: the manifest, the
  * compose file, the vps-scripts and nginx pieces that match this version of berth,
  * and SHA256SUMS over all of them. Only these named files are ever uploaded: never
- * env files, data or certificates (DESIGN §2, secrets stay put).
+ * env files, data or certificates (docs/design.md §2, secrets stay put).
  */
 
 
@@ -83906,20 +84028,36 @@ function checkImages(images, config, sha, source) {
 ;// CONCATENATED MODULE: ./build/tsc/release/ledger.js
 /**
  * releases.log: one JSON object per line, appended by `berth` on the server. Pure
- * parsing, tolerant of a torn last line (a crash mid-append) but strict about content.
+ * parsing, tolerant of torn lines (a crash or a full disk mid-append) but strict about
+ * content.
  */
 
-function parseLedger(text) {
+/** A ledger line that is a JSON object, or undefined for a torn line. */
+function jsonObject(line) {
+    try {
+        const o = JSON.parse(line);
+        return o !== null && typeof o === "object" && !Array.isArray(o)
+            ? o
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The ledger's runs, oldest first. A line that is not a JSON object (torn by a crash or
+ * a full disk mid-append) is skipped and reported through `warn` with its line number,
+ * as the server's `ledger_lines` does; blank lines are skipped quietly.
+ */
+function parseLedger(text, warn = () => { }) {
     const lines = [];
-    for (const line of text.split("\n")) {
+    for (const [i, line] of text.split("\n").entries()) {
         if (!line.trim())
             continue;
-        let o;
-        try {
-            o = JSON.parse(line);
-        }
-        catch {
-            continue; // a torn line is not a release
+        const o = jsonObject(line);
+        if (!o) {
+            warn(`releases.log line ${i + 1} is not a JSON object (torn by a crash or a full disk?): skipped`);
+            continue;
         }
         if (typeof o.sha !== "string" || typeof o.result !== "string")
             continue;
@@ -83944,7 +84082,8 @@ function parseLedger(text) {
 const REF = /^(?<repo>[^@\s]+):(?<tag>[0-9a-f]{40})@(?<digest>sha256:[0-9a-f]{64})$/;
 /**
  * The images to promote: those of the LATEST ledger line for `sha` in the source
- * environment, which must have succeeded there.
+ * environment, which must have succeeded there, and `sha` must be what the source
+ * serves now (a rollback away from it, or a newer deploy, refuses the promotion).
  */
 function promotableImages(lines, sha, from) {
     // Deploys only: a rollback line says the release was served again, not that it was deployed.
@@ -83954,6 +84093,14 @@ function promotableImages(lines, sha, from) {
     }
     if (latest.result !== "succeeded") {
         throw new ConfigError(`promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time}); fix it and deploy it to ${from} again before promoting`);
+    }
+    // What the source serves now: the last deploy that succeeded or rollback that took over.
+    const serving = [...lines]
+        .reverse()
+        .find((l) => ((l.raw.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
+        (l.raw.kind === "rollback" && l.result === "rolled_back"));
+    if (serving?.sha !== sha) {
+        throw new ConfigError(`promote: ${sha} is not what ${from} serves now (${serving?.sha ?? "nothing"}, since ${serving?.time ?? "?"}): ${from} rolled back from it or moved on; promote only ${from}'s current release`);
     }
     const images = {};
     for (const [service, ref] of Object.entries(latest.images)) {
@@ -84021,7 +84168,7 @@ function buildManifest(config, env, sha, images, composeFile, run, composeText =
         images,
         compose: { file: composeFile, project: env.project },
         envFile: env.envFile,
-        database: env.databasePath ? { path: env.databasePath } : null,
+        databases: env.databasePaths,
         migrate: config.migrate ? { service: config.migrate.service, command: config.migrate.command } : null,
         writers,
         stopGraceSeconds: stopGraceSeconds(composeText, writers),
@@ -84045,6 +84192,10 @@ function buildManifest(config, env, sha, images, composeFile, run, composeText =
 /** Unpack the uploaded tarball (stdin) into a fresh dir, verify checksums, swap into place. */
 const RECEIVE = `set -eu
 dest=$1 incoming=$2
+# <root>/<env> holds the maintenance flag nginx's workers read: traversable whatever
+# the deploy user's umask (its private parts, backups and env files, keep their own modes).
+envdir=$(dirname -- "$(dirname -- "$dest")")
+if [ ! -d "$envdir" ]; then mkdir -p -- "$envdir" && chmod 755 -- "$envdir"; fi
 rm -rf -- "$incoming"
 mkdir -p -- "$incoming"
 tar -xzf - -C "$incoming"
@@ -84080,6 +84231,550 @@ function readLedger(root, env) {
     return {
         argv: ["sh", "-c", 'if [ -f "$1" ]; then cat -- "$1"; fi', "berth-ledger", `${root}/${env}/releases.log`],
     };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/compose-vars.js
+/**
+ * Compose interpolation, as the compose spec defines it
+ * (https://github.com/compose-spec/compose-spec/blob/main/12-interpolation.md):
+ * `$VAR`, `${VAR}`, `${VAR:?err}` and `${VAR?err}` need VAR; `${VAR:-x}`, `${VAR-x}`,
+ * `${VAR:+x}` and `${VAR+x}` do not; `$$` is a literal `$`. Pure.
+ */
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+/** Parse `${…}` starting at `start` (the `$`); undefined when it is not a valid expression. */
+function braced(s, start) {
+    const name = NAME.exec(s.slice(start + 2))?.[0];
+    if (name === undefined)
+        return undefined;
+    let i = start + 2 + name.length;
+    const op = /^(:-|:\?|:\+|-|\?|\+)?/.exec(s.slice(i))?.[0] ?? "";
+    i += op.length;
+    let depth = 1;
+    const argStart = i;
+    for (; i < s.length; i++) {
+        if (s[i] === "$" && s[i + 1] === "$")
+            i++;
+        else if (s[i] === "$" && s[i + 1] === "{") {
+            depth++;
+            i++;
+        }
+        else if (s[i] === "}" && --depth === 0)
+            break;
+    }
+    if (depth !== 0)
+        return undefined;
+    if (op === "" && i !== argStart)
+        return undefined;
+    return { name, op, arg: s.slice(argStart, i), end: i + 1 };
+}
+/**
+ * Walk `s`, calling `use` for each variable, and rebuild it with defaults applied
+ * (every variable is taken as unset: offline, berth cannot know the server's values).
+ */
+function walk(s, use, optional) {
+    let out = "";
+    for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (c !== "$") {
+            out += c;
+            continue;
+        }
+        if (s[i + 1] === "$") {
+            out += "$";
+            i++;
+            continue;
+        }
+        if (s[i + 1] === "{") {
+            const b = braced(s, i);
+            if (b === undefined) {
+                out += c;
+                continue;
+            }
+            i = b.end - 1;
+            if (b.op === "" || b.op.endsWith("?")) {
+                use(b.name, !optional);
+                out += `\${${b.name}}`;
+            }
+            else {
+                use(b.name, false);
+                // Unset: `-` forms give the (interpolated) default, `+` forms give "".
+                const inner = walk(b.arg, use, true);
+                out += b.op.endsWith("-") ? inner : "";
+            }
+            continue;
+        }
+        const name = NAME.exec(s.slice(i + 1))?.[0];
+        if (name === undefined) {
+            out += c;
+            continue;
+        }
+        use(name, !optional);
+        out += `\${${name}}`;
+        i += name.length;
+    }
+    return out;
+}
+/** The variables a string uses, in order of first use. */
+function variablesIn(s) {
+    const seen = new Map();
+    walk(s, (name, required) => {
+        seen.set(name, (seen.get(name) ?? false) || required);
+    }, false);
+    return [...seen].map(([name, required]) => ({ name, required }));
+}
+/** Apply defaults; required variables stay as `${NAME}` and are listed. */
+function interpolate(s) {
+    const unresolved = [];
+    const text = walk(s, (name, required) => {
+        if (required && !unresolved.includes(name))
+            unresolved.push(name);
+    }, false);
+    return { text, unresolved };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/compose-mounts.js
+/**
+ * Compose service `volumes:` entries, short (`./data:/app/data:rw`, `name:/path`,
+ * `/path`) and long (`{type: bind|volume|tmpfs, source, target}`) syntax, per
+ * https://github.com/compose-spec/compose-spec/blob/main/05-services.md#volumes. Pure.
+ */
+
+/** Compose reads a short-syntax source as a host path when it starts like one. */
+const looksLikePath = (s) => /^(?:[./~]|\$\{)/.test(s);
+/** A mount, or a message saying why it cannot be read. */
+function parseMount(entry) {
+    if (typeof entry === "string")
+        return parseShort(entry);
+    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+        const e = entry;
+        const raw = JSON.stringify(e);
+        const type = String(e.type ?? "volume");
+        const target = interpolate(String(e.target ?? "")).text;
+        if (!target.startsWith("/")) {
+            return "has no absolute target: (the path in the container); write e.g. {type: bind, source: ./data, target: /app/data}";
+        }
+        const src = e.source === undefined ? undefined : interpolate(String(e.source));
+        const readOnly = e.read_only === true;
+        if (type === "tmpfs")
+            return { type, source: undefined, unresolved: [], target, readOnly, raw };
+        if (type !== "bind" && type !== "volume") {
+            return `has type ${type}, which berth does not read; use bind or volume`;
+        }
+        if (type === "volume" && !src?.text) {
+            return { type: "anonymous", source: undefined, unresolved: [], target, readOnly, raw };
+        }
+        if (!src?.text)
+            return "is a bind mount without source:; write e.g. {type: bind, source: ./data, target: /app/data}";
+        return { type, source: src.text, unresolved: src.unresolved, target, readOnly, raw };
+    }
+    return 'is not a volume mount; write e.g. "./data:/app/data"';
+}
+function parseShort(raw) {
+    const { text, unresolved } = interpolate(raw);
+    // Split on ":" outside ${…}: an unresolved variable stays as ${NAME}, which has no ":".
+    const parts = text.split(":");
+    if (parts.length === 1) {
+        if (!text.startsWith("/"))
+            return 'has no absolute container path; write e.g. "./data:/app/data"';
+        return { type: "anonymous", source: undefined, unresolved: [], target: text, readOnly: false, raw };
+    }
+    if (parts.length > 3)
+        return 'has too many ":" parts; write e.g. "./data:/app/data:rw"';
+    const [source = "", target = "", mode = ""] = parts;
+    if (!target.startsWith("/")) {
+        return `has target ${JSON.stringify(target)}, not an absolute container path; write e.g. "./data:/app/data"`;
+    }
+    const readOnly = mode.split(",").includes("ro");
+    const inSource = unresolved.filter((v) => source.includes(`\${${v}}`));
+    if (looksLikePath(source))
+        return { type: "bind", source, unresolved: inSource, target, readOnly, raw };
+    return { type: "volume", source, unresolved: inSource, target, readOnly, raw };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/compose-ports.js
+/**
+ * Compose `ports:` entries, short (`"127.0.0.1:3100:3000"`, `"3000"`, `"8080:80/tcp"`,
+ * `"[::1]:8080:80"`) and long (`{target, published, host_ip, protocol}`) syntax, per
+ * https://github.com/compose-spec/compose-spec/blob/main/05-services.md#ports. Pure.
+ */
+
+const RANGE = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+function portRange(s) {
+    const m = RANGE.exec(s);
+    if (!m)
+        return undefined;
+    const start = Number(m[1]);
+    const end = m[2] === undefined ? start : Number(m[2]);
+    return start >= 1 && end >= start && end <= 65535 ? { start, end } : undefined;
+}
+/** True for an address only this machine reaches (127.0.0.0/8, ::1, localhost). */
+function isLoopback(hostIp) {
+    if (hostIp === undefined)
+        return false;
+    const ip = hostIp.replace(/^\[|\]$/g, "");
+    return /^127(?:\.\d{1,3}){3}$/.test(ip) || ip === "::1" || ip === "localhost";
+}
+/** A port mapping, or a message saying why it cannot be read. */
+function parsePort(entry) {
+    if (typeof entry === "number")
+        entry = String(entry);
+    if (typeof entry === "string")
+        return compose_ports_parseShort(entry);
+    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+        const e = entry;
+        const raw = JSON.stringify(e);
+        const target = interpolate(String(e.target ?? "")).text;
+        const published = e.published === undefined ? undefined : interpolate(String(e.published)).text;
+        const hostIp = e.host_ip === undefined ? undefined : interpolate(String(e.host_ip)).text;
+        const containerPort = portRange(target);
+        if (!containerPort && !target.includes("${")) {
+            return "has no valid target: (container port); write e.g. {target: 3000, published: 3100, host_ip: 127.0.0.1}";
+        }
+        return {
+            raw,
+            hostIp: hostIp || undefined,
+            hostPort: published || undefined,
+            containerPort,
+            protocol: String(e.protocol ?? "tcp").toLowerCase(),
+        };
+    }
+    return 'is not a port mapping; write e.g. "127.0.0.1:3100:3000"';
+}
+function compose_ports_parseShort(raw) {
+    let rest = interpolate(raw).text;
+    let protocol = "tcp";
+    const proto = /\/(tcp|udp|sctp)$/i.exec(rest);
+    if (proto?.[1]) {
+        protocol = proto[1].toLowerCase();
+        rest = rest.slice(0, proto.index);
+    }
+    let hostIp;
+    if (rest.startsWith("[")) {
+        const close = rest.indexOf("]:");
+        if (close < 0)
+            return 'has an unterminated [IPv6] address; write e.g. "[::1]:3100:3000"';
+        hostIp = rest.slice(1, close);
+        rest = rest.slice(close + 2);
+    }
+    const parts = rest.split(":");
+    const container = parts.pop() ?? "";
+    const hostPort = parts.pop();
+    if (parts.length > 0) {
+        if (hostIp !== undefined)
+            return 'has too many ":" parts; write e.g. "127.0.0.1:3100:3000"';
+        hostIp = parts.join(":");
+    }
+    const containerPort = portRange(container);
+    if (!containerPort && !container.includes("${")) {
+        return 'has no valid container port; write e.g. "127.0.0.1:3100:3000" (host IP : host port : container port)';
+    }
+    return { raw, hostIp: hostIp || undefined, hostPort: hostPort || undefined, containerPort, protocol };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/compose-database.js
+/**
+ * Where a SQLite file named in berth.yml lives, through the compose file's mounts.
+ * berth.yml may name it by its host path (absolute, or relative to the project
+ * directory <root>/<env>) or by the path the app sees in its container. Pure.
+ */
+
+const inside = (path, dir) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
+const below = (path, dir) => external_node_path_namespaceObject.posix.relative(dir, path);
+/** The mount that holds `containerPath` in `svc`: the deepest target (a nested mount hides its parent's files). */
+function mountAt(svc, containerPath) {
+    let best;
+    for (const m of svc.volumes) {
+        const t = external_node_path_namespaceObject.posix.normalize(m.target);
+        if (inside(containerPath, t) && (!best || t.length > external_node_path_namespaceObject.posix.normalize(best.target).length))
+            best = m;
+    }
+    return best;
+}
+/** The host directory a mount shows, or undefined when it is not a resolved host directory. */
+function hostDir(model, m, projectDir) {
+    if (m.unresolved.length > 0 || m.source === undefined)
+        return undefined;
+    if (m.type === "bind")
+        return m.source.startsWith("~") ? undefined : external_node_path_namespaceObject.posix.resolve(projectDir, m.source);
+    const device = m.type === "volume" ? model.volumes[m.source]?.bindDevice : undefined;
+    return device === undefined ? undefined : external_node_path_namespaceObject.posix.resolve(projectDir, device);
+}
+/**
+ * Resolve `path` (from berth.yml) for one environment whose compose project directory
+ * is `projectDir`. Services in `prefer` are tried first (e.g. the migrate service).
+ */
+function resolveDatabasePath(model, path, projectDir, prefer = []) {
+    const names = [...new Set([...prefer, ...Object.keys(model.services)])];
+    const services = names.flatMap((n) => model.services[n] ?? []);
+    const hostPath = external_node_path_namespaceObject.posix.resolve(projectDir, path);
+    // As a host path: a directory some service mounts (and no deeper mount hides).
+    for (const svc of services) {
+        for (const m of svc.volumes) {
+            const dir = hostDir(model, m, projectDir);
+            if (dir === undefined || !inside(hostPath, dir))
+                continue;
+            const containerPath = external_node_path_namespaceObject.posix.join(m.target, below(hostPath, dir));
+            if (mountAt(svc, containerPath) === m) {
+                return { kind: "bind", given: "host", hostPath, service: svc.name, containerPath };
+            }
+        }
+    }
+    // As the path the app sees: under a mount's target.
+    if (path.startsWith("/")) {
+        const containerPath = external_node_path_namespaceObject.posix.normalize(path);
+        for (const svc of services) {
+            const m = mountAt(svc, containerPath);
+            if (!m)
+                continue;
+            const rest = below(containerPath, external_node_path_namespaceObject.posix.normalize(m.target));
+            const dir = hostDir(model, m, projectDir);
+            if (dir !== undefined) {
+                const host = external_node_path_namespaceObject.posix.join(dir, rest);
+                return { kind: "bind", given: "container", hostPath: host, service: svc.name, containerPath };
+            }
+            if (m.unresolved.length > 0) {
+                return unresolved("container", undefined, svc, m, containerPath);
+            }
+            if (m.type === "volume" && m.source !== undefined) {
+                return { kind: "volume", given: "container", volume: m.source, service: svc.name, containerPath };
+            }
+            if (m.type === "tmpfs" || m.type === "anonymous") {
+                return { kind: "ephemeral", given: "container", mount: m.type, service: svc.name, containerPath };
+            }
+        }
+    }
+    // A host path that may sit under a mount whose source only the server knows.
+    for (const svc of services) {
+        const m = svc.volumes.find((v) => v.type === "bind" && v.unresolved.length > 0);
+        if (m)
+            return unresolved("host", hostPath, svc, m, undefined);
+    }
+    return { kind: "unmounted", given: "host", hostPath };
+}
+function unresolved(given, hostPath, svc, m, containerPath) {
+    return {
+        kind: "unresolved",
+        given,
+        hostPath,
+        service: svc.name,
+        containerPath,
+        mount: m.raw,
+        target: m.target,
+        variables: m.unresolved,
+    };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/compose-model.js
+/**
+ * What berth needs from a compose file: each service's image, build, published ports,
+ * mounts, healthcheck, depends_on and user; the top-level volumes; and every `${VAR}`
+ * it needs from the server's env file. Pure: the caller reads the file. Entries berth
+ * cannot read are listed in `problems` (field, value, message) instead of throwing.
+ */
+
+
+
+
+
+/** The file cannot be used at all (not YAML, not a mapping, no services). */
+class ComposeError extends Error {
+    name = "ComposeError";
+}
+const isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const str = (v) => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
+const compose_model_show = (v) => (typeof v === "string" ? v : (JSON.stringify(v) ?? String(v)));
+function parseCompose(text, source = "compose.yml") {
+    const doc = (0,dist/* parseDocument */.Tp)(text, { merge: true, uniqueKeys: false });
+    if (doc.errors.length > 0) {
+        throw new ComposeError(`${source}: is not valid YAML: ${doc.errors[0]?.message ?? "parse error"}`);
+    }
+    const raw = doc.toJS();
+    if (!isObj(raw) || !isObj(raw.services) || Object.keys(raw.services).length === 0) {
+        throw new ComposeError(`${source}: services: (missing) is not a compose file with services; berth deploys a compose file with a services: mapping`);
+    }
+    const problems = [];
+    const services = {};
+    for (const [name, svc] of Object.entries(raw.services)) {
+        services[name] = parseService(name, isObj(svc) ? svc : {}, problems);
+    }
+    const volumes = {};
+    if (isObj(raw.volumes)) {
+        for (const [name, v] of Object.entries(raw.volumes))
+            volumes[name] = parseVolume(isObj(v) ? v : {});
+    }
+    return {
+        name: str(raw.name),
+        services,
+        volumes,
+        variables: collectVariables(raw),
+        problems,
+    };
+}
+function parseService(name, s, problems) {
+    const at = `services.${name}`;
+    const list = (v) => (Array.isArray(v) ? v : []);
+    const ports = [];
+    list(s.ports).forEach((p, i) => {
+        const r = parsePort(p);
+        if (typeof r === "string")
+            problems.push({ field: `${at}.ports[${i}]`, value: compose_model_show(p), message: r });
+        else
+            ports.push(r);
+    });
+    const volumes = [];
+    list(s.volumes).forEach((v, i) => {
+        const r = parseMount(v);
+        if (typeof r === "string")
+            problems.push({ field: `${at}.volumes[${i}]`, value: compose_model_show(v), message: r });
+        else
+            volumes.push(r);
+    });
+    const command = Array.isArray(s.command) ? s.command.map(compose_model_show) : str(s.command);
+    return {
+        name,
+        image: str(s.image),
+        build: parseBuild(s.build),
+        ports,
+        volumes,
+        healthcheck: parseHealthcheck(s.healthcheck),
+        dependsOn: Array.isArray(s.depends_on)
+            ? s.depends_on.map(compose_model_show)
+            : isObj(s.depends_on)
+                ? Object.keys(s.depends_on)
+                : [],
+        user: str(s.user),
+        command,
+        workingDir: str(s.working_dir),
+        networkMode: str(s.network_mode),
+        environment: keyValues(s.environment),
+    };
+}
+/** A map or a `KEY=value` list (compose accepts both for environment and args). */
+function keyValues(v) {
+    const out = {};
+    if (Array.isArray(v)) {
+        for (const e of v) {
+            const s = str(e);
+            const eq = s?.indexOf("=") ?? -1;
+            if (s !== undefined && eq > 0)
+                out[s.slice(0, eq)] = s.slice(eq + 1);
+        }
+    }
+    else if (isObj(v)) {
+        for (const [k, val] of Object.entries(v)) {
+            const s = str(val);
+            if (s !== undefined)
+                out[k] = s;
+        }
+    }
+    return out;
+}
+function parseBuild(b) {
+    if (typeof b === "string")
+        return { context: b, dockerfile: undefined, args: {}, target: undefined };
+    if (!isObj(b))
+        return undefined;
+    return {
+        context: str(b.context) ?? ".",
+        dockerfile: str(b.dockerfile),
+        args: keyValues(b.args),
+        target: str(b.target),
+    };
+}
+function parseHealthcheck(h) {
+    if (!isObj(h) || h.disable === true || h.test === undefined)
+        return undefined;
+    const words = Array.isArray(h.test) ? h.test.map(compose_model_show) : [compose_model_show(h.test)];
+    if (words[0] === "NONE")
+        return undefined;
+    const test = words[0] === "CMD" || words[0] === "CMD-SHELL" ? words.slice(1) : words;
+    const url = /https?:\/\/(?:\[[^\]]*\]|[^/\s'"]+)(\/[^\s'"|;&)]*)?/.exec(test.join(" "));
+    return { test, path: url ? (url[1] ?? "/") : undefined };
+}
+function parseVolume(v) {
+    const opts = isObj(v.driver_opts) ? v.driver_opts : {};
+    const o = str(opts.o) ?? "";
+    const device = str(opts.device);
+    return {
+        name: str(v.name),
+        external: v.external === true || isObj(v.external),
+        bindDevice: device !== undefined && o.split(",").includes("bind") ? interpolate(device).text : undefined,
+    };
+}
+/** Every variable in every string value (compose interpolates values, never keys). */
+function collectVariables(raw) {
+    const found = new Map();
+    const visit = (v, field) => {
+        if (typeof v === "string") {
+            for (const use of variablesIn(v)) {
+                const prev = found.get(use.name);
+                if (!prev)
+                    found.set(use.name, { ...use, field });
+                else if (use.required && !prev.required)
+                    found.set(use.name, { ...use, field });
+            }
+        }
+        else if (Array.isArray(v)) {
+            v.forEach((e, i) => {
+                visit(e, `${field}[${i}]`);
+            });
+        }
+        else if (isObj(v)) {
+            for (const [k, e] of Object.entries(v)) {
+                // x- extension fields are only templates: their uses are counted where merged.
+                if (field === "" && k.startsWith("x-"))
+                    continue;
+                visit(e, field === "" ? k : `${field}.${k}`);
+            }
+        }
+    };
+    visit(raw, "");
+    return [...found.values()];
+}
+
+;// CONCATENATED MODULE: ./build/tsc/deploy/database-paths.js
+/**
+ * The SQLite files of one environment as host paths on the server. berth.yml may name
+ * a file by the path the app sees in its container (/rails/storage/production.sqlite3):
+ * the compose file's bind mounts translate it to the host path that berth backs up.
+ * Pure: the caller reads the compose file.
+ */
+
+
+function hostDatabasePaths(env, composeText, composeName, prefer) {
+    if (env.databasePaths.length === 0)
+        return { paths: [], notes: [] };
+    let model;
+    try {
+        model = parseCompose(composeText, composeName);
+    }
+    catch (e) {
+        // docker compose is the judge of the file; without a model, paths stay as given.
+        return {
+            paths: env.databasePaths,
+            notes: [`${composeName}: not read for database mounts (${e.message})`],
+        };
+    }
+    const projectDir = `${env.root}/${env.name}`;
+    const notes = [];
+    const paths = env.databasePaths.map((p) => {
+        const where = resolveDatabasePath(model, p, projectDir, prefer);
+        if (where.kind === "bind" && where.given === "container") {
+            notes.push(`database ${p} is the path ${where.service} sees; on the host it is ${where.hostPath}`);
+            return where.hostPath;
+        }
+        if (where.kind === "volume") {
+            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} lives in the named volume "${where.volume}" of ${where.service}, which the deploy user cannot read; bind-mount a host directory there instead (e.g. ./storage:${where.containerPath.replace(/\/[^/]*$/, "")}) — docs/ops/adopting.md`);
+        }
+        if (where.kind === "ephemeral") {
+            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is in a ${where.mount} mount of ${where.service}: it would not survive the container; bind-mount a host directory there`);
+        }
+        if (where.kind === "unresolved" && where.given === "container") {
+            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is the path ${where.service} sees through "${where.mount}", whose host side only the server's env file knows (${where.variables.join(", ")}); give the host path in berth.yml`);
+        }
+        return p;
+    });
+    return { paths, notes };
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/release/log-events.js
@@ -84157,14 +84852,23 @@ class ConnectionLost extends Error {
 /**
  * Run a `berth` verb on the server detached from the SSH session, and stream its log
  * back. The remote process keeps going if the connection drops or the runner dies
- * (DESIGN §2); we reconnect and resume at the byte we had reached.
+ * (docs/design.md §2); we reconnect and resume at the byte we had reached.
  */
 
 
+/** `berth run` refused or failed to start the verb; exitCode is its exit code (2: refused). */
+class RunNotStarted extends Error {
+    exitCode;
+    name = "RunNotStarted";
+    constructor(message, exitCode) {
+        super(message);
+        this.exitCode = exitCode;
+    }
+}
 async function startDetached(transport, run) {
     const r = await transport.exec({ argv: [run.berth, "run", run.environment, run.runId, ...run.verb] });
     if (r.exitCode !== 0) {
-        throw new Error(`could not start \`berth ${run.verb.join(" ")}\` on the server (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
+        throw new RunNotStarted(`could not start \`berth ${run.verb.join(" ")}\` on the server (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`, r.exitCode);
     }
 }
 /**
@@ -84253,14 +84957,18 @@ async function uploadBundle(transport, server, sha, runId, bundle) {
     await must(transport, "upload of the release bundle", receiveBundle(dest, incoming).argv, await tarball(bundle));
     await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
 }
-/** Turns the remote log into runner log groups and collects per-phase seconds. */
+/**
+ * Turns the remote log into runner log groups and collects per-phase seconds. Every
+ * line made of the server's words (its log, a phase's name and status) goes through
+ * `reporter.remote`; `close` ends the server's output (call it in a `finally`).
+ */
 function phaseReporter(reporter) {
     const phases = {};
     let open = false;
     const onEvent = (e) => {
         switch (e.kind) {
             case "line":
-                reporter.info(e.text);
+                reporter.remote(e.text);
                 break;
             case "phase-start":
                 if (open)
@@ -84270,7 +84978,7 @@ function phaseReporter(reporter) {
                 break;
             case "phase-end":
                 phases[e.phase] = (phases[e.phase] ?? 0) + e.seconds;
-                reporter.info(`${e.phase}: ${e.status} in ${e.seconds}s${e.exitCode ? ` (exit ${e.exitCode})` : ""}`);
+                reporter.remote(`${e.phase}: ${e.status} in ${e.seconds}s${e.exitCode ? ` (exit ${e.exitCode})` : ""}`);
                 if (open)
                     reporter.endGroup();
                 open = false;
@@ -84279,7 +84987,13 @@ function phaseReporter(reporter) {
                 break;
         }
     };
-    return { onEvent, phases, close: () => open && reporter.endGroup() };
+    const close = () => {
+        if (open)
+            reporter.endGroup();
+        open = false;
+        reporter.remoteEnd();
+    };
+    return { onEvent, phases, close };
 }
 async function runVerb(transport, server, runId, verb, reporter) {
     const run = { berth: berthPath(server.root), environment: server.environment, runId, verb };
@@ -84313,6 +85027,7 @@ async function runVerb(transport, server, runId, verb, reporter) {
 
 
 
+
 async function deploy(req, deps) {
     const started = deps.now();
     const { reporter } = deps;
@@ -84324,7 +85039,11 @@ async function deploy(req, deps) {
     for (const [service, img] of Object.entries(images))
         reporter.info(`${service}: ${img.ref}`);
     const composeText = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(req.configDir, req.config.compose.file), "utf8");
-    const manifest = buildManifest(req.config, req.env, req.sha, images, composeName(req), req.run, composeText);
+    const prefer = [...(req.config.migrate ? [req.config.migrate.service] : []), ...(req.config.writers ?? [])];
+    const databases = hostDatabasePaths(req.env, composeText, composeName(req), prefer);
+    for (const note of databases.notes)
+        reporter.info(note);
+    const manifest = buildManifest(req.config, { ...req.env, databasePaths: databases.paths }, req.sha, images, composeName(req), req.run, composeText);
     const bundle = writeBundle((0,external_node_path_namespaceObject.join)(req.workDir, "bundle"), manifest, (0,external_node_path_namespaceObject.join)(req.configDir, req.config.compose.file), req.home);
     const deploymentId = await bestEffort(reporter, "GitHub deployment", () => deps.github?.create(req.sha, req.env.name, `berth deploy ${req.sha.slice(0, 12)}`));
     await bestEffort(reporter, "GitHub deployment status", () => deploymentId === undefined
@@ -84397,7 +85116,7 @@ async function promotedImages(req, from, deps) {
     finally {
         ssh.close();
     }
-    const images = checkImages(promotableImages(parseLedger(text), req.sha, from.name), req.config, req.sha, `${from.name} ledger images`);
+    const images = checkImages(promotableImages(parseLedger(text, (m) => deps.reporter.warning(`${from.name}'s ${m}`)), req.sha, from.name), req.config, req.sha, `${from.name} ledger images`);
     for (const [service, img] of Object.entries(images)) {
         const now = await deps.registry.digestOf(img.repo, req.sha);
         if (now !== img.digest) {
@@ -84512,7 +85231,7 @@ function splitList(value) {
 var lib = __nccwpck_require__(5472);
 ;// CONCATENATED MODULE: ./build/tsc/remote/render.js
 /**
- * The ONE place where argv data becomes a shell string (DESIGN §5, principle 3).
+ * The ONE place where argv data becomes a shell string (docs/design.md §5, principle 3).
  * Every argument is single-quoted, so the remote shell sees each one as a literal
  * word: no expansion, no globbing, no word splitting, no command substitution.
  */
@@ -84539,10 +85258,23 @@ function render(command) {
 /**
  * known_hosts matching for host-key pinning. Supports plain (`host`, `[host]:port`),
  * comma-separated patterns and hashed (`|1|salt|hash`) entries as written by
- * ssh-keyscan / ssh-keygen -H. Wildcards and @revoked/@cert-authority markers are not
- * supported: such lines are ignored, which fails closed. Format: sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT".
+ * ssh-keyscan / ssh-keygen -H; host names match case-insensitively, as ssh lowercases
+ * them. `@revoked` lines are honoured: their key is refused for every host, even where
+ * another line pins it (stricter than OpenSSH, which applies the line's patterns).
+ * Wildcard patterns never match, and lines ssh2 cannot use for this host
+ * (`@cert-authority`, certificate and security-key types) are skipped with a
+ * warning: all of this fails closed. Format: sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT".
  */
 
+/** Host key types ssh2 verifies (its SUPPORTED_SERVER_HOST_KEY, by known_hosts name). */
+const SUPPORTED_KEY_TYPES = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "ssh-rsa",
+    "ssh-dss",
+];
 /** The name ssh uses for a host in known_hosts: `host` on port 22, else `[host]:port`. */
 function hostPattern(host, port) {
     return port === 22 ? host : `[${host}]:${port}`;
@@ -84555,22 +85287,53 @@ function matches(pattern, name) {
         const h = (0,external_node_crypto_.createHmac)("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
         return h === hash;
     }
-    return pattern.split(",").includes(name);
+    return pattern.toLowerCase().split(",").includes(name);
 }
-/** Keys pinned for host:port in a known_hosts text. */
-function keysFor(knownHosts, host, port) {
-    const name = hostPattern(host, port);
-    const keys = [];
-    for (const raw of knownHosts.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (!line || line.startsWith("#") || line.startsWith("@"))
+function entries(knownHosts) {
+    const out = [];
+    for (const [i, raw] of knownHosts.split(/\r?\n/).entries()) {
+        const fields = raw.trim().split(/\s+/);
+        if (!fields[0] || fields[0].startsWith("#"))
             continue;
-        const [patterns, type, key] = line.split(/\s+/);
-        if (!patterns || !type || !key || !matches(patterns, name))
+        const marker = fields[0].startsWith("@") ? fields.shift() : undefined;
+        const [patterns, type, key] = fields;
+        if (!patterns || !type || !key)
             continue;
-        keys.push({ type, blob: Buffer.from(key, "base64") });
+        out.push({ marker, patterns, type, blob: Buffer.from(key, "base64"), line: i + 1 });
     }
-    return keys;
+    return out;
+}
+/** The keys known_hosts pins (and revokes) for host:port, and the lines it skipped. */
+function hostKeys(knownHosts, host, port) {
+    const name = hostPattern(host.toLowerCase(), port);
+    const all = entries(knownHosts);
+    const revoked = all.filter((e) => e.marker === "@revoked").map(({ type, blob }) => ({ type, blob }));
+    const keys = [];
+    const warnings = [];
+    for (const e of all) {
+        if (e.marker === "@revoked" || !matches(e.patterns, name))
+            continue;
+        const skip = skipReason(e) ?? (revoked.some((r) => r.blob.equals(e.blob)) ? "that key is @revoked" : undefined);
+        if (skip)
+            warnings.push(`ssh-known-hosts line ${e.line} (${e.marker ?? e.type}) skipped: ${skip}`);
+        else
+            keys.push({ type: e.type, blob: e.blob });
+    }
+    return { keys, revoked, warnings };
+}
+function skipReason(e) {
+    if (e.marker === "@cert-authority")
+        return "host certificates are not supported; pin the host's own key";
+    if (e.marker)
+        return `unknown marker ${e.marker}`;
+    if (!SUPPORTED_KEY_TYPES.includes(e.type)) {
+        return `key type ${e.type} is not supported (supported: ${SUPPORTED_KEY_TYPES.join(", ")}); pin the host's plain key, e.g. from \`ssh-keyscan -t ed25519\``;
+    }
+    return undefined;
+}
+/** Keys pinned for host:port in a known_hosts text (supported types, none revoked). */
+function keysFor(knownHosts, host, port) {
+    return hostKeys(knownHosts, host, port).keys;
 }
 /** OpenSSH's SHA256 fingerprint of a raw public key blob, as `ssh-keygen -lf` prints it. */
 function fingerprint(blob) {
@@ -84587,8 +85350,9 @@ function blobType(blob) {
 ;// CONCATENATED MODULE: ./build/tsc/transport/ssh.js
 /**
  * The SSH transport (ssh2): host key pinned against known_hosts, keepalive so a dead
- * peer is noticed, and bounded retries on connect — never on a host-key or auth
- * failure, which must fail closed at once.
+ * peer is noticed, and bounded retries on connect — never on a host-key, key-format or
+ * auth failure, which must fail closed at once. The private key and known_hosts are
+ * checked before connecting: their errors are reported once, naming the fix.
  */
 
 
@@ -84597,12 +85361,18 @@ function blobType(blob) {
 class HostKeyRefused extends Error {
     name = "HostKeyRefused";
 }
+/** The private key cannot be used as given (format, passphrase): retrying will not help. */
+class PrivateKeyUnusable extends Error {
+    name = "PrivateKeyUnusable";
+}
 async function connectSsh(target, options = {}) {
     const attempts = options.attempts ?? 4;
+    checkPrivateKey(target.privateKey);
+    const known = pinnedKeys(target, options.log);
     let lastError;
     for (let i = 1; i <= attempts; i++) {
         try {
-            return await connectOnce(target, options.readyTimeoutMs ?? 20_000);
+            return await connectOnce(target, known, options.readyTimeoutMs ?? 20_000);
         }
         catch (e) {
             lastError = e;
@@ -84619,12 +85389,43 @@ async function connectSsh(target, options = {}) {
     const message = lastError instanceof Error ? lastError.message : String(lastError);
     throw new Error(`cannot connect to ${target.user}@${target.host}:${target.port} after ${attempts} attempts: ${message}; check ssh-host/ssh-port, the firewall, and that sshd is running`);
 }
-function connectOnce(target, readyTimeout) {
-    const pinned = keysFor(target.knownHosts, target.host, target.port);
-    if (pinned.length === 0) {
-        return Promise.reject(new HostKeyRefused(`ssh-known-hosts has no key for ${hostPattern(target.host, target.port)}: refusing to connect to an unknown host. ` +
-            `Add the server's line (verify it out of band, e.g. \`ssh-keyscan -p ${target.port} ${target.host}\` run on a trusted network and compared with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on the server)`));
+/**
+ * ssh2 reads OpenSSH and PEM keys without a passphrase; anything else would fail each
+ * connection attempt the same way, after retries that blame the network.
+ */
+function checkPrivateKey(key) {
+    if (key === undefined)
+        return;
+    const parsed = lib.utils.parseKey(key);
+    if (!(parsed instanceof Error))
+        return;
+    if (/passphrase|encrypted/i.test(parsed.message) || /ENCRYPTED/.test(key)) {
+        throw new PrivateKeyUnusable("ssh-private-key is protected by a passphrase, which berth cannot enter: give the deploy user a key without one " +
+            "(`ssh-keygen -t ed25519 -N '' -f deploy_key`), or remove the passphrase from a copy (`ssh-keygen -p -N '' -f copy_of_key`)");
     }
+    if (/-----BEGIN PRIVATE KEY-----/.test(key)) {
+        throw new PrivateKeyUnusable("ssh-private-key is a PKCS#8 key (-----BEGIN PRIVATE KEY-----), which ssh2 cannot read: rewrite it in the OpenSSH format " +
+            "with `ssh-keygen -p -P '' -N '' -f <file>` (in place), or make a new one with `ssh-keygen -t ed25519`");
+    }
+    throw new PrivateKeyUnusable(`ssh-private-key cannot be read (${parsed.message}): expected an OpenSSH (-----BEGIN OPENSSH PRIVATE KEY-----) or PEM private key; ` +
+        "paste the whole key file, its BEGIN and END lines included");
+}
+/** The host's usable pinned keys; skipped lines are reported through `log`. */
+function pinnedKeys(target, log) {
+    const known = hostKeys(target.knownHosts, target.host, target.port);
+    for (const w of known.warnings)
+        log?.(w);
+    if (known.keys.length > 0)
+        return known;
+    const name = hostPattern(target.host, target.port);
+    const why = known.warnings.length > 0
+        ? `ssh-known-hosts has no usable key for ${name} (${known.warnings.join("; ")})`
+        : `ssh-known-hosts has no key for ${name}`;
+    throw new HostKeyRefused(`${why}: refusing to connect to an unknown host. ` +
+        `Add the server's line (verify it out of band, e.g. \`ssh-keyscan -p ${target.port} ${target.host}\` run on a trusted network and compared with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on the server)`);
+}
+function connectOnce(target, known, readyTimeout) {
+    const pinned = known.keys;
     return new Promise((resolve, reject) => {
         const client = new lib.Client();
         let refused;
@@ -84632,13 +85433,19 @@ function connectOnce(target, readyTimeout) {
             host: target.host,
             port: target.port,
             username: target.user,
-            privateKey: target.privateKey,
+            ...(target.privateKey === undefined ? {} : { privateKey: target.privateKey }),
+            ...(target.agent === undefined ? {} : { agent: target.agent }),
             readyTimeout,
             keepaliveInterval: 5_000,
             keepaliveCountMax: 3,
             // Offer only the key types we pinned, so the server presents one we can check.
             algorithms: { serverHostKey: [...new Set(pinned.flatMap((k) => hostKeyAlgorithms(k.type)))] },
             hostVerifier: (key) => {
+                if (known.revoked.some((k) => k.blob.equals(key))) {
+                    refused = new HostKeyRefused(`host key of ${hostPattern(target.host, target.port)} is revoked: the server presented ${blobType(key)} ${fingerprint(key)}, ` +
+                        "which an @revoked line of ssh-known-hosts names. Refusing to connect: give the server a new host key and pin that.");
+                    return false;
+                }
                 if (pinned.some((k) => k.blob.equals(key)))
                     return true;
                 refused = new HostKeyRefused(`host key mismatch for ${hostPattern(target.host, target.port)}: the server presented ${blobType(key)} ${fingerprint(key)}, ` +
@@ -84730,8 +85537,59 @@ class SshTransport {
     }
 }
 
+;// CONCATENATED MODULE: ./build/tsc/actions/shared/runner-log.js
+/**
+ * The reporter deploy and rollback print through on the GitHub runner. The server's
+ * output — berth's log and everything an app or a migration printed into it — goes out
+ * between `::stop-commands::<token>` and `::<token>::`, with a fresh random token the
+ * server never sees, so none of its lines acts as a workflow command (`::add-mask::`,
+ * `::error::`, `::group::`…). berth's own messages, groups and warnings resume command
+ * processing first. @actions/core has no helper for this: the two commands are written
+ * to stdout as core itself writes them.
+ */
+
+
+
+function runnerReporter() {
+    let token;
+    const write = (line) => process.stdout.write(`${line}${external_node_os_namespaceObject.EOL}`);
+    const resume = () => {
+        if (token === undefined)
+            return;
+        write(`::${token}::`);
+        token = undefined;
+    };
+    return {
+        info: (m) => {
+            resume();
+            info(m);
+        },
+        warning: (m) => {
+            resume();
+            warning(m);
+        },
+        startGroup: (n) => {
+            resume();
+            startGroup(n);
+        },
+        endGroup: () => {
+            resume();
+            endGroup();
+        },
+        remote: (line) => {
+            if (token === undefined) {
+                token = (0,external_node_crypto_.randomBytes)(16).toString("hex");
+                write(`::stop-commands::${token}`);
+            }
+            write(line);
+        },
+        remoteEnd: resume,
+    };
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/actions/shared/server.js
 /** Turning validated connection inputs into the server handle deploy and rollback use. */
+
 
 
 
@@ -84775,12 +85633,8 @@ function runInfo() {
     const actor = (e.GITHUB_ACTOR ?? e.USER ?? "unknown").replace(/[^A-Za-z0-9._@-]/g, "_").slice(0, 64);
     return { actor, runUrl, runId };
 }
-const reporter = {
-    info: (m) => info(m),
-    warning: (m) => warning(m),
-    startGroup: (n) => startGroup(n),
-    endGroup: () => endGroup(),
-};
+/** The runner log; the server's output in it can never act as a workflow command. */
+const reporter = runnerReporter();
 
 ;// CONCATENATED MODULE: ./build/tsc/actions/deploy/inputs.js
 
@@ -84824,7 +85678,7 @@ const knownHosts = schemas_string({ error: "is required: the server's known_host
     .max(65536)
     .refine((k) => !k.includes("\0"), { error: "contains a NUL byte" });
 const connectionSchema = {
-    config: repoPath.default("berth.yml"),
+    config: inputRepoPath.default("berth.yml"),
     environment: environmentName,
     "ssh-private-key": privateKey,
     "ssh-known-hosts": knownHosts,

@@ -73614,11 +73614,28 @@ const tag = field(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "a docker tag (letters,
     error: "looks like a commit SHA; SHA tags are written only by berth (immutable), pick another extra tag",
 });
 const buildArgName = field(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a build-arg name", "NODE_ENV", 128);
-/** No `..` path segment anywhere in the value. */
-const NO_DOTDOT = "(?!(?:.*/)?\\.\\.(?:/|$))";
-const buildArgValue = field(new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%~^-]*$`), "a build-arg value of letters, digits and _ . , : / = @ + % ~ ^ - (no spaces, quotes, shell metacharacters or .. segments)", "production", 1024);
-/** A path inside the repository: relative, no `..`, no odd characters. */
-const repoPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path inside the repository (no leading /, no ..)", "backend/Dockerfile", 1024);
+/**
+ * Printable text: any character but control and format characters (newlines, tabs, NUL,
+ * DEL, C1, zero-width and bidi overrides, which hide what a log line really says).
+ * For values that only ever travel as one argv word (build args, command words): no
+ * shell sees them, so quotes, spaces and `$` are plain data.
+ */
+const printable = (what, example, max) => schemas_string({ error: `must be ${what} (a string), e.g. ${example}` })
+    .max(max, { error: `is longer than ${max} characters; use ${what}, e.g. ${example}` })
+    .regex(/^[^\p{Cc}\p{Cf}]*$/u, {
+    error: `is not ${what}: it holds a control or format character (newline, tab, NUL, bidi override…); use e.g. ${example}`,
+});
+const buildArgValue = printable("a build-arg value of printable characters", '"Acme API"', 4096);
+/**
+ * A path inside the repository, relative to the file that names it: no leading /, no
+ * odd characters. `..` segments are allowed here; the loader refuses a path that
+ * resolves outside the repository.
+ */
+const repoPath = field(/^(?!\/)[A-Za-z0-9_.][A-Za-z0-9_./@+-]*$/, "a relative path inside the repository (no leading /)", "backend/Dockerfile", 1024);
+/** A path inside the repository given as an action input: relative, no `..` at all. */
+const inputRepoPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path inside the repository (no leading /, no ..)", "config/deploy/berth.yml", 1024);
+/** A path relative to <root>/<env>/ on the server: no leading /, no `..`. */
+const envPath = field(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, "a relative path under <root>/<env>/ on the server (no leading /, no ..)", "data/app.db", 1024);
 /** An absolute path on the VPS. */
 const serverPath = field(/^\/(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]*$/, "an absolute path on the server (letters, digits, _ . - /; no ..)", "/opt/shop", 1024);
 const host = field(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/, "a hostname or IP address", "vps.example.com");
@@ -73630,7 +73647,9 @@ const port = coerce_number({ error: "must be a TCP port number, e.g. 22" })
 const urlPath = field(/^\/[A-Za-z0-9_./-]*$/, "a URL path starting with /", "/readyz");
 const fields_httpUrl = field(/^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9_./%-]*)?$/, "an http(s) URL", "https://shop.example.com");
 /** A word of a command run in a container (argv element, never a shell string). */
-const commandWord = field(new RegExp(`^${NO_DOTDOT}[A-Za-z0-9_.,:/=@+%-]+$`), "a command word (letters, digits and _ . , : / = @ + % -; no .. segments)", "migrate.js", 1024);
+const commandWord = printable("a command word of printable characters", "db:migrate", 4096).min(1, {
+    error: "is empty; give a command word, e.g. db:migrate",
+});
 const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry user name (letters, digits and _ . @ -; not starting with -)", "the workflow expression github.actor");
 
 ;// CONCATENATED MODULE: ./build/tsc/config/schema.js
@@ -73643,8 +73662,12 @@ const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry u
 
 
 const d = (description) => ({ description });
+/** A SQLite file on the server: absolute, or relative to <root>/<env>/. */
+const dbPath = union([serverPath, envPath]);
 const build = object({
-    context: repoPath.default(".").meta(d("Build context, relative to berth.yml")),
+    context: repoPath
+        .default(".")
+        .meta(d("Build context, relative to berth.yml (may use .. to reach the repository root)")),
     dockerfile: repoPath.default("Dockerfile").meta(d("Dockerfile, relative to the context")),
     args: record(buildArgName, buildArgValue)
         .default({})
@@ -73653,8 +73676,10 @@ const build = object({
 })
     .strict();
 const service = object({
-    image: imageRepo.meta(d("Image repository without tag; berth tags it with the full commit SHA")),
-    build: build.optional().meta(d("How build-push builds this service")),
+    image: imageRepo.meta(d("Image repository without tag; berth tags it with the full commit SHA. Services that share one image repeat it and declare build: once")),
+    build: build
+        .optional()
+        .meta(d("How build-push builds this service's image; omit for a service that shares another's image")),
 })
     .strict();
 const environment = object({
@@ -73667,7 +73692,11 @@ const environment = object({
     project: appName.optional().meta(d("Compose project name; default <app>-<env>")),
     database_path: serverPath
         .optional()
-        .meta(d("SQLite file for this environment; overrides database.path")),
+        .meta(d("SQLite file for this environment; overrides database.path/paths")),
+    database_paths: array(serverPath)
+        .min(1)
+        .optional()
+        .meta(d("SQLite files for this environment; overrides database.path/paths")),
 })
     .strict();
 const berthYamlSchema = object({
@@ -73675,21 +73704,35 @@ const berthYamlSchema = object({
     services: record(serviceName, service)
         .refine((s) => Object.keys(s).length > 0, { error: "needs at least one service" })
         .meta(d("Services, by their compose service name")),
-    compose: object({ file: repoPath.default("compose.yml").meta(d("Compose file, relative to berth.yml")) })
+    compose: object({
+        file: repoPath
+            .default("compose.yml")
+            .meta(d("Compose file, relative to berth.yml (may use .. to reach the repository root)")),
+    })
         .strict()
         .default({ file: "compose.yml" }),
     database: object({
-        path: union([serverPath, repoPath])
-            .meta(d("SQLite file on the server, absolute or relative to <root>/<env>/")),
+        path: dbPath
+            .optional()
+            .meta(d("One SQLite file on the server, absolute or relative to <root>/<env>/")),
+        paths: array(dbPath)
+            .min(1, { error: "needs at least one file, e.g. [storage/production.sqlite3]" })
+            .optional()
+            .meta(d("Several SQLite files backed up, checked and restored together as one set (e.g. Rails' primary, queue and cache)")),
     })
         .strict()
+        .refine((db) => (db.path === undefined) !== (db.paths === undefined), {
+        error: "give exactly one of path: (one file) or paths: (a list)",
+    })
         .optional()
-        .meta(d("The SQLite database berth backs up before migrating; omit when there is none")),
+        .meta(d("The SQLite database(s) berth backs up before migrating; omit when there is none")),
     migrate: object({
         service: serviceName.meta(d("Service whose NEW image runs the migration as a one-off container")),
-        command: array(commandWord)
-            .min(1, { error: "needs at least one word, e.g. [node, migrate.js]" })
-            .meta(d("Command, as a list of words (no shell)")),
+        command: union([
+            array(commandWord).min(1, { error: "needs at least one word, e.g. [node, migrate.js]" }),
+            commandWord.transform((line) => ["sh", "-c", line]),
+        ])
+            .meta(d("Command: a list of words (run as argv, no shell), or one string run with sh -c (for && and pipes)")),
     })
         .strict()
         .optional(),
@@ -73739,6 +73782,22 @@ const berthYamlSchema = object({
             });
         }
     };
+    // One image, one build: services sharing an image repository declare build: once.
+    const builtBy = new Map();
+    for (const [name, svc] of Object.entries(cfg.services)) {
+        if (!svc.build)
+            continue;
+        const other = builtBy.get(svc.image);
+        if (other !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["services", name, "build"],
+                message: `repeats the build of ${svc.image}, which services.${other}.build already declares; one image is built once: remove this build: block (the service shares ${other}'s image)`,
+            });
+        }
+        else
+            builtBy.set(svc.image, name);
+    }
     mustName(cfg.migrate?.service, ["migrate", "service"]);
     mustName(cfg.ready.service, ["ready", "service"]);
     cfg.writers?.forEach((w, i) => {
@@ -73775,16 +73834,63 @@ function loadConfig(path, cwd = process.cwd()) {
         const code = e.code ?? String(e);
         throw new errors_ConfigError(`config: ${JSON.stringify(path)} cannot be read (${code}); add berth.yml to the repository or set the config input to its path`);
     }
-    return Object.freeze({ file, dir: (0,external_node_path_namespaceObject.dirname)(file), config: parseConfig(text, path) });
+    const config = parseConfig(text, path);
+    const dir = (0,external_node_path_namespaceObject.dirname)(file);
+    const repoRoot = findRepoRoot(dir, cwd);
+    checkInsideRepo(config, dir, repoRoot, path);
+    return Object.freeze({ file, dir, repoRoot, config });
 }
-/** Fill an environment's defaults from the VPS layout of DESIGN §4. */
+/**
+ * The repository holding berth.yml: the nearest directory up from it with a `.git`
+ * (a checkout), else the directory the caller runs in (the runner's workspace).
+ */
+function findRepoRoot(configDir, cwd) {
+    for (let d = configDir;; d = (0,external_node_path_namespaceObject.dirname)(d)) {
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(d, ".git")))
+            return d;
+        if ((0,external_node_path_namespaceObject.dirname)(d) === d)
+            break;
+    }
+    const base = (0,external_node_path_namespaceObject.resolve)(cwd);
+    return isInside(configDir, base) ? base : configDir;
+}
+function isInside(path, root) {
+    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rel === "" || (!rel.startsWith("..") && !(0,external_node_path_namespaceObject.isAbsolute)(rel));
+}
+/** Every repository path berth.yml names (compose file, build contexts, Dockerfiles) stays inside the repository. */
+function checkInsideRepo(config, dir, repoRoot, source) {
+    const paths = [["compose.file", (0,external_node_path_namespaceObject.resolve)(dir, config.compose.file)]];
+    for (const [name, svc] of Object.entries(config.services)) {
+        if (!svc.build)
+            continue;
+        const context = (0,external_node_path_namespaceObject.resolve)(dir, svc.build.context);
+        paths.push([`services.${name}.build.context`, context]);
+        paths.push([`services.${name}.build.dockerfile`, (0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile)]);
+    }
+    const outside = paths.filter(([, p]) => !isInside(p, repoRoot));
+    if (outside.length > 0) {
+        throw new errors_ConfigError(outside
+            .map(([field, p]) => `${source}: ${field}: ${JSON.stringify((0,external_node_path_namespaceObject.relative)(dir, p))} resolves to ${p}, outside the repository (${repoRoot}); name a path inside it, relative to berth.yml`)
+            .join("\n"));
+    }
+}
+/** Fill an environment's defaults from the VPS layout of docs/design.md §4. */
 function resolveEnvironment(config, name, source = "berth.yml") {
     const env = config.environments[name];
     if (!env) {
         const known = Object.keys(config.environments).join(", ");
         throw new errors_ConfigError(`input: environment: ${JSON.stringify(name)} is not defined in ${source}; use one of: ${known}, or add it under environments:`);
     }
-    const dbPath = env.database_path ?? config.database?.path;
+    const configured = env.database_paths ??
+        (env.database_path !== undefined ? [env.database_path] : undefined) ??
+        config.database?.paths ??
+        (config.database?.path !== undefined ? [config.database.path] : []);
+    const databasePaths = configured.map((p) => (p.startsWith("/") ? p : `${env.root}/${name}/${p}`));
+    const dup = databasePaths.find((p, i) => databasePaths.indexOf(p) !== i);
+    if (dup !== undefined) {
+        throw new errors_ConfigError(`${source}: database: ${JSON.stringify(dup)} is listed twice for ${name}; list each SQLite file once`);
+    }
     return Object.freeze({
         name,
         host: env.host,
@@ -73794,7 +73900,7 @@ function resolveEnvironment(config, name, source = "berth.yml") {
         url: env.url,
         envFile: env.env_file ?? `${env.root}/env/${name}.env`,
         project: env.project ?? `${config.app}-${name}`,
-        databasePath: dbPath === undefined ? undefined : dbPath.startsWith("/") ? dbPath : `${env.root}/${name}/${dbPath}`,
+        databasePaths: Object.freeze(databasePaths),
     });
 }
 function deepFreeze(o) {
@@ -73827,10 +73933,26 @@ function splitRepo(repo) {
     const slash = repo.indexOf("/");
     const first = slash === -1 ? "" : repo.slice(0, slash);
     if (slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
-        return { host: first, name: repo.slice(slash + 1) };
+        if (!DOCKER_HUB_ALIASES.includes(first))
+            return { host: first, name: repo.slice(slash + 1) };
+        const rest = repo.slice(slash + 1);
+        return { host: DOCKER_HUB, name: rest.includes("/") ? rest : `library/${rest}` };
     }
     const name = repo.includes("/") ? repo : `library/${repo}`;
-    return { host: "registry-1.docker.io", name };
+    return { host: DOCKER_HUB, name };
+}
+/** Docker Hub's API host, and the names users write for it (docker.io/acme/api). */
+const DOCKER_HUB = "registry-1.docker.io";
+const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+/**
+ * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
+ * Docker Hub repositories lose their host and `library/` (docker.io/library/nginx → nginx).
+ */
+function familiarRepo(repo) {
+    const { host, name } = splitRepo(repo);
+    if (host !== DOCKER_HUB)
+        return repo;
+    return name.startsWith("library/") ? name.slice("library/".length) : name;
 }
 /** docker itself speaks plain HTTP only to loopback registries by default. */
 function registryBaseUrl(host) {
@@ -73913,6 +74035,10 @@ class HttpRegistry {
 /** Unpack the uploaded tarball (stdin) into a fresh dir, verify checksums, swap into place. */
 const RECEIVE = (/* unused pure expression or super */ null && (`set -eu
 dest=$1 incoming=$2
+# <root>/<env> holds the maintenance flag nginx's workers read: traversable whatever
+# the deploy user's umask (its private parts, backups and env files, keep their own modes).
+envdir=$(dirname -- "$(dirname -- "$dest")")
+if [ ! -d "$envdir" ]; then mkdir -p -- "$envdir" && chmod 755 -- "$envdir"; fi
 rm -rf -- "$incoming"
 mkdir -p -- "$incoming"
 tar -xzf - -C "$incoming"
@@ -73957,7 +74083,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
  * The release bundle uploaded to <root>/<env>/releases/<sha>/: the manifest, the
  * compose file, the vps-scripts and nginx pieces that match this version of berth,
  * and SHA256SUMS over all of them. Only these named files are ever uploaded: never
- * env files, data or certificates (DESIGN §2, secrets stay put).
+ * env files, data or certificates (docs/design.md §2, secrets stay put).
  */
 
 
@@ -74092,14 +74218,23 @@ class ConnectionLost extends Error {
 /**
  * Run a `berth` verb on the server detached from the SSH session, and stream its log
  * back. The remote process keeps going if the connection drops or the runner dies
- * (DESIGN §2); we reconnect and resume at the byte we had reached.
+ * (docs/design.md §2); we reconnect and resume at the byte we had reached.
  */
 
 
+/** `berth run` refused or failed to start the verb; exitCode is its exit code (2: refused). */
+class RunNotStarted extends Error {
+    exitCode;
+    name = "RunNotStarted";
+    constructor(message, exitCode) {
+        super(message);
+        this.exitCode = exitCode;
+    }
+}
 async function startDetached(transport, run) {
     const r = await transport.exec({ argv: [run.berth, "run", run.environment, run.runId, ...run.verb] });
     if (r.exitCode !== 0) {
-        throw new Error(`could not start \`berth ${run.verb.join(" ")}\` on the server (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
+        throw new RunNotStarted(`could not start \`berth ${run.verb.join(" ")}\` on the server (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`, r.exitCode);
     }
 }
 /**
@@ -74188,14 +74323,18 @@ async function uploadBundle(transport, server, sha, runId, bundle) {
     await must(transport, "upload of the release bundle", receiveBundle(dest, incoming).argv, await tarball(bundle));
     await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
 }
-/** Turns the remote log into runner log groups and collects per-phase seconds. */
+/**
+ * Turns the remote log into runner log groups and collects per-phase seconds. Every
+ * line made of the server's words (its log, a phase's name and status) goes through
+ * `reporter.remote`; `close` ends the server's output (call it in a `finally`).
+ */
 function phaseReporter(reporter) {
     const phases = {};
     let open = false;
     const onEvent = (e) => {
         switch (e.kind) {
             case "line":
-                reporter.info(e.text);
+                reporter.remote(e.text);
                 break;
             case "phase-start":
                 if (open)
@@ -74205,7 +74344,7 @@ function phaseReporter(reporter) {
                 break;
             case "phase-end":
                 phases[e.phase] = (phases[e.phase] ?? 0) + e.seconds;
-                reporter.info(`${e.phase}: ${e.status} in ${e.seconds}s${e.exitCode ? ` (exit ${e.exitCode})` : ""}`);
+                reporter.remote(`${e.phase}: ${e.status} in ${e.seconds}s${e.exitCode ? ` (exit ${e.exitCode})` : ""}`);
                 if (open)
                     reporter.endGroup();
                 open = false;
@@ -74214,7 +74353,13 @@ function phaseReporter(reporter) {
                 break;
         }
     };
-    return { onEvent, phases, close: () => open && reporter.endGroup() };
+    const close = () => {
+        if (open)
+            reporter.endGroup();
+        open = false;
+        reporter.remoteEnd();
+    };
+    return { onEvent, phases, close };
 }
 async function runVerb(transport, server, runId, verb, reporter) {
     const run = { berth: berthPath(server.root), environment: server.environment, runId, verb };
@@ -74313,7 +74458,7 @@ function splitList(value) {
 var lib = __nccwpck_require__(5472);
 ;// CONCATENATED MODULE: ./build/tsc/remote/render.js
 /**
- * The ONE place where argv data becomes a shell string (DESIGN §5, principle 3).
+ * The ONE place where argv data becomes a shell string (docs/design.md §5, principle 3).
  * Every argument is single-quoted, so the remote shell sees each one as a literal
  * word: no expansion, no globbing, no word splitting, no command substitution.
  */
@@ -74340,10 +74485,23 @@ function render(command) {
 /**
  * known_hosts matching for host-key pinning. Supports plain (`host`, `[host]:port`),
  * comma-separated patterns and hashed (`|1|salt|hash`) entries as written by
- * ssh-keyscan / ssh-keygen -H. Wildcards and @revoked/@cert-authority markers are not
- * supported: such lines are ignored, which fails closed. Format: sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT".
+ * ssh-keyscan / ssh-keygen -H; host names match case-insensitively, as ssh lowercases
+ * them. `@revoked` lines are honoured: their key is refused for every host, even where
+ * another line pins it (stricter than OpenSSH, which applies the line's patterns).
+ * Wildcard patterns never match, and lines ssh2 cannot use for this host
+ * (`@cert-authority`, certificate and security-key types) are skipped with a
+ * warning: all of this fails closed. Format: sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT".
  */
 
+/** Host key types ssh2 verifies (its SUPPORTED_SERVER_HOST_KEY, by known_hosts name). */
+const SUPPORTED_KEY_TYPES = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "ssh-rsa",
+    "ssh-dss",
+];
 /** The name ssh uses for a host in known_hosts: `host` on port 22, else `[host]:port`. */
 function hostPattern(host, port) {
     return port === 22 ? host : `[${host}]:${port}`;
@@ -74356,22 +74514,53 @@ function matches(pattern, name) {
         const h = (0,external_node_crypto_.createHmac)("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
         return h === hash;
     }
-    return pattern.split(",").includes(name);
+    return pattern.toLowerCase().split(",").includes(name);
 }
-/** Keys pinned for host:port in a known_hosts text. */
-function keysFor(knownHosts, host, port) {
-    const name = hostPattern(host, port);
-    const keys = [];
-    for (const raw of knownHosts.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (!line || line.startsWith("#") || line.startsWith("@"))
+function entries(knownHosts) {
+    const out = [];
+    for (const [i, raw] of knownHosts.split(/\r?\n/).entries()) {
+        const fields = raw.trim().split(/\s+/);
+        if (!fields[0] || fields[0].startsWith("#"))
             continue;
-        const [patterns, type, key] = line.split(/\s+/);
-        if (!patterns || !type || !key || !matches(patterns, name))
+        const marker = fields[0].startsWith("@") ? fields.shift() : undefined;
+        const [patterns, type, key] = fields;
+        if (!patterns || !type || !key)
             continue;
-        keys.push({ type, blob: Buffer.from(key, "base64") });
+        out.push({ marker, patterns, type, blob: Buffer.from(key, "base64"), line: i + 1 });
     }
-    return keys;
+    return out;
+}
+/** The keys known_hosts pins (and revokes) for host:port, and the lines it skipped. */
+function hostKeys(knownHosts, host, port) {
+    const name = hostPattern(host.toLowerCase(), port);
+    const all = entries(knownHosts);
+    const revoked = all.filter((e) => e.marker === "@revoked").map(({ type, blob }) => ({ type, blob }));
+    const keys = [];
+    const warnings = [];
+    for (const e of all) {
+        if (e.marker === "@revoked" || !matches(e.patterns, name))
+            continue;
+        const skip = skipReason(e) ?? (revoked.some((r) => r.blob.equals(e.blob)) ? "that key is @revoked" : undefined);
+        if (skip)
+            warnings.push(`ssh-known-hosts line ${e.line} (${e.marker ?? e.type}) skipped: ${skip}`);
+        else
+            keys.push({ type: e.type, blob: e.blob });
+    }
+    return { keys, revoked, warnings };
+}
+function skipReason(e) {
+    if (e.marker === "@cert-authority")
+        return "host certificates are not supported; pin the host's own key";
+    if (e.marker)
+        return `unknown marker ${e.marker}`;
+    if (!SUPPORTED_KEY_TYPES.includes(e.type)) {
+        return `key type ${e.type} is not supported (supported: ${SUPPORTED_KEY_TYPES.join(", ")}); pin the host's plain key, e.g. from \`ssh-keyscan -t ed25519\``;
+    }
+    return undefined;
+}
+/** Keys pinned for host:port in a known_hosts text (supported types, none revoked). */
+function keysFor(knownHosts, host, port) {
+    return hostKeys(knownHosts, host, port).keys;
 }
 /** OpenSSH's SHA256 fingerprint of a raw public key blob, as `ssh-keygen -lf` prints it. */
 function fingerprint(blob) {
@@ -74388,8 +74577,9 @@ function blobType(blob) {
 ;// CONCATENATED MODULE: ./build/tsc/transport/ssh.js
 /**
  * The SSH transport (ssh2): host key pinned against known_hosts, keepalive so a dead
- * peer is noticed, and bounded retries on connect — never on a host-key or auth
- * failure, which must fail closed at once.
+ * peer is noticed, and bounded retries on connect — never on a host-key, key-format or
+ * auth failure, which must fail closed at once. The private key and known_hosts are
+ * checked before connecting: their errors are reported once, naming the fix.
  */
 
 
@@ -74398,12 +74588,18 @@ function blobType(blob) {
 class HostKeyRefused extends Error {
     name = "HostKeyRefused";
 }
+/** The private key cannot be used as given (format, passphrase): retrying will not help. */
+class PrivateKeyUnusable extends Error {
+    name = "PrivateKeyUnusable";
+}
 async function connectSsh(target, options = {}) {
     const attempts = options.attempts ?? 4;
+    checkPrivateKey(target.privateKey);
+    const known = pinnedKeys(target, options.log);
     let lastError;
     for (let i = 1; i <= attempts; i++) {
         try {
-            return await connectOnce(target, options.readyTimeoutMs ?? 20_000);
+            return await connectOnce(target, known, options.readyTimeoutMs ?? 20_000);
         }
         catch (e) {
             lastError = e;
@@ -74420,12 +74616,43 @@ async function connectSsh(target, options = {}) {
     const message = lastError instanceof Error ? lastError.message : String(lastError);
     throw new Error(`cannot connect to ${target.user}@${target.host}:${target.port} after ${attempts} attempts: ${message}; check ssh-host/ssh-port, the firewall, and that sshd is running`);
 }
-function connectOnce(target, readyTimeout) {
-    const pinned = keysFor(target.knownHosts, target.host, target.port);
-    if (pinned.length === 0) {
-        return Promise.reject(new HostKeyRefused(`ssh-known-hosts has no key for ${hostPattern(target.host, target.port)}: refusing to connect to an unknown host. ` +
-            `Add the server's line (verify it out of band, e.g. \`ssh-keyscan -p ${target.port} ${target.host}\` run on a trusted network and compared with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on the server)`));
+/**
+ * ssh2 reads OpenSSH and PEM keys without a passphrase; anything else would fail each
+ * connection attempt the same way, after retries that blame the network.
+ */
+function checkPrivateKey(key) {
+    if (key === undefined)
+        return;
+    const parsed = lib.utils.parseKey(key);
+    if (!(parsed instanceof Error))
+        return;
+    if (/passphrase|encrypted/i.test(parsed.message) || /ENCRYPTED/.test(key)) {
+        throw new PrivateKeyUnusable("ssh-private-key is protected by a passphrase, which berth cannot enter: give the deploy user a key without one " +
+            "(`ssh-keygen -t ed25519 -N '' -f deploy_key`), or remove the passphrase from a copy (`ssh-keygen -p -N '' -f copy_of_key`)");
     }
+    if (/-----BEGIN PRIVATE KEY-----/.test(key)) {
+        throw new PrivateKeyUnusable("ssh-private-key is a PKCS#8 key (-----BEGIN PRIVATE KEY-----), which ssh2 cannot read: rewrite it in the OpenSSH format " +
+            "with `ssh-keygen -p -P '' -N '' -f <file>` (in place), or make a new one with `ssh-keygen -t ed25519`");
+    }
+    throw new PrivateKeyUnusable(`ssh-private-key cannot be read (${parsed.message}): expected an OpenSSH (-----BEGIN OPENSSH PRIVATE KEY-----) or PEM private key; ` +
+        "paste the whole key file, its BEGIN and END lines included");
+}
+/** The host's usable pinned keys; skipped lines are reported through `log`. */
+function pinnedKeys(target, log) {
+    const known = hostKeys(target.knownHosts, target.host, target.port);
+    for (const w of known.warnings)
+        log?.(w);
+    if (known.keys.length > 0)
+        return known;
+    const name = hostPattern(target.host, target.port);
+    const why = known.warnings.length > 0
+        ? `ssh-known-hosts has no usable key for ${name} (${known.warnings.join("; ")})`
+        : `ssh-known-hosts has no key for ${name}`;
+    throw new HostKeyRefused(`${why}: refusing to connect to an unknown host. ` +
+        `Add the server's line (verify it out of band, e.g. \`ssh-keyscan -p ${target.port} ${target.host}\` run on a trusted network and compared with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on the server)`);
+}
+function connectOnce(target, known, readyTimeout) {
+    const pinned = known.keys;
     return new Promise((resolve, reject) => {
         const client = new lib.Client();
         let refused;
@@ -74433,13 +74660,19 @@ function connectOnce(target, readyTimeout) {
             host: target.host,
             port: target.port,
             username: target.user,
-            privateKey: target.privateKey,
+            ...(target.privateKey === undefined ? {} : { privateKey: target.privateKey }),
+            ...(target.agent === undefined ? {} : { agent: target.agent }),
             readyTimeout,
             keepaliveInterval: 5_000,
             keepaliveCountMax: 3,
             // Offer only the key types we pinned, so the server presents one we can check.
             algorithms: { serverHostKey: [...new Set(pinned.flatMap((k) => hostKeyAlgorithms(k.type)))] },
             hostVerifier: (key) => {
+                if (known.revoked.some((k) => k.blob.equals(key))) {
+                    refused = new HostKeyRefused(`host key of ${hostPattern(target.host, target.port)} is revoked: the server presented ${blobType(key)} ${fingerprint(key)}, ` +
+                        "which an @revoked line of ssh-known-hosts names. Refusing to connect: give the server a new host key and pin that.");
+                    return false;
+                }
                 if (pinned.some((k) => k.blob.equals(key)))
                     return true;
                 refused = new HostKeyRefused(`host key mismatch for ${hostPattern(target.host, target.port)}: the server presented ${blobType(key)} ${fingerprint(key)}, ` +
@@ -74531,8 +74764,61 @@ class SshTransport {
     }
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = require("node:os");
+;// CONCATENATED MODULE: ./build/tsc/actions/shared/runner-log.js
+/**
+ * The reporter deploy and rollback print through on the GitHub runner. The server's
+ * output — berth's log and everything an app or a migration printed into it — goes out
+ * between `::stop-commands::<token>` and `::<token>::`, with a fresh random token the
+ * server never sees, so none of its lines acts as a workflow command (`::add-mask::`,
+ * `::error::`, `::group::`…). berth's own messages, groups and warnings resume command
+ * processing first. @actions/core has no helper for this: the two commands are written
+ * to stdout as core itself writes them.
+ */
+
+
+
+function runnerReporter() {
+    let token;
+    const write = (line) => process.stdout.write(`${line}${external_node_os_namespaceObject.EOL}`);
+    const resume = () => {
+        if (token === undefined)
+            return;
+        write(`::${token}::`);
+        token = undefined;
+    };
+    return {
+        info: (m) => {
+            resume();
+            info(m);
+        },
+        warning: (m) => {
+            resume();
+            warning(m);
+        },
+        startGroup: (n) => {
+            resume();
+            startGroup(n);
+        },
+        endGroup: () => {
+            resume();
+            endGroup();
+        },
+        remote: (line) => {
+            if (token === undefined) {
+                token = (0,external_node_crypto_.randomBytes)(16).toString("hex");
+                write(`::stop-commands::${token}`);
+            }
+            write(line);
+        },
+        remoteEnd: resume,
+    };
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/actions/shared/server.js
 /** Turning validated connection inputs into the server handle deploy and rollback use. */
+
 
 
 
@@ -74576,12 +74862,8 @@ function runInfo() {
     const actor = (e.GITHUB_ACTOR ?? e.USER ?? "unknown").replace(/[^A-Za-z0-9._@-]/g, "_").slice(0, 64);
     return { actor, runUrl, runId };
 }
-const reporter = {
-    info: (m) => info(m),
-    warning: (m) => warning(m),
-    startGroup: (n) => startGroup(n),
-    endGroup: () => endGroup(),
-};
+/** The runner log; the server's output in it can never act as a workflow command. */
+const reporter = runnerReporter();
 
 ;// CONCATENATED MODULE: ./build/tsc/actions/deploy/inputs.js
 
@@ -74625,7 +74907,7 @@ const knownHosts = schemas_string({ error: "is required: the server's known_host
     .max(65536)
     .refine((k) => !k.includes("\0"), { error: "contains a NUL byte" });
 const connectionSchema = {
-    config: repoPath.default("berth.yml"),
+    config: inputRepoPath.default("berth.yml"),
     environment: environmentName,
     "ssh-private-key": privateKey,
     "ssh-known-hosts": knownHosts,

@@ -9,19 +9,34 @@ export const specs = {
   sha: { description: "Full 40-hex commit SHA to build and tag (default: GITHUB_SHA)" },
   services: { description: "Services to build, comma or newline separated (default: all in berth.yml)" },
   "extra-tags": { description: "Extra mutable tags to push besides the SHA tag, comma or newline separated" },
-  "build-args": { description: "Extra build args, one KEY=VALUE per line; override berth.yml's build.args" },
+  "build-args": {
+    description:
+      "Extra build args, one KEY=VALUE per line (values may hold spaces and commas); override berth.yml's build.args",
+  },
   "registry-username": { description: "Registry user name (e.g. github.actor for GHCR)" },
   "registry-password": { description: "Registry password or token (masked)", secret: true },
 } as const satisfies Record<string, InputSpec>;
 
+/**
+ * One KEY=VALUE per line. Lines only: a value may hold commas and spaces
+ * (FEATURES=a,b or APP_TITLE=Acme API); each travels to docker as one argv word.
+ */
 const buildArgLines = z.preprocess(
-  (v) => splitList(typeof v === "string" ? v.replaceAll(",", "\n") : undefined),
-  z.array(z.string().regex(/^[^=]+=/, { error: "must be KEY=VALUE, e.g. NODE_ENV=production" })),
+  (v) =>
+    typeof v === "string"
+      ? v
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter((l) => l.length > 0)
+      : [],
+  z.array(
+    z.string().regex(/^[^=]+=/, { error: "must be KEY=VALUE, one per line, e.g. NODE_ENV=production" }),
+  ),
 );
 
 export const schema = z
   .object({
-    config: f.repoPath.default("berth.yml"),
+    config: f.inputRepoPath.default("berth.yml"),
     sha: f.sha,
     services: z.preprocess((v) => splitList(v as string | undefined), z.array(f.serviceName)),
     "extra-tags": z.preprocess((v) => splitList(v as string | undefined), z.array(f.tag)),

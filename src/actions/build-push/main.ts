@@ -3,6 +3,7 @@ import { buildPush, login } from "../../build/build-push.js";
 import { DockerCli } from "../../build/docker.js";
 import { planBuild } from "../../build/plan.js";
 import { HttpRegistry } from "../../build/registry.js";
+import { checkSource, gitCli } from "../../build/source-check.js";
 import { loadConfig } from "../../config/load.js";
 import { readInputs } from "../shared/inputs.js";
 import { log, runner } from "../shared/runner.js";
@@ -20,7 +21,7 @@ export async function main(): Promise<void> {
     },
   );
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const { config, dir } = loadConfig(inputs.config, workspace);
+  const { config, dir, repoRoot } = loadConfig(inputs.config, workspace);
   const server = process.env.GITHUB_SERVER_URL;
   const repository = process.env.GITHUB_REPOSITORY;
   const plan = planBuild(config, dir, {
@@ -31,6 +32,9 @@ export async function main(): Promise<void> {
     source: server && repository ? `${server}/${repository}` : undefined,
     created: new Date().toISOString(),
   });
+
+  const unproven = await checkSource(plan, repoRoot, gitCli);
+  if (unproven) core.warning(unproven);
 
   const credentials =
     inputs["registry-username"] && inputs["registry-password"]

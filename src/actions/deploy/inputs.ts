@@ -48,7 +48,7 @@ const knownHosts = z
   .refine((k) => !k.includes("\0"), { error: "contains a NUL byte" });
 
 export const connectionSchema = {
-  config: f.repoPath.default("berth.yml"),
+  config: f.inputRepoPath.default("berth.yml"),
   environment: f.environmentName,
   "ssh-private-key": privateKey,
   "ssh-known-hosts": knownHosts,

@@ -1,6 +1,6 @@
 /**
  * Read an action's inputs ONCE, at the edge, into one frozen, validated object
- * (DESIGN §5, principle 1). Secret inputs are masked before anything else happens.
+ * (docs/design.md §5, principle 1). Secret inputs are masked before anything else happens.
  */
 import type { z } from "zod";
 import { ConfigError, formatIssues } from "../../config/errors.js";

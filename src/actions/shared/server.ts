@@ -6,6 +6,7 @@ import type { ResolvedEnvironment } from "../../config/load.js";
 import type { Reporter, Server } from "../../deploy/server-session.js";
 import type { RunInfo } from "../../release/manifest.js";
 import { connectSsh } from "../../transport/ssh.js";
+import { runnerReporter } from "./runner-log.js";
 
 export interface ConnectionInputs {
   readonly "ssh-private-key": string;
@@ -62,9 +63,5 @@ export function runInfo(): RunInfo {
   return { actor, runUrl, runId };
 }
 
-export const reporter: Reporter = {
-  info: (m) => core.info(m),
-  warning: (m) => core.warning(m),
-  startGroup: (n) => core.startGroup(n),
-  endGroup: () => core.endGroup(),
-};
+/** The runner log; the server's output in it can never act as a workflow command. */
+export const reporter: Reporter = runnerReporter();
