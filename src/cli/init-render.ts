@@ -1,0 +1,196 @@
+/**
+ * The files `berth init` writes: berth.yml (only what differs from the defaults, with
+ * the $schema comment) and the three caller workflows pinned to one berth commit,
+ * shaped like examples/app/.github/workflows. Pure.
+ */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} are GitHub workflow expressions written as text
+import { parse } from "yaml";
+
+export interface InitPlan {
+  readonly schemaRef: string;
+  readonly app: string;
+  readonly services: readonly {
+    readonly name: string;
+    readonly image: string;
+    readonly build?: {
+      readonly context: string;
+      readonly dockerfile: string;
+      readonly args: Readonly<Record<string, string>>;
+      readonly target: string | undefined;
+    };
+  }[];
+  /** Relative to berth.yml. */
+  readonly composeFile: string;
+  readonly databases: readonly { readonly path: string; readonly comment: string }[];
+  readonly migrate: { readonly service: string; readonly command: readonly string[] | string } | undefined;
+  /** Written only when they differ from berth's default (the migrate service). */
+  readonly writers: readonly string[] | undefined;
+  readonly ready: { readonly service: string; readonly port: number; readonly path: string };
+  readonly environments: readonly {
+    readonly name: string;
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly root: string;
+  }[];
+}
+
+/** A YAML scalar: plain when YAML reads it back as the same string, else double-quoted. */
+export function scalar(v: string | number): string {
+  if (typeof v === "number") return String(v);
+  if (/^[^\s,[\]{}#&*!|>'"%@`]+$/.test(v) && !/:$/.test(v)) {
+    try {
+      if (parse(v) === v && parse(`[${v}]`)?.[0] === v) return v;
+    } catch {
+      // not plain-safe: quote it
+    }
+  }
+  return JSON.stringify(v);
+}
+
+const list = (items: readonly string[]) => `[${items.map(scalar).join(", ")}]`;
+
+export function renderBerthYml(p: InitPlan): string {
+  const l: string[] = [
+    `# yaml-language-server: $schema=${p.schemaRef}`,
+    `app: ${scalar(p.app)}`,
+    "services:",
+  ];
+  for (const s of p.services) {
+    l.push(`  ${s.name}:`, `    image: ${scalar(s.image)}`);
+    if (!s.build) continue;
+    const b = s.build;
+    const args = Object.entries(b.args);
+    const fields = [
+      b.context !== "." ? `context: ${scalar(b.context)}` : "",
+      b.dockerfile !== "Dockerfile" ? `dockerfile: ${scalar(b.dockerfile)}` : "",
+      b.target !== undefined ? `target: ${scalar(b.target)}` : "",
+    ].filter((f) => f !== "");
+    if (fields.length === 0 && args.length === 0) {
+      l.push("    build: { context: . }");
+      continue;
+    }
+    l.push("    build:", ...fields.map((f) => `      ${f}`));
+    if (args.length > 0) l.push("      args:", ...args.map(([k, v]) => `        ${k}: ${scalar(v)}`));
+  }
+  if (p.composeFile !== "compose.yml") l.push(`compose: { file: ${scalar(p.composeFile)} }`);
+  if (p.databases.length === 1 && p.databases[0]) {
+    const d = p.databases[0];
+    l.push(`database: { path: ${scalar(d.path)} } # ${d.comment}`);
+  } else if (p.databases.length > 1) {
+    l.push("database:", "  paths:", ...p.databases.map((d) => `    - ${scalar(d.path)} # ${d.comment}`));
+  }
+  if (p.migrate) {
+    const cmd = typeof p.migrate.command === "string" ? scalar(p.migrate.command) : list(p.migrate.command);
+    l.push(`migrate: { service: ${p.migrate.service}, command: ${cmd} }`);
+  }
+  if (p.writers) l.push(`writers: ${list(p.writers)}`);
+  const path = p.ready.path !== "/readyz" ? `, path: ${scalar(p.ready.path)}` : "";
+  l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }`);
+  l.push("environments:");
+  for (const e of p.environments) {
+    const extra = [
+      e.port !== 22 ? `port: ${e.port}` : "",
+      e.user !== "deploy" ? `user: ${scalar(e.user)}` : "",
+    ].filter((f) => f !== "");
+    l.push(`  ${e.name}: { host: ${scalar(e.host)}, ${[...extra, `root: ${scalar(e.root)}`].join(", ")} }`);
+  }
+  return `${l.join("\n")}\n`;
+}
+
+export interface CallerPlan {
+  /** owner/name of berth on GitHub. */
+  readonly berthRepository: string;
+  readonly berthRef: string;
+  /** berth.yml relative to the repository root. */
+  readonly config: string;
+  readonly environments: readonly string[];
+  /** The secret holding the registry password (GITHUB_TOKEN for ghcr.io). */
+  readonly registrySecret: string;
+}
+
+const DEFAULT_BERTH_REPOSITORY = "berth-deploy/berth";
+
+function withBlock(c: CallerPlan, extra: string[]): string[] {
+  const lines = [...extra, `      berth-ref: "${c.berthRef}"`];
+  if (c.berthRepository !== DEFAULT_BERTH_REPOSITORY)
+    lines.push(`      berth-repository: ${c.berthRepository}`);
+  if (c.config !== "berth.yml") lines.push(`      config: ${scalar(c.config)}`);
+  return ["    with:", ...lines];
+}
+
+function job(c: CallerPlan, name: string, permissions: string[], extra: string[]): string[] {
+  return [
+    "permissions: {}",
+    "jobs:",
+    `  ${name}:`,
+    "    permissions:",
+    ...permissions.map((p) => `      ${p}`),
+    `    uses: ${c.berthRepository}/.github/workflows/${name}.yml@${c.berthRef}`,
+    ...withBlock(c, extra),
+    "    secrets:",
+    "      ssh-private-key: ${{ secrets.BERTH_SSH_PRIVATE_KEY }}",
+    "      ssh-known-hosts: ${{ secrets.BERTH_SSH_KNOWN_HOSTS }}",
+    `      registry-password: \${{ secrets.${c.registrySecret} }}`,
+  ];
+}
+
+/** The three callers, by file name under .github/workflows/. */
+export function renderCallers(c: CallerPlan): Record<string, string> {
+  const text = (lines: string[]) => `${lines.join("\n")}\n`;
+  const rollbackEnvs = [...c.environments].sort((a, b) =>
+    a === "production" ? -1 : b === "production" ? 1 : 0,
+  );
+  return {
+    "berth-staging.yml": text([
+      "# Written by berth init. Every push to main: build once, push by SHA, deploy to staging.",
+      "name: staging",
+      "on:",
+      "  push:",
+      "    branches: [main]",
+      ...job(c, "staging", ["contents: read", "packages: write", "deployments: write"], []),
+    ]),
+    "berth-promote.yml": text([
+      "# Written by berth init. Promote a commit staging ran to production: same digests, no rebuild.",
+      "name: promote",
+      "on:",
+      "  workflow_dispatch:",
+      "    inputs:",
+      "      sha:",
+      "        description: Full commit SHA to promote (its staging deploy must have succeeded)",
+      "        required: true",
+      "        type: string",
+      ...job(c, "promote", ["contents: read", "deployments: write"], ["      sha: ${{ inputs.sha }}"]),
+    ]),
+    "berth-rollback.yml": text([
+      "# Written by berth init. The panic button: serve the previous release (or a chosen one) again.",
+      "name: rollback",
+      "on:",
+      "  workflow_dispatch:",
+      "    inputs:",
+      "      environment:",
+      "        type: choice",
+      `        options: ${list(rollbackEnvs)}`,
+      `        default: ${rollbackEnvs[0] ?? "production"}`,
+      "      sha:",
+      "        description: Release to roll back to (empty = previous release)",
+      "        type: string",
+      '        default: ""',
+      "      database:",
+      "        description: If the database changed since that release served",
+      "        type: choice",
+      "        options: [none, restore, keep]",
+      "        default: none",
+      ...job(
+        c,
+        "rollback",
+        ["contents: read"],
+        [
+          "      environment: ${{ inputs.environment }}",
+          "      sha: ${{ inputs.sha }}",
+          "      database: ${{ inputs.database }}",
+        ],
+      ),
+    ]),
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * The server verbs' command line, read once into one validated request: which verb,
+ * which environment, the argv `<root>/bin/berth` gets on the server, whether it changes
+ * the server, and how to reach it. Pure: no file, no network.
+ */
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { z } from "zod";
+import * as f from "../config/fields.js";
+
+export const SERVER_VERBS = [
+  "status",
+  "releases",
+  "logs",
+  "rollback",
+  "deploy",
+  "maintenance",
+  "backup",
+  "restore",
+] as const;
+export type ServerVerb = (typeof SERVER_VERBS)[number];
+
+export const isServerVerb = (v: string): v is ServerVerb => (SERVER_VERBS as readonly string[]).includes(v);
+
+/** How to reach the server and what to confirm with: every server verb takes these. */
+const COMMON = {
+  config: { type: "string" },
+  json: { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
+  help: { type: "boolean", short: "h" },
+  host: { type: "string" },
+  port: { type: "string" },
+  user: { type: "string" },
+  "known-hosts": { type: "string" },
+  identity: { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+const VERB_OPTIONS = {
+  rollback: { to: { type: "string" }, "restore-db": { type: "boolean" }, "keep-db": { type: "boolean" } },
+  logs: {
+    run: { type: "string" },
+    app: { type: "boolean" },
+    service: { type: "string" },
+    tail: { type: "string" },
+  },
+} as const satisfies Partial<Record<ServerVerb, ParseArgsConfig["options"]>>;
+
+export const VERB_USAGE: Record<ServerVerb, string> = {
+  status: "berth status <env> [--json]",
+  releases: "berth releases <env> [--json]",
+  logs: "berth logs <env> [--run <run-id> | --app [--service <name>] [--tail <lines>]] [--json]",
+  rollback: "berth rollback <env> [--to <sha>] [--restore-db | --keep-db] [--yes] [--json]",
+  deploy: "berth deploy <env> <sha> [--yes] [--json]",
+  maintenance: "berth maintenance on|off|status <env> [--yes] [--json]",
+  backup: "berth backup <env> [--yes] [--json]",
+  restore: "berth restore <env> <backup file in <env>/backups/> [--yes] [--json]",
+};
+
+/** What a server verb does, as data for the runner (src/cli/server-verbs.ts). */
+export interface ServerRequest {
+  readonly verb: ServerVerb;
+  readonly environment: string;
+  /** Arguments after `<root>/bin/berth` on the server, --json and --actor not included. */
+  readonly serverArgs: readonly string[];
+  /** Changes the server: needs --yes or a confirmation. */
+  readonly changes: boolean;
+  /** Runs detached through `berth run` and is followed (survives a dropped connection). */
+  readonly detached: boolean;
+  /** The verb takes --actor (the ledger records who asked). */
+  readonly takesActor: boolean;
+  /** What the confirmation asks about, e.g. "roll back staging to its previous release". */
+  readonly action: string;
+  readonly config: string | undefined;
+  readonly json: boolean;
+  readonly yes: boolean;
+  readonly help: boolean;
+  readonly overrides: { readonly host?: string; readonly port?: number; readonly user?: string };
+  readonly knownHostsFile: string | undefined;
+  readonly identityFile: string | undefined;
+}
+
+/** A command line that cannot be run: the message names the argument and the fix. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const backupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/, {
+  error:
+    "is not a backup file name (letters, digits, . _ -; no paths); `berth releases <env>` shows them in its BACKUP column",
+});
+const runId = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "is not a run id ([A-Za-z0-9._-], at most 64)" });
+const tailLines = z.coerce
+  .number({ error: "must be a number of lines, e.g. 200" })
+  .int({ error: "must be a whole number of lines, e.g. 200" })
+  .min(1, { error: "must be from 1 to 100000 lines" })
+  .max(100_000, { error: "must be from 1 to 100000 lines" });
+
+/** Validate one value with a field schema; the error quotes the argument and the value. */
+function check<T>(schema: z.ZodType<T>, name: string, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new UsageError(`${name} ${JSON.stringify(value)} ${r.error.issues[0]?.message ?? "is not valid"}`);
+}
+
+export function parseServerArgs(verb: ServerVerb, args: readonly string[]): ServerRequest {
+  const options: ParseArgsConfig["options"] = {
+    ...COMMON,
+    ...(VERB_OPTIONS[verb as keyof typeof VERB_OPTIONS] ?? {}),
+  };
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values: v, positionals: pos } = parsed;
+  const str = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : undefined);
+  const bool = (k: string) => v[k] === true;
+  const base = {
+    verb,
+    config: str("config"),
+    json: bool("json"),
+    yes: bool("yes"),
+    help: bool("help"),
+    overrides: {
+      ...(str("host") === undefined ? {} : { host: check(f.host, "--host", str("host")) }),
+      ...(str("port") === undefined ? {} : { port: check(f.port, "--port", str("port")) }),
+      ...(str("user") === undefined ? {} : { user: check(f.user, "--user", str("user")) }),
+    },
+    knownHostsFile: str("known-hosts"),
+    identityFile: str("identity"),
+  };
+  if (base.help) {
+    return {
+      ...base,
+      environment: "",
+      serverArgs: [],
+      changes: false,
+      detached: false,
+      takesActor: false,
+      action: "",
+    };
+  }
+
+  // maintenance's first word is what to do; every other verb starts with the environment.
+  const mode = verb === "maintenance" ? pos.shift() : undefined;
+  if (verb === "maintenance" && mode !== "on" && mode !== "off" && mode !== "status") {
+    throw new UsageError(
+      mode === undefined ? "missing on, off or status" : `${JSON.stringify(mode)} is not on, off or status`,
+    );
+  }
+  const envArg = pos.shift();
+  if (envArg === undefined)
+    throw new UsageError("missing <env>, the environment as named in berth.yml, e.g. staging");
+  const environment = check(f.environmentName, "environment", envArg);
+  const extra = (max: number) => {
+    if (pos.length > max) throw new UsageError(`unexpected argument ${JSON.stringify(pos[max])}`);
+  };
+  const plan = (p: Omit<ServerRequest, keyof typeof base | "environment">): ServerRequest => ({
+    ...base,
+    environment,
+    ...p,
+  });
+
+  switch (verb) {
+    case "status":
+    case "releases":
+      extra(0);
+      return plan({
+        serverArgs: [verb, environment],
+        changes: false,
+        detached: false,
+        takesActor: false,
+        action: "",
+      });
+    case "logs": {
+      extra(0);
+      const run = str("run");
+      const service = str("service");
+      const tail = str("tail");
+      if (run !== undefined && bool("app")) throw new UsageError("give --run or --app, not both");
+      if ((service !== undefined || tail !== undefined) && !bool("app"))
+        throw new UsageError("--service and --tail go with --app (the app's container logs)");
+      const serverArgs = ["logs", environment];
+      if (run !== undefined) serverArgs.push("--run", check(runId, "--run", run));
+      if (bool("app")) serverArgs.push("--app");
+      if (service !== undefined) serverArgs.push("--service", check(f.serviceName, "--service", service));
+      if (tail !== undefined) serverArgs.push("--tail", String(check(tailLines, "--tail", tail)));
+      return plan({ serverArgs, changes: false, detached: false, takesActor: false, action: "" });
+    }
+    case "maintenance":
+      extra(0);
+      return plan({
+        serverArgs: ["maintenance", mode as string, environment],
+        changes: mode !== "status",
+        detached: false,
+        takesActor: false,
+        action: `turn the maintenance page ${mode} for ${environment}`,
+      });
+    case "rollback": {
+      extra(0);
+      const to = str("to");
+      if (bool("restore-db") && bool("keep-db"))
+        throw new UsageError("give only one of --restore-db and --keep-db");
+      const serverArgs = ["rollback", environment];
+      if (to !== undefined) serverArgs.push("--to", check(f.sha, "--to", to));
+      if (bool("restore-db")) serverArgs.push("--restore-db");
+      if (bool("keep-db")) serverArgs.push("--keep-db");
+      const db = bool("restore-db")
+        ? ", putting back the database it left (writes since then are lost; the current one is backed up first)"
+        : bool("keep-db")
+          ? ", keeping the current database"
+          : "";
+      return plan({
+        serverArgs,
+        changes: true,
+        detached: true,
+        takesActor: true,
+        action: `roll ${environment} back to ${to ?? "its previous release"}${db}`,
+      });
+    }
+    case "deploy": {
+      const sha = pos.shift();
+      if (sha === undefined)
+        throw new UsageError("missing <sha>, the full commit SHA of a release already uploaded");
+      extra(0);
+      const checked = check(f.sha, "sha", sha);
+      return plan({
+        serverArgs: ["deploy", environment, checked],
+        changes: true,
+        detached: true,
+        takesActor: false,
+        action: `deploy ${checked} to ${environment} (all phases: backup, migrate, start, ready)`,
+      });
+    }
+    case "backup":
+      extra(0);
+      return plan({
+        serverArgs: ["backup", environment],
+        changes: true,
+        detached: true,
+        takesActor: false,
+        action: `take a backup of ${environment}'s database now`,
+      });
+    case "restore": {
+      const backup = pos.shift();
+      if (backup === undefined)
+        throw new UsageError("missing <backup>, a file name in <env>/backups/ (see `berth releases <env>`)");
+      extra(0);
+      const name = check(backupName, "backup", backup);
+      return plan({
+        serverArgs: ["restore", environment, name],
+        changes: true,
+        detached: true,
+        takesActor: true,
+        action: `restore ${environment}'s database from ${name} (the current one is backed up first; writes since that backup are lost)`,
+      });
+    }
+  }
+}

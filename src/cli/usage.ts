@@ -1,0 +1,40 @@
+/** The `berth` CLI's help text: one place, printed by `berth help` and on bad usage. */
+
+export const USAGE = `usage: berth <verb> [<env>] [args…] [options]
+
+On your machine (offline):
+  check                             validate berth.yml and what it points to
+  init                              write berth.yml and the caller workflows for this repo
+  setup <env> [--ssh-user root]     provision the server once: packages, deploy user, directories,
+                                    env file, nginx site (berth setup --help)  *
+
+On the server, over SSH (the same verbs as <root>/bin/berth there):
+  status <env>                      current/previous release, lock, maintenance, containers
+  releases <env>                    the ledger, newest first
+  logs <env> [--run ID | --app [--service S] [--tail N]]
+                                    the latest deploy/rollback/restore/backup log (or run ID's),
+                                    or with --app the app's container logs
+  maintenance status <env>          the maintenance flag
+  rollback <env> [--to SHA] [--restore-db | --keep-db]      *
+  deploy <env> <sha>                re-run the deploy of a release already uploaded  *
+  maintenance on|off <env>          *
+  backup <env>                      a consistent SQLite backup now  *
+  restore <env> <backup>            put a backup from <env>/backups/ back  *
+
+  * changes the server: asks for confirmation on a terminal, or needs --yes.
+  rollback, deploy, backup and restore run detached on the server: a dropped
+  connection does not stop them (see their log with \`berth logs <env>\`).
+
+Options:
+  --config FILE        berth.yml to read (default: berth.yml in this directory)
+  --json               machine output: the server's JSON on stdout, logs on stderr
+  --yes, -y            do it without asking (needed when not on a terminal)
+  --host H, --port P, --user U   override berth.yml's environment
+  --known-hosts FILE   the pinned host keys (default: ~/.ssh/known_hosts)
+  --identity FILE      private key (default: $BERTH_SSH_KEY's text, else the first of
+                       ~/.ssh/id_ed25519, id_ecdsa, id_rsa and ssh-agent's keys)
+  --help, -h           this text;   --version   berth's version
+
+Exit codes: 0 ok, 1 error, 2 refused (nothing changed), 3 failed and rolled back,
+4 failed and not recovered. NO_COLOR turns color off.
+`;

@@ -1,0 +1,261 @@
+/**
+ * `berth check`: a clean project, then one broken thing at a time → the exact finding
+ * (file, field, value) and a message that says the fix; --json, exit codes, NO_COLOR,
+ * and the example app.
+ */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose variables and workflow expressions are data here
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCheck } from "../../src/cli/check.js";
+import { fakeIo } from "../helpers/fake-io.js";
+import { repoRoot, tempDir } from "../helpers/lab.js";
+
+const SHA = "a".repeat(40);
+const BASE: Record<string, string> = {
+  "berth.yml": `app: shop
+services:
+  web: { image: ghcr.io/acme/shop, build: { context: . } }
+database: { path: data/app.db }
+ready: { service: web, port: 3000 }
+environments:
+  staging: { host: vps.example.com, root: /opt/shop }
+`,
+  "compose.yml": `services:
+  web:
+    build: .
+    image: shop
+    ports: ["127.0.0.1:\${WEB_PORT:-3100}:3000"]
+    volumes: ["./data:/app/data"]
+    environment:
+      SECRET: \${SECRET}
+`,
+  ".env.example": "SECRET=\nWEB_PORT=3100\n",
+  ".github/workflows/staging.yml": `name: staging
+on: { push: { branches: [main] } }
+jobs:
+  staging:
+    uses: berth-deploy/berth/.github/workflows/staging.yml@${SHA}
+    with:
+      berth-ref: "${SHA}"
+    secrets:
+      ssh-private-key: \${{ secrets.BERTH_SSH_PRIVATE_KEY }}
+      ssh-known-hosts: \${{ secrets.BERTH_SSH_KNOWN_HOSTS }}
+      registry-password: \${{ secrets.GITHUB_TOKEN }}
+`,
+};
+
+function project(edit: (files: Record<string, string>) => void = () => {}): string {
+  const dir = tempDir("berth-check-");
+  mkdirSync(join(dir, ".git"));
+  const files = { ...BASE };
+  edit(files);
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    writeFileSync(join(dir, f), text);
+  }
+  return dir;
+}
+
+async function check(dir: string, args: string[] = []) {
+  const io = fakeIo(dir);
+  const code = await runCheck(["--json", ...args], io.io);
+  return { code, report: JSON.parse(io.out()) };
+}
+
+const sub = (file: string, from: string, to: string) => (f: Record<string, string>) => {
+  f[file] = (f[file] ?? "").replace(from, to);
+};
+
+describe("berth check", () => {
+  it("is clean on a consistent project (exit 0), showing where the database is", async () => {
+    const { code, report } = await check(project());
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(report.variables).toEqual(["SECRET"]);
+    expect(report.databases).toEqual([
+      {
+        environment: "staging",
+        path: "/opt/shop/staging/data/app.db",
+        kind: "bind",
+        given: "host",
+        hostPath: "/opt/shop/staging/data/app.db",
+        service: "web",
+        containerPath: "/app/data/app.db",
+      },
+    ]);
+  });
+
+  it("resolves a database given as the container path", async () => {
+    const { code, report } = await check(
+      project(sub("berth.yml", "path: data/app.db", "path: /app/data/app.db")),
+    );
+    expect(code).toBe(0);
+    expect(report.databases[0]).toMatchObject({
+      kind: "bind",
+      given: "container",
+      hostPath: "/opt/shop/staging/data/app.db",
+      containerPath: "/app/data/app.db",
+    });
+  });
+
+  it.each<[string, (f: Record<string, string>) => void, object, RegExp]>([
+    [
+      "the readiness port is not published",
+      sub("compose.yml", '    ports: ["127.0.0.1:${WEB_PORT:-3100}:3000"]\n', ""),
+      { file: "berth.yml", field: "ready.port", value: "3000" },
+      /is not published by web in compose.yml.*add ports: \["127.0\.0\.1:<host port>:3000"\]/,
+    ],
+    [
+      "the readiness port is published on 0.0.0.0",
+      sub("compose.yml", "127.0.0.1:${WEB_PORT:-3100}:3000", "3100:3000"),
+      { file: "compose.yml", field: "services.web.ports[0]", value: "3100:3000" },
+      /every interface \(0\.0\.0\.0\): Docker's own iptables rules .* past ufw.*"127\.0\.0\.1:3100:3000"/,
+    ],
+    [
+      "a database path no service mounts",
+      sub("berth.yml", "path: data/app.db", "path: db/app.db"),
+      { file: "berth.yml", field: "database.path", value: "db/app.db" },
+      /is \/opt\/shop\/staging\/db\/app\.db on the staging server, but no service in compose.yml mounts a directory holding it.*volumes: \["\.\/db:/,
+    ],
+    [
+      "a ${SECRET} the env example does not list",
+      sub(".env.example", "SECRET=\n", ""),
+      { file: ".env.example", field: "SECRET", value: "(missing)" },
+      /is used by compose.yml \(services\.web\.environment\.SECRET\) without a default.*add SECRET= to \.env\.example/,
+    ],
+    [
+      "a caller passing an input berth's workflow does not declare",
+      sub(".github/workflows/staging.yml", "    with:\n", "    with:\n      colour: red\n"),
+      { file: ".github/workflows/staging.yml", field: "jobs.staging.with.colour", value: "red" },
+      /is not an input of berth's staging\.yml \(it takes: berth-ref, berth-repository, config, environment, registry-username, runs-on, build-args, services\)/,
+    ],
+    [
+      "a caller whose config input names no file",
+      sub(".github/workflows/staging.yml", "    with:\n", "    with:\n      config: deploy/berth.yml\n"),
+      { file: ".github/workflows/staging.yml", field: "jobs.staging.with.config", value: "deploy/berth.yml" },
+      /names no file in the repository; pass config: berth\.yml/,
+    ],
+    [
+      "a caller pinning two different commits",
+      sub(".github/workflows/staging.yml", `berth-ref: "${SHA}"`, `berth-ref: "${"b".repeat(40)}"`),
+      { file: ".github/workflows/staging.yml", field: "jobs.staging.with.berth-ref" },
+      /differs from the commit in uses:/,
+    ],
+    [
+      "a caller missing a required secret",
+      sub(".github/workflows/staging.yml", "      registry-password: ${{ secrets.GITHUB_TOKEN }}\n", ""),
+      {
+        file: ".github/workflows/staging.yml",
+        field: "jobs.staging.secrets.registry-password",
+        value: "(missing)",
+      },
+      /is required by berth's staging\.yml/,
+    ],
+    [
+      "a berth.yml service the compose file does not have",
+      sub("compose.yml", "  web:\n    build: .\n", "  app:\n"),
+      { file: "berth.yml", field: "services.web", value: "web" },
+      /is not a service in compose\.yml \(it has: app\)/,
+    ],
+    [
+      "a compose service built on the server",
+      sub("compose.yml", "services:\n", "services:\n  admin:\n    build: ./admin\n"),
+      { file: "compose.yml", field: "services.admin.build", value: "./admin" },
+      /is built on the server, which berth never does.*add admin to berth\.yml services:/,
+    ],
+    [
+      "a service that can write the database but is not stopped",
+      (f) => {
+        sub(
+          "compose.yml",
+          "services:\n",
+          "services:\n  worker:\n    image: shop\n    volumes: [./data:/app/data]\n",
+        )(f);
+        sub("berth.yml", "services:\n", "services:\n  worker: { image: ghcr.io/acme/shop }\n")(f);
+        f["berth.yml"] += "migrate: { service: web, command: [migrate] }\n";
+      },
+      { file: "berth.yml", field: "writers", value: "web" },
+      /leaves out worker, which mounts \/opt\/shop\/staging\/data\/app\.db read-write.*writers: \[web, worker\]/,
+    ],
+    [
+      "a database in a named volume",
+      (f) => {
+        sub("compose.yml", '    volumes: ["./data:/app/data"]', "    volumes: [appdata:/app/data]")(f);
+        f["compose.yml"] += "volumes:\n  appdata:\n";
+        sub("berth.yml", "path: data/app.db", "path: /app/data/app.db")(f);
+      },
+      { file: "berth.yml", field: "database.path", value: "/app/data/app.db" },
+      /is in the named volume appdata of web .*deploy user cannot read.*volumes: \["\.\/data:\/app\/data"\]/,
+    ],
+    [
+      "a database in a tmpfs",
+      (f) => {
+        sub(
+          "compose.yml",
+          '    volumes: ["./data:/app/data"]',
+          "    volumes: [{ type: tmpfs, target: /app/data }]",
+        )(f);
+        sub("berth.yml", "path: data/app.db", "path: /app/data/app.db")(f);
+      },
+      { file: "berth.yml", field: "database.path", value: "/app/data/app.db" },
+      /is in web's tmpfs at \/app\/data: it does not outlive the container/,
+    ],
+    [
+      "a berth.yml the loader refuses",
+      sub("berth.yml", "port: 3000", "port: 70000"),
+      { file: "berth.yml", field: "ready.port", value: "70000" },
+      /must be a TCP port from 1 to 65535/,
+    ],
+    [
+      "a compose file that is not YAML",
+      (f) => {
+        f["compose.yml"] = "services: [\n";
+      },
+      { file: "compose.yml", field: "", value: "" },
+      /is not valid YAML/,
+    ],
+  ])("finds %s (exit 1)", async (_, edit, expected, message) => {
+    const { code, report } = await check(project(edit));
+    expect(code).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject(expected);
+    expect(report.findings[0].message).toMatch(message);
+  });
+
+  it("prints one line per finding (file: field: value message), without color under NO_COLOR", async () => {
+    const dir = project(sub("compose.yml", "127.0.0.1:${WEB_PORT:-3100}:3000", "3100:3000"));
+    const io = fakeIo(dir, { isTTY: true, env: { NO_COLOR: "1" } });
+    expect(await runCheck([], io.io)).toBe(1);
+    expect(io.out()).toContain(
+      '1 finding:\n  compose.yml: services.web.ports[0]: "3100:3000" publishes port 3000',
+    );
+    expect(io.out()).not.toContain("\u001b[");
+    const colored = fakeIo(dir, { isTTY: true });
+    await runCheck([], colored.io);
+    expect(colored.out()).toContain("\u001b[31m1 finding:");
+  });
+
+  it("reports a missing berth.yml with the fix, and a bad option as a usage error", async () => {
+    const dir = tempDir();
+    const missing = await check(dir);
+    expect(missing.code).toBe(1);
+    expect(missing.report.findings[0]).toMatchObject({ file: "berth.yml" });
+    expect(missing.report.findings[0].message).toMatch(/run berth init to write one, or pass --config/);
+    const io = fakeIo(dir);
+    expect(await runCheck(["--colour"], io.io)).toBe(1);
+    expect(io.err()).toContain("usage: berth check");
+  });
+
+  it("passes the example app (a database mounted from ${DATA_DIR} is a note, not a finding)", async () => {
+    const io = fakeIo(repoRoot);
+    const code = await runCheck(["--config", "examples/app/berth.yml"], io.io);
+    expect(io.out()).toContain("ok: no findings");
+    expect(io.out()).toMatch(
+      /note: staging: \/srv\/berth-lab\/app\/staging\/data\/app\.db: backend mounts "\$\{DATA_DIR\}:\/data"; the app sees this file at \/data\/app\.db only if DATA_DIR=\/srv\/berth-lab\/app\/staging\/data/,
+    );
+    expect(code).toBe(0);
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * The pure readers behind `berth init` and `berth check`: Dockerfiles, SQLite paths,
+ * health routes, migration commands, YAML scalars, loader errors as findings, and
+ * caller workflows checked against berth's reusable ones.
+ */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile and workflow expressions are data here
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { checkCallers } from "../../src/cli/check-workflows.js";
+import { findingsFromConfigError, formatFinding } from "../../src/cli/findings.js";
+import { berthCommit, berthRepository, githubSlug, reusableWorkflows } from "../../src/cli/home.js";
+import { appNameFrom } from "../../src/cli/init-plan.js";
+import { scalar } from "../../src/cli/init-render.js";
+import {
+  healthRoutes,
+  packageJsonMigrate,
+  parseDockerfile,
+  railsProductionDatabases,
+  sqlitePaths,
+} from "../../src/cli/init-scan.js";
+import { repoRoot, tempDir } from "../helpers/lab.js";
+
+describe("parseDockerfile", () => {
+  it.each<[string, object]>([
+    ["ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n", { requiredArgs: ["BASE_IMAGE"], args: ["BASE_IMAGE"] }],
+    ["ARG BASE=node:20\nFROM $BASE\n", { requiredArgs: [], args: ["BASE"] }],
+    ["ARG UNUSED\nFROM node:20\nARG LATER\n", { requiredArgs: [], args: ["UNUSED", "LATER"] }],
+    [
+      "FROM node:20 AS build\nWORKDIR /src\nEXPOSE 9999\nFROM node:20-slim\nWORKDIR /app\nWORKDIR sub\nEXPOSE 3000/tcp 53/udp\n",
+      { workdir: "/app/sub", expose: [3000] },
+    ],
+    ["from node:20\nworkdir \\\n  /rails\n", { workdir: "/rails", expose: [] }],
+  ])("%j", (text, expected) => {
+    expect(parseDockerfile(text)).toMatchObject(expected);
+  });
+});
+
+describe("sqlitePaths", () => {
+  it.each<[string, string[]]>([
+    ["DATABASE_URL=sqlite:////data/api.db", ["/data/api.db"]],
+    ["DATABASE_URL=sqlite+aiosqlite:///./data/app.db", ["data/app.db"]],
+    ['url = "file:./prod.db"', ["prod.db"]],
+    ["DATABASE_PATH=/data/app.db", ["/data/app.db"]],
+    ["  - storage/production.sqlite3", ["storage/production.sqlite3"]],
+    ["storage/test.sqlite3 storage/development.sqlite3 dev.db tests/x.db", []],
+    ["app.dbx notes.db.bak", []],
+    ["a.db a.db ./a.db", ["a.db"]],
+  ])("%j → %j", (text, expected) => {
+    expect(sqlitePaths(text)).toEqual(expected);
+  });
+
+  it("reads a Rails database.yml's production entries only", () => {
+    const yml = `default: &default
+  adapter: sqlite3
+development:
+  database: storage/development.sqlite3
+production:
+  primary:
+    <<: *default
+    database: storage/production.sqlite3
+  cache:
+    database: "storage/production_cache.sqlite3"
+  other:
+    database: <%= ENV["X"] %>
+test:
+  database: storage/test.sqlite3
+`;
+    expect(railsProductionDatabases(yml)).toEqual([
+      "storage/production.sqlite3",
+      "storage/production_cache.sqlite3",
+    ]);
+  });
+});
+
+describe("healthRoutes and migrate commands", () => {
+  it.each<[string, string[]]>([
+    ['if (url === "/readyz") …; app.get("/up")', ["/readyz", "/up"]],
+    ['  get "up" => "rails/health#show"', ["/up"]],
+    ["@app.get('/healthz')", ["/healthz"]],
+    ['router.get("/livez") /upload "/users"', []],
+  ])("%j → %j", (text, expected) => {
+    expect(healthRoutes(text)).toEqual(expected);
+  });
+
+  it.each<[object, unknown]>([
+    [{ scripts: { migrate: "knex migrate:latest" } }, ["npx", "knex", "migrate:latest"]],
+    [{ scripts: { "db:migrate": "prisma migrate dev" } }, ["npx", "prisma", "migrate", "deploy"]],
+    [{ scripts: { migrate: "node migrate.js" } }, ["node", "migrate.js"]],
+    [{ scripts: { migrate: "node a.js && node b.js" } }, "node a.js && node b.js"],
+    [{ scripts: { start: "node server.js" } }, undefined],
+  ])("package.json %j → %j", (pkg, command) => {
+    expect(packageJsonMigrate(JSON.stringify(pkg))?.command).toEqual(command);
+  });
+});
+
+describe("names and scalars", () => {
+  it.each<[string, string | undefined]>([
+    ["rails-style", "rails-style"],
+    ["My_App", "my-app"],
+    ["2048-game", "game"],
+    ["___", undefined],
+  ])("appNameFrom(%j) = %j", (name, app) => {
+    expect(appNameFrom(name)).toBe(app);
+  });
+
+  it.each<[string, string | undefined]>([
+    ["git@github.com:Acme/shop.git", "Acme/shop"],
+    ["https://github.com/acme/shop", "acme/shop"],
+    ["ssh://git@github.com/acme/shop.git/", "acme/shop"],
+    ["https://gitlab.com/acme/shop.git", undefined],
+  ])("githubSlug(%j) = %j", (url, slug) => {
+    expect(githubSlug(url)).toBe(slug);
+  });
+
+  it.each<[string | number, string]>([
+    ["bin/rails", "bin/rails"],
+    ["db:prepare", "db:prepare"],
+    ["../..", "../.."],
+    ["Acme API", '"Acme API"'],
+    ["true", '"true"'],
+    ["3000", '"3000"'],
+    ["a: b", '"a: b"'],
+    ["x,y", '"x,y"'],
+    ["#x", '"#x"'],
+    ["", '""'],
+    [22, "22"],
+  ])("scalar(%j) = %s, and reads back the same", (v, text) => {
+    expect(scalar(v)).toBe(text);
+    expect(parse(`[${text}]`)).toEqual([v]);
+  });
+});
+
+describe("berth's own commit and repository", () => {
+  it("come from npm's lock file when npx installed berth from GitHub (no .git)", () => {
+    const prefix = tempDir("berth-npx-");
+    const home = join(prefix, "node_modules", "berth");
+    mkdirSync(home, { recursive: true });
+    const sha = "d".repeat(40);
+    const lock = {
+      packages: { "node_modules/berth": { resolved: `git+ssh://git@github.com/acme/berth.git#${sha}` } },
+    };
+    writeFileSync(join(prefix, "package-lock.json"), JSON.stringify(lock));
+    expect(berthCommit(home)).toBe(sha);
+    expect(berthRepository(home)).toBe("acme/berth");
+    expect(berthCommit(prefix)).toBeUndefined();
+  });
+});
+
+describe("findings", () => {
+  it("turns the loader's error lines into findings", () => {
+    const text = [
+      "c/berth.yml: ready.port: 70000 must be a TCP port from 1 to 65535, e.g. 22",
+      'c/berth.yml: services.web.image: "Bad Image" is not an image repository',
+      "c/berth.yml: environments: (missing) needs at least one environment",
+      "c/berth.yml: is not valid YAML: bad indentation",
+    ].join("\n");
+    expect(findingsFromConfigError("c/berth.yml", text)).toEqual([
+      {
+        file: "c/berth.yml",
+        field: "ready.port",
+        value: "70000",
+        message: "must be a TCP port from 1 to 65535, e.g. 22",
+      },
+      {
+        file: "c/berth.yml",
+        field: "services.web.image",
+        value: "Bad Image",
+        message: "is not an image repository",
+      },
+      {
+        file: "c/berth.yml",
+        field: "environments",
+        value: "(missing)",
+        message: "needs at least one environment",
+      },
+      { file: "c/berth.yml", field: "", value: "", message: "is not valid YAML: bad indentation" },
+    ]);
+    expect(formatFinding({ file: "f", field: "a.b", value: "x y", message: "m" })).toBe('f: a.b: "x y" m');
+    expect(formatFinding({ file: "f", field: "", value: "", message: "m" })).toBe("f: m");
+  });
+});
+
+describe("checkCallers", () => {
+  const ctx = {
+    reusable: reusableWorkflows(repoRoot),
+    environments: ["staging", "production"],
+    exists: (p: string) => p === "berth.yml",
+    configPath: "berth.yml",
+  };
+  const sha = "c".repeat(40);
+  const caller = (job: string) => ({ file: "w.yml", text: `on: push\njobs:\n  j:\n${job}` });
+
+  it("reads berth's reusable workflows' inputs and secrets", () => {
+    const staging = ctx.reusable.find((r) => r.file === "staging.yml");
+    expect(Object.keys(staging?.inputs ?? {})).toEqual([
+      "berth-ref",
+      "berth-repository",
+      "config",
+      "environment",
+      "registry-username",
+      "runs-on",
+      "build-args",
+      "services",
+    ]);
+    expect(staging?.secrets).toEqual({
+      "ssh-private-key": { required: true },
+      "ssh-known-hosts": { required: true },
+      "registry-password": { required: true },
+    });
+    expect(ctx.reusable.map((r) => r.file)).not.toContain("ci.yml");
+  });
+
+  it.each<[string, string[]]>([
+    [`    uses: acme/infra/.github/workflows/staging.yml@v1\n    with: { x: 1 }\n`, []],
+    [`    uses: ./.github/workflows/staging.yml\n`, []],
+    [
+      `    uses: me/berth/.github/workflows/promote.yml@main\n    with: { berth-ref: "${sha}", to: prod }\n    secrets: inherit\n`,
+      ["jobs.j.with.sha", "jobs.j.secrets", "jobs.j.uses", "jobs.j.with.berth-ref", "jobs.j.with.to"],
+    ],
+  ])("%s → %j", (job, fields) => {
+    expect(checkCallers([caller(job)], ctx).findings.map((f) => f.field)).toEqual(fields);
+  });
+});
