@@ -18,12 +18,8 @@ say "typecheck (tsc --noEmit, strict)"
 npx tsc --noEmit -p tsconfig.json
 say "dist is fresh"
 node scripts/check-dist.mjs
-say "shellcheck"
-# Entry points (files with a shebang) are checked with -x, which follows what they
-# source, so libraries are checked in the context that defines their variables.
-mapfile -t scripts < <(git ls-files --cached --others --exclude-standard -- '*.sh' 'vps-scripts/bin/*' '.ci/run' |
-  while read -r f; do head -n1 "$f" | grep -q '^#!.*\(bash\|sh\)' && echo "$f"; done)
-shellcheck -x "${scripts[@]}"
+say "shellcheck (every shell file, libraries included)"
+bash scripts/lint-shell.sh
 say "VPS script libraries (bats)"
 bats test/vps
 

@@ -134,7 +134,7 @@ export function ledger(env: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** A ledger line as tests read it (DESIGN §4); each kind adds its own fields. */
+/** A ledger line as tests read it (docs/design.md §4); each kind adds its own fields. */
 export interface LedgerLine {
   kind: string;
   sha: string;

@@ -66,6 +66,7 @@ cmd_env() {
   fi
   jq -n \
     --arg key "$LAB_DIR/ssh/deploy_ed25519" \
+    --arg adminkey "$LAB_DIR/ssh/admin_ed25519" \
     --arg known "$(cat "$LAB_DIR/ssh/known_hosts")" \
     --arg reguser "$REGISTRY_USER" \
     --arg regpass "$(cat "$LAB_DIR/registry/password")" \
@@ -77,7 +78,8 @@ cmd_env() {
     --argjson stport "$NGINX_STAGING_PORT" \
     --argjson prport "$NGINX_PRODUCTION_PORT" \
     '{
-      ssh: {host: "127.0.0.1", port: $sshport, user: "deploy", privateKeyPath: $key, knownHosts: $known},
+      ssh: {host: "127.0.0.1", port: $sshport, user: "deploy", privateKeyPath: $key, knownHosts: $known,
+        admin: {user: "root", privateKeyPath: $adminkey}},
       registry: {url: "http://127.0.0.1:\($regport)", host: "127.0.0.1:\($regport)", username: $reguser, password: $regpass},
       vps: {root: $root, envDir: "\($root)/env"},
       nginx: {staging: "http://127.0.0.1:\($stport)", production: "http://127.0.0.1:\($prport)"},

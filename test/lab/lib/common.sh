@@ -1,13 +1,18 @@
 # shellcheck shell=bash
 # Log helpers (stderr only: stdout of `env` is JSON), ports, and bounded waiting.
 
-readonly SSH_PORT=2222
-readonly REGISTRY_PORT=25000
-readonly NGINX_STAGING_PORT=28080
-readonly NGINX_PRODUCTION_PORT=28090
-readonly REGISTRY_USER=berth
-
 log() { printf '[lab] %s\n' "$*" >&2; }
+
+# The lab's ports and registry user. One command, below a function, so that the
+# directive covers these five and nothing else in this file.
+# shellcheck disable=SC2034 # read by lab.sh and the other lib/ files
+readonly \
+  SSH_PORT=2222 \
+  REGISTRY_PORT=25000 \
+  NGINX_STAGING_PORT=28080 \
+  NGINX_PRODUCTION_PORT=28090 \
+  REGISTRY_USER=berth
+
 die() {
   printf '[lab] error: %s\n' "$*" >&2
   exit 1

@@ -1,7 +1,12 @@
 # shellcheck shell=bash
 # The VPS: a non-root `deploy` user in the docker group, reached by its own sshd on
-# 127.0.0.1:2222 (own ed25519 host key, keys only), and the app root of DESIGN §4
+# 127.0.0.1:2222 (own ed25519 host key, keys only), and the app root of docs/design.md §4
 # with an env file per environment (the user's secrets; never uploaded).
+# `berth setup` logs in as an admin: root, with the lab's admin key ($LAB_DIR/ssh/admin_ed25519,
+# authorized for this sshd only, in $VPS_ADMIN_KEYS, never in /root/.ssh), and creates
+# deploy users named berth-*, which this sshd lets in too.
+
+VPS_ADMIN_KEYS=/etc/ssh/berth-lab
 
 VPS_ENVS=(staging production)
 declare -A BACKEND_PORT=([staging]=23100 [production]=24100)
@@ -25,24 +30,30 @@ vps_keys() {
   chmod 700 "$dir"
   [ -f "$dir/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C berth-lab-host -f "$dir/ssh_host_ed25519_key"
   [ -f "$dir/deploy_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C berth-lab-deploy -f "$dir/deploy_ed25519"
+  [ -f "$dir/admin_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C berth-lab-admin -f "$dir/admin_ed25519"
+  # Outside $LAB_DIR: sshd's StrictModes refuses a key file under a world-writable /var/tmp.
+  install -d -m 755 "$VPS_ADMIN_KEYS"
+  install -m 644 "$dir/admin_ed25519.pub" "$VPS_ADMIN_KEYS/authorized_keys.root"
   printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" >"$dir/known_hosts"
   install -d -o deploy -g deploy -m 700 /home/deploy/.ssh
   install -o deploy -g deploy -m 600 "$dir/deploy_ed25519.pub" /home/deploy/.ssh/authorized_keys
 }
 
+# vps_sshd_config: write the sshd config; 0 when it changed (a running sshd must reload it).
 vps_sshd_config() {
   local dir="$LAB_DIR/ssh"
-  cat >"$dir/sshd_config" <<CONF
-# The lab VPS's sshd: loopback only, keys only, the deploy user only.
+  cat >"$dir/sshd_config.new" <<CONF
+# The lab VPS's sshd: loopback only, keys only; the deploy user, root (berth setup's
+# admin, by the lab's admin key) and the deploy users berth setup creates (berth-*).
 ListenAddress 127.0.0.1:$SSH_PORT
 HostKey $dir/ssh_host_ed25519_key
 PidFile $dir/sshd.pid
-AllowUsers deploy
-PermitRootLogin no
+AllowUsers deploy root berth-*
+PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
-AuthorizedKeysFile .ssh/authorized_keys
+AuthorizedKeysFile .ssh/authorized_keys $VPS_ADMIN_KEYS/authorized_keys.%u
 UsePAM no
 StrictModes yes
 ClientAliveInterval 15
@@ -51,7 +62,12 @@ MaxStartups 50:30:100
 MaxSessions 50
 Subsystem sftp internal-sftp
 CONF
-  sshd -t -f "$dir/sshd_config" || die "the lab sshd config is invalid"
+  sshd -t -f "$dir/sshd_config.new" || die "the lab sshd config is invalid"
+  if cmp -s "$dir/sshd_config.new" "$dir/sshd_config"; then
+    rm -f "$dir/sshd_config.new"
+    return 1
+  fi
+  mv "$dir/sshd_config.new" "$dir/sshd_config"
 }
 
 vps_env_files() {
@@ -87,9 +103,14 @@ vps_up() {
   vps_user
   vps_keys
   mkdir -p /run/sshd
-  vps_sshd_config
+  local changed=0
+  vps_sshd_config && changed=1
   vps_env_files
-  pid_alive "$LAB_DIR/ssh/sshd.pid" && return 0
+  if pid_alive "$LAB_DIR/ssh/sshd.pid"; then
+    # sshd reads its config again on SIGHUP (existing sessions keep theirs).
+    [ "$changed" -eq 0 ] || { log "reloading the VPS sshd"; kill -HUP "$(cat "$LAB_DIR/ssh/sshd.pid")"; }
+    return 0
+  fi
   log "starting the VPS sshd on 127.0.0.1:$SSH_PORT"
   /usr/sbin/sshd -f "$LAB_DIR/ssh/sshd_config" -E "$LAB_DIR/ssh/sshd.log"
   wait_for 20 sshd port_open "$SSH_PORT"
@@ -114,5 +135,5 @@ vps_down() {
       [ -z "$ids" ] || docker rm -f $ids >/dev/null
     fi
   done
-  rm -rf /srv/berth-lab "$LAB_DIR/ssh"
+  rm -rf /srv/berth-lab "$LAB_DIR/ssh" "$VPS_ADMIN_KEYS"
 }
