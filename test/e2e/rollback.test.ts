@@ -166,8 +166,10 @@ describe("rollback on the lab VPS", () => {
       refusedRun: () => Promise<{ exitCode: number; stdout: string }>,
       recordAfterMs: number,
     ) => {
+      // Its own process group: runuser, flock and the sleep holding the lock's fd all go at once.
       const locker = spawn("runuser", ["-u", "deploy", "--", "flock", join(envDir, ".lock"), "sleep", "60"], {
         stdio: "ignore",
+        detached: true,
       });
       try {
         await new Promise((r) => setTimeout(r, 500));
@@ -182,7 +184,7 @@ describe("rollback on the lab VPS", () => {
         expect(await served(url, "/version")).toBe(v1.sha);
         expect(read("current_release")).toBe(v1.sha);
       } finally {
-        locker.kill();
+        if (locker.pid) process.kill(-locker.pid, "SIGKILL");
         execFileSync("rm", ["-f", join(envDir, "lock.holder")]);
       }
     };
