@@ -94,9 +94,13 @@ async function deployTo(env, sha, label, inputs) {
   }
 }
 
+// build-push builds the checked-out commit (it refuses to tag other code with the SHA):
+// check each commit out before building it, as actions/checkout does for that SHA.
+git("checkout", "-q", v1);
 const v1Images = await buildPush(v1, "MAX_MIGRATION=2", "v1");
 await deployTo("staging", v1, "v1", { images: v1Images });
 await deployTo("production", v1, "v1", { "promote-from": "staging" });
+git("checkout", "-q", "main");
 const v2Images = await buildPush(v2, "", "v2");
 await deployTo("staging", v2, "v2", { images: v2Images });
 await deployTo("production", v2, "v2", { "promote-from": "staging" });
