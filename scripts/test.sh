@@ -11,6 +11,8 @@ say "dependencies"
 [ -d node_modules ] || npm ci
 # The example app's native SQLite module is built on the host and copied into its image.
 [ -d examples/app/node_modules ] || npm ci --prefix examples/app
+# The Rails-style fixture (test/e2e/newcomer.test.ts) is built the same way.
+[ -d test/fixtures/rails-style/node_modules ] || npm ci --prefix test/fixtures/rails-style
 
 say "lint (biome)"
 npx biome check .

@@ -35,7 +35,8 @@ Connection:
 The deploy user:
   --deploy-key FILE.pub      its public key (default: ~/.ssh/berth_<app>_deploy_ed25519,
                              generated if missing: store the private key as the secret
-                             BERTH_SSH_PRIVATE_KEY)
+                             BERTH_SSH_PRIVATE_KEY of the GitHub environment <env>;
+                             give each environment its own key and user, docs/ops/bootstrap.md)
   --deploy-uid N             create it with this uid (default: the containers' uid if free)
   --data-uid N               owner of the bind-mounted directories when the compose file's
                              user: is not a number (default: the deploy user)
@@ -302,7 +303,9 @@ export function planSetup(input: {
         notes.push(`${use}: a path in a home directory is left alone; create it yourself`);
         continue;
       }
-      const path = posix.normalize(m.source.startsWith("/") ? m.source : posix.join(envDir, m.source));
+      const path = posix
+        .normalize(m.source.startsWith("/") ? m.source : posix.join(envDir, m.source))
+        .replace(/(.)\/+$/, "$1");
       if (path !== env.root && !path.startsWith(`${env.root}/`)) {
         notes.push(`${use}: ${path} is outside ${env.root}; setup leaves it alone`);
         continue;

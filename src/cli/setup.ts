@@ -45,13 +45,13 @@ export interface SetupDeps {
   readonly connect: (target: SshTarget, log: (message: string) => void) => Promise<Transport>;
   readonly scanHostKey: (host: string, port: number) => Promise<HostKey>;
   /** berth's checkout: vps-scripts/setup/provision.sh and nginx/. */
-  readonly berthHome: () => string;
+  readonly berthHome: (env: NodeJS.ProcessEnv) => string;
 }
 
 export const defaultSetupDeps: SetupDeps = {
   connect: (target, log) => connectSsh(target, { attempts: 3, log }),
   scanHostKey: (host, port) => scanHostKey(host, port),
-  berthHome: () => cliBerthHome(process.env),
+  berthHome: (env) => cliBerthHome(env),
 };
 
 /** One line of provision.sh's output: `<status>\t<step>\t<detail>`. */
@@ -121,6 +121,9 @@ export async function runSetup(
       "--registry-username: set BERTH_REGISTRY_TOKEN to a long-lived read-only (pull) token for it; it goes to the server on stdin, never in argv",
     );
 
+  if (token !== undefined && !/^[^\p{Cc}]*$/u.test(token))
+    return fail("BERTH_REGISTRY_TOKEN holds a newline or control character: set it to the token alone");
+
   let plan: SetupPlan;
   try {
     plan = planSetup({
@@ -147,6 +150,13 @@ export async function runSetup(
   if (plan.nginx) io.out(`  nginx     ${plan.nginx.serverName}: ${plan.nginx.upstream}\n`);
   for (const n of plan.notes) io.out(`  ${c.dim(`note: ${n}`)}\n`);
   for (const w of plan.warnings) io.out(`  ${c.yellow(`warning: ${w}`)}\n`);
+
+  let bundle: Buffer;
+  try {
+    bundle = archive(setupEntries(deps.berthHome(io.env)));
+  } catch (e) {
+    return fail(`cannot read berth's setup files: ${(e as Error).message}`);
+  }
 
   // Credentials and the host key: an unknown key is shown and confirmed, never trusted.
   const knownHostsPath = expand(options.knownHostsFile ?? "~/.ssh/known_hosts", io.cwd, home);
@@ -227,7 +237,7 @@ export async function runSetup(
   const sudo = options.sshUser === "root" ? [] : ["sudo", "-n", "--"];
   let dir: string | undefined;
   try {
-    const upload = await transport.exec(unpackCommand(), { stdin: archive(setupEntries(deps.berthHome())) });
+    const upload = await transport.exec(unpackCommand(), { stdin: bundle });
     dir = upload.exitCode === 0 ? unpackedDir(upload.stdout) : undefined;
     if (dir === undefined)
       return fail(
@@ -460,11 +470,14 @@ function finish(
   },
 ): void {
   const lines = pinnedLines(r.knownHosts, r.host, r.port);
-  io.out("\nsecrets for GitHub (Settings → Secrets and variables → Actions):\n");
+  const env = r.env.name;
+  io.out(
+    `\nsecrets of the GitHub environment ${env} (Settings → Environments → ${env} → Environment secrets; berth's ${env} jobs read them there):\n`,
+  );
   io.out(`  BERTH_SSH_KNOWN_HOSTS  ${lines.join("\n                         ")}\n`);
   if (r.key.privatePath !== undefined)
     io.out(
-      `  BERTH_SSH_PRIVATE_KEY  the content of ${r.key.privatePath}${r.key.generated ? " (made now)" : ""}: gh secret set BERTH_SSH_PRIVATE_KEY < ${r.key.privatePath}\n`,
+      `  BERTH_SSH_PRIVATE_KEY  the content of ${r.key.privatePath}${r.key.generated ? " (made now)" : ""}: gh secret set BERTH_SSH_PRIVATE_KEY --env ${env} < ${r.key.privatePath}\n`,
     );
   else
     io.out(

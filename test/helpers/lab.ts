@@ -9,7 +9,15 @@ import { resetEnvironment as resetLabEnvironment } from "../../scripts/lib/runne
 export const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
 export interface LabEnv {
-  ssh: { host: string; port: number; user: string; privateKeyPath: string; knownHosts: string };
+  ssh: {
+    host: string;
+    port: number;
+    user: string;
+    privateKeyPath: string;
+    knownHosts: string;
+    /** berth setup's admin login (root, by the lab's admin key). */
+    admin: { user: string; privateKeyPath: string };
+  };
   registry: { url: string; host: string; username: string; password: string };
   vps: { root: string };
   nginx: { staging: string; production: string };

@@ -383,7 +383,14 @@ for d in "${data_paths[@]}"; do
     now_uid=$(deploy_uid)
     if [ "$now_uid" != "$data_uid" ]; then
       taken=$(getent passwd "$data_uid" | cut -d: -f1 || true)
-      report warn data-dir "$d belongs to uid $data_uid (the containers' user) but berth's backups and restores run as $user (${now_uid:+uid $now_uid}${now_uid:-a new uid}) and must write the SQLite files there: run the containers as $user's uid (compose user:)$([ -n "$taken" ] && echo ", or give the deploy user's role to uid $data_uid ($taken on this server)" || echo ", or create $user with uid $data_uid (--deploy-uid $data_uid)")"
+      if [ -n "$taken" ]; then
+        other="deploy as $taken, whose uid it is (berth.yml: environments.$env_name.user: $taken)"
+      elif id -u "$user" >/dev/null 2>&1; then
+        other="change $user's uid to $data_uid (usermod -u $data_uid $user)"
+      else
+        other="create $user with uid $data_uid (berth setup --deploy-uid $data_uid)"
+      fi
+      report warn data-dir "$d belongs to uid $data_uid (the containers' user) but berth's backups and restores run as $user ($([ -n "$now_uid" ] && echo "uid $now_uid" || echo "a new uid")) and must write the SQLite files there; they would fail. Run the containers as $user's uid (compose user:), or $other"
     fi
   fi
 done
@@ -479,7 +486,10 @@ if [ -n "$registry" ]; then
     local home
     home=$(home_of 2>/dev/null) || return 1
     [ -n "$home" ] && [ -f "$home/.docker/config.json" ] &&
-      [ "$(jq -r --arg h "$registry" '.auths[$h].auth // empty' "$home/.docker/config.json" 2>/dev/null)" = "$want_auth" ]
+      # docker login stores Docker Hub under its v1 URL.
+      jq -e --arg h "$registry" --arg a "$want_auth" \
+        '.auths | (.[$h].auth == $a) or ($h == "docker.io" and .["https://index.docker.io/v1/"].auth == $a)' \
+        "$home/.docker/config.json" >/dev/null 2>&1
   }
   do_login() {
     local home
@@ -493,20 +503,19 @@ fi
 
 # --- nginx -------------------------------------------------------------------------------
 
-# The running nginx master: its pid, and the -p/-c it was started with (its title keeps
-# them: "nginx: master process /usr/sbin/nginx -c …"). The one whose config names our
-# sites directory wins; else the only one.
-master_pid="" master_args=()
-declare -A master_prefix=() master_conf=()
+# The running nginx master that loads our sites directory: its pid, and the -p/-c it was
+# started with (its title keeps them: "nginx: master process /usr/sbin/nginx -c …"); its
+# config (-c, else /etc/nginx/nginx.conf) names the directory. masters: how many run.
+master_pid="" master_args=() masters=0
 find_master() {
-  local f pid line words i prefix conf found=() picked="" dir=$1
-  master_pid="" master_args=()
+  local f pid line words i prefix conf dir=$1
+  master_pid="" master_args=() masters=0
   for f in /proc/[0-9]*/cmdline; do
     line=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
     [[ $line == "nginx: master process "* ]] || continue
     pid=${f#/proc/}
     pid=${pid%/cmdline}
-    found+=("$pid")
+    masters=$((masters + 1))
     read -ra words <<<"${line#nginx: master process }"
     prefix="" conf=""
     for ((i = 1; i < ${#words[@]}; i++)); do
@@ -516,16 +525,13 @@ find_master() {
       esac
     done
     [ -z "$conf" ] || [[ $conf == /* ]] || conf="${prefix%/}/$conf"
-    if [ -n "$conf" ] && [ -f "$conf" ] && grep -qF "$dir" "$conf"; then picked=$pid; fi
-    if [ -z "$conf" ] && grep -qF "$dir" /etc/nginx/nginx.conf 2>/dev/null; then picked=$pid; fi
-    master_prefix[$pid]=$prefix
-    master_conf[$pid]=$conf
+    [ -n "$master_pid" ] || ! grep -qF "$dir" "${conf:-/etc/nginx/nginx.conf}" 2>/dev/null || {
+      master_pid=$pid
+      [ -z "$prefix" ] || master_args+=(-p "$prefix")
+      [ -z "$conf" ] || master_args+=(-c "$conf")
+    }
   done
-  [ -n "$picked" ] || { [ ${#found[@]} -ne 1 ] || picked=${found[0]}; }
-  [ -n "$picked" ] || return 1
-  master_pid=$picked
-  [ -z "${master_prefix[$picked]}" ] || master_args+=(-p "${master_prefix[$picked]}")
-  [ -z "${master_conf[$picked]}" ] || master_args+=(-c "${master_conf[$picked]}")
+  [ -n "$master_pid" ]
 }
 
 if [ "$nginx" = 1 ]; then
@@ -565,11 +571,13 @@ if [ "$nginx" = 1 ]; then
   }
   nginx_reload() {
     if ! find_master "$enabled_dir"; then
-      if systemd; then
+      if [ "$masters" -gt 0 ]; then
+        report warn nginx "no running nginx loads $enabled_dir: add 'include $enabled_dir/*;' to the http block of its nginx.conf (or pass --nginx-sites-dir with a directory it includes), then reload it"
+      elif systemd; then
         systemctl enable --now nginx >&2
-        return 0
+      else
+        report note nginx "nginx is not running: start it (nginx, or your init system's nginx service); the site is installed"
       fi
-      report note nginx "nginx is not running: start it (nginx, or your init system's nginx service); the site is installed"
       return 0
     fi
     if systemd && systemctl is-active --quiet nginx 2>/dev/null &&
