@@ -99,10 +99,44 @@ refuses() {
   sha=0123456789abcdef0123456789abcdef01234567
   mkdir -p "$ENV_DIR/releases/$sha"
   echo '{"keep": {"releases": 5, "backups": 2}, "images": {}}' >"$ENV_DIR/releases/$sha/release.json"
+  # shellcheck disable=SC2317 # called by prune_releases: no images to remove here
   docker() { :; }
   prune_releases "$sha" ""
   [ ! -e "$ENV_DIR/backups/20260101T000000Z-r1.db" ]
   [ ! -e "$ENV_DIR/backups/20260101T000000Z-r1.db.1" ]
   [ -e "$ENV_DIR/backups/20260103T000000Z-r3.db.1" ]
   [ -e "$ENV_DIR/backups/20260102T000000Z-r2.db.1" ]
+}
+
+@test "preflight re-checks every path release.json hands to a command, refusing hostile ones" {
+  bundle="$BATS_TEST_TMPDIR/bundle"
+  mkdir -p "$bundle"
+  # shellcheck disable=SC2317 # stubs called by preflight_release: no docker or nginx here
+  docker() { :; }
+  # shellcheck disable=SC2317
+  preflight_nginx_assets() { :; }
+  make_bundle() {
+    jq -n --arg db "$1" --arg file "$2" --arg project "$3" --arg env "$BATS_TEST_TMPDIR/app.env" '{
+      environment: "staging", sha: "0123456789abcdef0123456789abcdef01234567",
+      images: {web: {repo: "r/web", digest: ("sha256:" + ("a" * 64))}},
+      envFile: $env, databases: [$db], compose: {file: $file, project: $project}}' >"$bundle/release.json"
+    echo 'services: {}' >"$bundle/compose.yml"
+    (cd "$bundle" && sha256sum release.json compose.yml >SHA256SUMS)
+  }
+  touch "$BATS_TEST_TMPDIR/app.env"
+  sha=0123456789abcdef0123456789abcdef01234567
+  make_bundle /srv/app/staging/data/app.db compose.yml shop-staging
+  preflight_release "$bundle" staging "$sha"
+  # shellcheck disable=SC2016 # the $(…) is the hostile value itself, never expanded
+  make_bundle '/srv/app/$(touch /tmp/x).db' compose.yml shop-staging
+  run -2 preflight_release "$bundle" staging "$sha"
+  [[ $output == *"release.json names the database"*"not an absolute path"* ]]
+  make_bundle /srv/app/../../etc/passwd compose.yml shop-staging
+  run -2 preflight_release "$bundle" staging "$sha"
+  make_bundle /srv/app/app.db ../../compose.yml shop-staging
+  run -2 preflight_release "$bundle" staging "$sha"
+  [[ $output == *"names the compose file"* ]]
+  make_bundle /srv/app/app.db compose.yml 'shop;id'
+  run -2 preflight_release "$bundle" staging "$sha"
+  [[ $output == *"names the compose project"* ]]
 }

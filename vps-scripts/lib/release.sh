@@ -18,6 +18,16 @@ preflight_release() {
   env_file=$(manifest "$bundle" .envFile)
   valid_path "$env_file" || fail "$EXIT_REFUSED" "envFile $(printf '%q' "$env_file") is not an absolute path"
   [ -r "$env_file" ] || fail "$EXIT_REFUSED" "env file $env_file is missing or unreadable for $(id -un); create it (mode 600) with the app's settings"
+  # Every other path and name release.json hands to a command, checked again here: the
+  # bundle is data from the runner, and the server trusts nothing it did not validate.
+  local db name
+  while IFS= read -r db; do
+    valid_path "$db" || fail "$EXIT_REFUSED" "release.json names the database $(printf '%q' "$db"), which is not an absolute path of letters, digits and _ . - /"
+  done < <(release_databases "$bundle")
+  name=$(manifest "$bundle" .compose.file)
+  valid_file_name "$name" || fail "$EXIT_REFUSED" "release.json names the compose file $(printf '%q' "$name"), which is not a plain file name in the bundle"
+  name=$(manifest "$bundle" .compose.project)
+  [[ $name =~ ^[a-z0-9][a-z0-9_-]{0,62}$ ]] || fail "$EXIT_REFUSED" "release.json names the compose project $(printf '%q' "$name"); expected a-z, 0-9, _ and -"
   file="$bundle/$(manifest "$bundle" .compose.file)"
   # Variables used without a default (${VAR}, ${VAR:?…}, $VAR; comments aside) must be set in the env file.
   vars=$(sed -E 's/\$\$//g; s/(^|[[:space:]])#.*$//' "$file" | grep -oE '\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}|\$[A-Za-z_][A-Za-z0-9_]*' |
