@@ -32821,6 +32821,24 @@ function originSlug(repoRoot) {
     const url = /^\s*url\s*=\s*(.+)$/m.exec(section)?.[1];
     return url === undefined ? undefined : githubSlug(url);
 }
+/** The highest level each scope is given in any job of a workflow document. */
+function jobPermissions(jobs) {
+    const out = {};
+    if (jobs === null || typeof jobs !== "object")
+        return out;
+    for (const job of Object.values(jobs)) {
+        const perms = job?.permissions;
+        if (perms === null || typeof perms !== "object")
+            continue;
+        for (const [scope, level] of Object.entries(perms)) {
+            if (level === "write")
+                out[scope] = "write";
+            else if (level === "read" && out[scope] === undefined)
+                out[scope] = "read";
+        }
+    }
+    return out;
+}
 /** berth's reusable workflows: every .github/workflows file with an `on.workflow_call`. */
 function reusableWorkflows(home) {
     const dir = (0,external_node_path_namespaceObject.join)(home, ".github", "workflows");
@@ -32845,6 +32863,7 @@ function reusableWorkflows(home) {
                         : { required: v?.required === true, default: String(v.default) },
                 ])),
                 secrets: Object.fromEntries(Object.entries(secrets ?? {}).map(([k, v]) => [k, { required: v?.required === true }])),
+                permissions: jobPermissions(doc?.jobs),
             },
         ];
     });
@@ -43490,7 +43509,10 @@ function checkReady(input, findings, notes) {
  * `berth check` on the repository's caller workflows: every job that `uses:` one of
  * berth's reusable workflows passes only the inputs and secrets that workflow declares,
  * all it requires, berth pinned by one full SHA, a config that exists and environments
- * berth.yml defines. Pure: the caller reads the files.
+ * berth.yml defines — and the deploy secrets in a way GitHub delivers them to berth's
+ * jobs: under their own names (BERTH_SSH_PRIVATE_KEY, …), which a job running in a
+ * GitHub environment reads from that environment, or `secrets: inherit` within one
+ * organization. Pure: the caller reads the files.
  */
 
 
@@ -43500,6 +43522,7 @@ const ENV_INPUTS = ["environment", "from", "to"];
 const check_workflows_isObj = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 function checkCallers(files, ctx) {
     const findings = [];
+    const notes = [];
     const calls = [];
     for (const { file, text } of files) {
         let doc;
@@ -43511,22 +43534,70 @@ function checkCallers(files, ctx) {
             continue;
         }
         const jobs = check_workflows_isObj(doc) && check_workflows_isObj(doc.jobs) ? doc.jobs : {};
+        const workflowPermissions = check_workflows_isObj(doc) ? doc.permissions : undefined;
         for (const [job, def] of Object.entries(jobs)) {
             if (!check_workflows_isObj(def) || typeof def.uses !== "string")
                 continue;
             const m = USES.exec(def.uses);
             const wf = m && ctx.reusable.find((r) => r.file === m[3]);
             const with_ = check_workflows_isObj(def.with) ? def.with : {};
-            // Only berth's workflows: a repository named berth, or a call that pins berth-ref.
-            if (!m || !wf || (m[2] !== "berth" && !("berth-ref" in with_)))
+            // Only berth's workflows: a repository named berth, or a call that passes berth-ref
+            // or berth's deploy key by name.
+            const named = m?.[2] === "berth" || "berth-ref" in with_ || (check_workflows_isObj(def.secrets) && SSH_KEY[0] in def.secrets);
+            if (!m || !wf || !named)
                 continue;
             calls.push({ file, job, workflow: wf.file });
-            findings.push(...checkCall(file, `jobs.${job}`, def, with_, m[4] ?? "", wf, ctx));
+            const at = `jobs.${job}`;
+            findings.push(...checkCall(file, at, def, with_, m, wf, ctx));
+            findings.push(...(def.permissions !== undefined
+                ? checkPermissions(file, `${at}.permissions`, def.permissions, wf)
+                : checkPermissions(file, "permissions", workflowPermissions, wf)));
+            notes.push(...callNotes(file, at, def, with_));
         }
     }
-    return { findings, calls };
+    return { findings, notes, calls };
 }
-function checkCall(file, at, def, with_, ref, wf, ctx) {
+/**
+ * The caller's permissions (the job's, else the workflow's) must include what berth's
+ * jobs ask for, or GitHub refuses to start the run. Unset: the repository's default
+ * applies, which berth cannot see.
+ */
+function checkPermissions(file, field, given, wf) {
+    if (given === undefined || given === null)
+        return [];
+    const grants = (scope, level) => {
+        if (given === "write-all")
+            return true;
+        if (given === "read-all")
+            return level === "read";
+        if (!check_workflows_isObj(given))
+            return false;
+        const g = given[scope];
+        return g === "write" || (g === "read" && level === "read");
+    };
+    return Object.entries(wf.permissions)
+        .filter(([scope, level]) => !grants(scope, level))
+        .map(([scope, level]) => finding(file, `${field}.${scope}`, check_workflows_isObj(given) ? given[scope] : given, `must be ${level}: berth's ${wf.file} asks for ${scope}: ${level}${scope === "deployments" ? " (it records a GitHub deployment)" : ""}, and GitHub refuses to start a called workflow that asks for more than its caller grants; add ${scope}: ${level} to the job's permissions`));
+}
+/** [the per-environment name, the deprecated one] of each deploy secret. */
+const SSH_KEY = ["BERTH_SSH_PRIVATE_KEY", "ssh-private-key"];
+const DEPLOY_SECRETS = [SSH_KEY, ["BERTH_SSH_KNOWN_HOSTS", "ssh-known-hosts"]];
+const LEGACY = ["ssh-private-key", "ssh-known-hosts", "registry-password"];
+const ENV_SECRETS = ["BERTH_SSH_PRIVATE_KEY", "BERTH_SSH_KNOWN_HOSTS", "BERTH_REGISTRY_TOKEN"];
+const mapping = (names) => names.map((n) => `${n}: \${{ secrets.${n} }}`).join(", ");
+function callNotes(file, at, def, with_) {
+    const out = [];
+    const legacy = check_workflows_isObj(def.secrets) ? LEGACY.filter((k) => k in def.secrets) : [];
+    if (legacy.length > 0) {
+        out.push(`${file}: ${at}.secrets: ${legacy.join(", ")} still work, but are one key for every environment; pass ${mapping(ENV_SECRETS)} instead and create them per GitHub environment (docs/ops/bootstrap.md)`);
+    }
+    if (typeof with_["berth-ref"] === "string") {
+        out.push(`${file}: ${at}.with.berth-ref: not needed (berth's jobs read their own commit from job.workflow_sha); remove it unless you run GitHub Enterprise Server`);
+    }
+    return out;
+}
+function checkCall(file, at, def, with_, uses, wf, ctx) {
+    const ref = uses[4] ?? "";
     const out = [];
     const declared = Object.keys(wf.inputs);
     for (const [k, v] of Object.entries(with_)) {
@@ -43539,13 +43610,20 @@ function checkCall(file, at, def, with_, ref, wf, ctx) {
             out.push(finding(file, `${at}.with.${k}`, undefined, `is required by berth's ${wf.file}; add ${k}: to with:`));
         }
     }
-    out.push(...checkSecrets(file, at, def.secrets, wf));
+    out.push(...checkSecrets(file, at, def.secrets, wf, uses[1] ?? "", ctx));
     if (!/^[0-9a-f]{40}$/.test(ref)) {
         out.push(finding(file, `${at}.uses`, def.uses, "does not pin berth by a full 40-hex commit SHA; use @<sha> (`berth init` writes it)"));
     }
     const berthRef = with_["berth-ref"];
     if (typeof berthRef === "string" && !isExpr(berthRef) && berthRef !== ref) {
         out.push(finding(file, `${at}.with.berth-ref`, berthRef, `differs from the commit in uses: (${ref}); pin the same SHA in both`));
+    }
+    const berthRepository = with_["berth-repository"];
+    if (typeof berthRepository === "string" &&
+        berthRepository !== "" &&
+        !isExpr(berthRepository) &&
+        berthRepository.toLowerCase() !== (uses[1] ?? "").toLowerCase()) {
+        out.push(finding(file, `${at}.with.berth-repository`, berthRepository, `is not the repository in uses: (${uses[1]}); berth refuses to run another repository's actions: remove berth-repository`));
     }
     const config = with_.config ?? wf.inputs.config?.default;
     if (typeof config === "string" && !isExpr(config) && !ctx.exists(config)) {
@@ -43560,27 +43638,41 @@ function checkCall(file, at, def, with_, ref, wf, ctx) {
     }
     return out;
 }
-function checkSecrets(file, at, secrets, wf) {
+function checkSecrets(file, at, secrets, wf, berthRepository, ctx) {
     const names = Object.keys(wf.secrets);
+    const wanted = DEPLOY_SECRETS.filter(([name]) => name in wf.secrets);
     if (secrets === "inherit") {
-        // GitHub secret names cannot hold "-": inherit can never fill ssh-private-key.
-        const dashed = names.filter((n) => n.includes("-") && wf.secrets[n]?.required);
-        return dashed.length === 0
+        // GitHub: "The inherit keyword can be used to pass secrets across repositories within
+        // the same organization, or across organizations within the same enterprise."
+        // (Workflow syntax, jobs.<job_id>.secrets.inherit.) Across owners, only by name.
+        const owner = (slug) => slug.split("/")[0]?.toLowerCase();
+        return ctx.repository !== undefined && owner(ctx.repository) !== owner(berthRepository)
+            ? [
+                finding(file, `${at}.secrets`, "inherit", `passes nothing to ${berthRepository}: GitHub's secrets: inherit works only within one organization or enterprise, and this repository is ${ctx.repository}; pass the secrets by name: ${mapping(ENV_SECRETS)}`),
+            ]
+            : [];
+    }
+    if (!check_workflows_isObj(secrets)) {
+        return wanted.length === 0
             ? []
             : [
-                finding(file, `${at}.secrets`, "inherit", `cannot pass ${dashed.join(", ")} (repository secret names have no "-"); map each, e.g. ssh-private-key: \${{ secrets.BERTH_SSH_PRIVATE_KEY }}`),
+                finding(file, `${at}.secrets`, undefined, `passes no secrets, so berth's jobs get none (a called workflow sees only what its caller passes, even from the environment it runs in); add secrets: ${mapping(ENV_SECRETS)}, created per GitHub environment (docs/ops/bootstrap.md)`),
             ];
     }
-    const given = check_workflows_isObj(secrets) ? secrets : {};
     const out = [];
-    for (const k of Object.keys(given)) {
+    for (const k of Object.keys(secrets)) {
         if (!(k in wf.secrets)) {
             out.push(finding(file, `${at}.secrets.${k}`, k, `is not a secret of berth's ${wf.file} (it takes: ${names.join(", ")}); remove it or use one of those names`));
         }
     }
     for (const [k, spec] of Object.entries(wf.secrets)) {
-        if (spec.required && !(k in given)) {
+        if (spec.required && !(k in secrets)) {
             out.push(finding(file, `${at}.secrets.${k}`, undefined, `is required by berth's ${wf.file}; add ${k}: \${{ secrets.<NAME> }} to secrets:`));
+        }
+    }
+    for (const [name, legacy] of wanted) {
+        if (!(name in secrets) && !(legacy in secrets)) {
+            out.push(finding(file, `${at}.secrets.${name}`, undefined, `is not passed, so berth's jobs cannot reach the server; add ${name}: \${{ secrets.${name} }} (a secret of each GitHub environment: berth's job reads the one of the environment it runs in)`));
         }
     }
     return out;
@@ -43791,10 +43883,11 @@ function checkWorkflows(loaded, io, show) {
         environments: Object.keys(loaded.config.environments),
         exists: (p) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(loaded.repoRoot, p)),
         configPath: (0,external_node_path_namespaceObject.relative)(loaded.repoRoot, loaded.file),
+        repository: originSlug(loaded.repoRoot),
     });
     const notes = report.calls.length === 0
         ? [`no workflow in ${show(dir)} calls berth's reusable workflows yet (berth init writes them)`]
-        : [];
+        : report.notes;
     return { ...report, notes };
 }
 
@@ -44591,34 +44684,39 @@ function renderBerthYml(p) {
     }
     return `${l.join("\n")}\n`;
 }
-const DEFAULT_BERTH_REPOSITORY = "berth-deploy/berth";
+/** Secrets of each GitHub environment, passed under their own names (docs/ops/bootstrap.md). */
+const ENVIRONMENT_SECRETS = ["BERTH_SSH_PRIVATE_KEY", "BERTH_SSH_KNOWN_HOSTS", "BERTH_REGISTRY_TOKEN"];
+const PUSH_TOKEN_SECRET = "BERTH_REGISTRY_PUSH_TOKEN";
 function withBlock(c, extra) {
-    const lines = [...extra, `      berth-ref: "${c.berthRef}"`];
-    if (c.berthRepository !== DEFAULT_BERTH_REPOSITORY)
-        lines.push(`      berth-repository: ${c.berthRepository}`);
+    const lines = [...extra];
     if (c.config !== "berth.yml")
         lines.push(`      config: ${scalar(c.config)}`);
-    return ["    with:", ...lines];
+    return lines.length === 0 ? [] : ["    with:", ...lines];
 }
-function job(c, name, permissions, extra) {
+function job(c, name, permissions, extra, secretsComment, pushToken = false) {
+    const secrets = [...ENVIRONMENT_SECRETS, ...(pushToken ? [PUSH_TOKEN_SECRET] : [])];
     return [
         "permissions: {}",
         "jobs:",
         `  ${name}:`,
         "    permissions:",
         ...permissions.map((p) => `      ${p}`),
+        "    # Pinned by commit: berth's jobs run berth's actions from this same commit.",
         `    uses: ${c.berthRepository}/.github/workflows/${name}.yml@${c.berthRef}`,
         ...withBlock(c, extra),
+        ...secretsComment.map((l) => `    # ${l}`),
         "    secrets:",
-        "      ssh-private-key: ${{ secrets.BERTH_SSH_PRIVATE_KEY }}",
-        "      ssh-known-hosts: ${{ secrets.BERTH_SSH_KNOWN_HOSTS }}",
-        `      registry-password: \${{ secrets.${c.registrySecret} }}`,
+        ...secrets.map((s) => `      ${s}: \${{ secrets.${s} }}`),
     ];
 }
 /** The three callers, by file name under .github/workflows/. */
 function renderCallers(c) {
     const text = (lines) => `${lines.join("\n")}\n`;
     const rollbackEnvs = [...c.environments].sort((a, b) => a === "production" ? -1 : b === "production" ? 1 : 0);
+    const environmentSecrets = [
+        "Secrets of the GitHub environment each berth job runs in (Settings → Environments),",
+        "passed under their own names: GitHub gives the job the environment's value.",
+    ];
     return {
         "berth-staging.yml": text([
             "# Written by berth init. Every push to main: build once, push by SHA, deploy to staging.",
@@ -44626,19 +44724,25 @@ function renderCallers(c) {
             "on:",
             "  push:",
             "    branches: [main]",
-            ...job(c, "staging", ["contents: read", "packages: write", "deployments: write"], []),
+            ...job(c, "staging", ["contents: read", "packages: write", "deployments: write"], [], [
+                ...environmentSecrets,
+                ...(c.registryPushToken
+                    ? [`${PUSH_TOKEN_SECRET} is a repository secret: it pushes the images.`]
+                    : []),
+            ], c.registryPushToken),
         ]),
         "berth-promote.yml": text([
-            "# Written by berth init. Promote a commit staging ran to production: same digests, no rebuild.",
+            "# Written by berth init. Promote what staging runs (or a release it ran) to production:",
+            "# same digests, no rebuild. production's environment: main only, with required reviewers.",
             "name: promote",
             "on:",
             "  workflow_dispatch:",
             "    inputs:",
             "      sha:",
-            "        description: Full commit SHA to promote (its staging deploy must have succeeded)",
-            "        required: true",
+            "        description: Full commit SHA to promote (empty = what staging serves now)",
             "        type: string",
-            ...job(c, "promote", ["contents: read", "deployments: write"], ["      sha: ${{ inputs.sha }}"]),
+            '        default: ""',
+            ...job(c, "promote", ["contents: read", "deployments: write"], ["      sha: ${{ inputs.sha }}"], [...environmentSecrets, "staging's to read its ledger, then production's to deploy."]),
         ]),
         "berth-rollback.yml": text([
             "# Written by berth init. The panic button: serve the previous release (or a chosen one) again.",
@@ -44659,11 +44763,11 @@ function renderCallers(c) {
             "        type: choice",
             "        options: [none, restore, keep]",
             "        default: none",
-            ...job(c, "rollback", ["contents: read"], [
+            ...job(c, "rollback", ["contents: read", "deployments: write"], [
                 "      environment: ${{ inputs.environment }}",
                 "      sha: ${{ inputs.sha }}",
                 "      database: ${{ inputs.database }}",
-            ]),
+            ], environmentSecrets),
         ]),
     };
 }
@@ -44895,13 +44999,12 @@ async function runInit(args, io) {
         io.err(`berth init: the berth.yml it would write does not validate (nothing written):\n${indent(e.message)}\n`);
         return 1;
     }
-    const registrySecret = decided.ghcr ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD";
     const callers = renderCallers({
         berthRepository: berthRepo,
         berthRef,
         config: (0,external_node_path_namespaceObject.relative)(repoRoot, configPath),
         environments: plan.environments.map((e) => e.name),
-        registrySecret,
+        registryPushToken: !decided.ghcr,
     });
     (0,external_node_fs_namespaceObject.mkdirSync)(configDir, { recursive: true });
     (0,external_node_fs_namespaceObject.mkdirSync)(workflowsDir, { recursive: true });
@@ -44909,18 +45012,22 @@ async function runInit(args, io) {
     for (const [name, text] of Object.entries(callers))
         (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(workflowsDir, name), text);
     const configFlag = (0,external_node_path_namespaceObject.relative)(io.cwd, configPath) === "berth.yml" ? "" : ` --config ${show(configPath)}`;
-    const secrets = [
-        "BERTH_SSH_PRIVATE_KEY",
-        "BERTH_SSH_KNOWN_HOSTS",
-        ...(decided.ghcr ? [] : ["REGISTRY_PASSWORD"]),
-    ];
+    const envNames = plan.environments.map((e) => e.name);
     io.out([
         `wrote ${show(configPath)} (${berthYml.split("\n").length - 1} lines) and ${Object.keys(callers)
             .map((n) => show((0,external_node_path_namespaceObject.join)(workflowsDir, n)))
             .join(", ")}, pinned to berth ${berthRef.slice(0, 12)}`,
         ...decided.warnings.map((w) => `warning: ${w}`),
-        `secrets to create in GitHub (Settings → Secrets and variables → Actions): ${secrets.join(", ")}`,
-        ...(decided.ghcr ? [] : ["  (REGISTRY_PASSWORD: a token that can push to your registry)"]),
+        `GitHub environments to create (Settings → Environments): ${envNames.join(", ")}; in each, the secrets ${ENVIRONMENT_SECRETS.slice(0, 2).join(", ")} (its own deploy key and host key: berth setup prints them)`,
+        `  and ${ENVIRONMENT_SECRETS[2]} if the server should log in to the registry on each deploy (a read-only pull token; berth setup can store one on the server instead)`,
+        ...(envNames.includes("production")
+            ? ["  production: required reviewers, and deployment branches limited to main (docs/ops/security.md)"]
+            : []),
+        ...(decided.ghcr
+            ? []
+            : [
+                `repository secret to create (Settings → Secrets and variables → Actions): ${PUSH_TOKEN_SECRET}, a token that can push to your registry`,
+            ]),
         `next: berth check${configFlag}, then berth setup staging${configFlag}`,
         "",
     ].join("\n"));
@@ -46044,7 +46151,8 @@ Connection:
 The deploy user:
   --deploy-key FILE.pub      its public key (default: ~/.ssh/berth_<app>_deploy_ed25519,
                              generated if missing: store the private key as the secret
-                             BERTH_SSH_PRIVATE_KEY)
+                             BERTH_SSH_PRIVATE_KEY of the GitHub environment <env>;
+                             give each environment its own key and user, docs/ops/bootstrap.md)
   --deploy-uid N             create it with this uid (default: the containers' uid if free)
   --data-uid N               owner of the bind-mounted directories when the compose file's
                              user: is not a number (default: the deploy user)
@@ -46209,7 +46317,9 @@ function planSetup(input) {
                 notes.push(`${use}: a path in a home directory is left alone; create it yourself`);
                 continue;
             }
-            const path = external_node_path_namespaceObject.posix.normalize(m.source.startsWith("/") ? m.source : external_node_path_namespaceObject.posix.join(envDir, m.source));
+            const path = external_node_path_namespaceObject.posix
+                .normalize(m.source.startsWith("/") ? m.source : external_node_path_namespaceObject.posix.join(envDir, m.source))
+                .replace(/(.)\/+$/, "$1");
             if (path !== env.root && !path.startsWith(`${env.root}/`)) {
                 notes.push(`${use}: ${path} is outside ${env.root}; setup leaves it alone`);
                 continue;
@@ -46478,7 +46588,7 @@ function unpackedDir(stdout) {
 const defaultSetupDeps = {
     connect: (target, log) => connectSsh(target, { attempts: 3, log }),
     scanHostKey: (host, port) => scanHostKey(host, port),
-    berthHome: () => cliBerthHome(process.env),
+    berthHome: (env) => cliBerthHome(env),
 };
 async function runSetup(args, io, deps = defaultSetupDeps) {
     const c = painter(io.isTTY, io.env);
@@ -46539,6 +46649,8 @@ async function runSetup(args, io, deps = defaultSetupDeps) {
     const token = options.registryUsername === undefined ? undefined : io.env.BERTH_REGISTRY_TOKEN;
     if (options.registryUsername !== undefined && !token)
         return fail("--registry-username: set BERTH_REGISTRY_TOKEN to a long-lived read-only (pull) token for it; it goes to the server on stdin, never in argv");
+    if (token !== undefined && !/^[^\p{Cc}]*$/u.test(token))
+        return fail("BERTH_REGISTRY_TOKEN holds a newline or control character: set it to the token alone");
     let plan;
     try {
         plan = planSetup({
@@ -46568,6 +46680,13 @@ async function runSetup(args, io, deps = defaultSetupDeps) {
         io.out(`  ${c.dim(`note: ${n}`)}\n`);
     for (const w of plan.warnings)
         io.out(`  ${c.yellow(`warning: ${w}`)}\n`);
+    let bundle;
+    try {
+        bundle = archive(setupEntries(deps.berthHome(io.env)));
+    }
+    catch (e) {
+        return fail(`cannot read berth's setup files: ${e.message}`);
+    }
     // Credentials and the host key: an unknown key is shown and confirmed, never trusted.
     const knownHostsPath = setup_expand(options.knownHostsFile ?? "~/.ssh/known_hosts", io.cwd, home);
     let creds;
@@ -46637,7 +46756,7 @@ async function runSetup(args, io, deps = defaultSetupDeps) {
     const sudo = options.sshUser === "root" ? [] : ["sudo", "-n", "--"];
     let dir;
     try {
-        const upload = await transport.exec(unpackCommand(), { stdin: archive(setupEntries(deps.berthHome())) });
+        const upload = await transport.exec(unpackCommand(), { stdin: bundle });
         dir = upload.exitCode === 0 ? unpackedDir(upload.stdout) : undefined;
         if (dir === undefined)
             return fail(`could not upload the setup script to ${admin}: ${upload.stderr.trim() || upload.stdout.trim() || "no output"}`);
@@ -46815,10 +46934,11 @@ function provisionFailed(code, fail) {
 /** What to do next: the secrets for GitHub, the env file's values, the first deploy. */
 function finish(io, r) {
     const lines = pinnedLines(r.knownHosts, r.host, r.port);
-    io.out("\nsecrets for GitHub (Settings → Secrets and variables → Actions):\n");
+    const env = r.env.name;
+    io.out(`\nsecrets of the GitHub environment ${env} (Settings → Environments → ${env} → Environment secrets; berth's ${env} jobs read them there):\n`);
     io.out(`  BERTH_SSH_KNOWN_HOSTS  ${lines.join("\n                         ")}\n`);
     if (r.key.privatePath !== undefined)
-        io.out(`  BERTH_SSH_PRIVATE_KEY  the content of ${r.key.privatePath}${r.key.generated ? " (made now)" : ""}: gh secret set BERTH_SSH_PRIVATE_KEY < ${r.key.privatePath}\n`);
+        io.out(`  BERTH_SSH_PRIVATE_KEY  the content of ${r.key.privatePath}${r.key.generated ? " (made now)" : ""}: gh secret set BERTH_SSH_PRIVATE_KEY --env ${env} < ${r.key.privatePath}\n`);
     else
         io.out(`  BERTH_SSH_PRIVATE_KEY  the private key of ${r.plan.args.includes("--deploy-key") ? "the --deploy-key you gave" : "the deploy user"}\n`);
     if (r.plan.envVars.length > 0)

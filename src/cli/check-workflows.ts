@@ -2,7 +2,10 @@
  * `berth check` on the repository's caller workflows: every job that `uses:` one of
  * berth's reusable workflows passes only the inputs and secrets that workflow declares,
  * all it requires, berth pinned by one full SHA, a config that exists and environments
- * berth.yml defines. Pure: the caller reads the files.
+ * berth.yml defines — and the deploy secrets in a way GitHub delivers them to berth's
+ * jobs: under their own names (BERTH_SSH_PRIVATE_KEY, …), which a job running in a
+ * GitHub environment reads from that environment, or `secrets: inherit` within one
+ * organization. Pure: the caller reads the files.
  */
 import { parse } from "yaml";
 import { type Finding, finding } from "./findings.js";
@@ -16,10 +19,14 @@ export interface CallerContext {
   readonly exists: (repoPath: string) => boolean;
   /** The checked berth.yml, repository-relative: the fix for a config input that names nothing. */
   readonly configPath: string;
+  /** This repository's GitHub owner/name (its origin), when known. */
+  readonly repository?: string | undefined;
 }
 
 export interface CallerReport {
   readonly findings: Finding[];
+  /** Advice that is not an error: a deprecated way that still works. */
+  readonly notes: string[];
   /** One line per caller job found: file, job and the reusable workflow it calls. */
   readonly calls: { readonly file: string; readonly job: string; readonly workflow: string }[];
 }
@@ -36,6 +43,7 @@ export function checkCallers(
   ctx: CallerContext,
 ): CallerReport {
   const findings: Finding[] = [];
+  const notes: string[] = [];
   const calls: CallerReport["calls"] = [];
   for (const { file, text } of files) {
     let doc: unknown;
@@ -48,18 +56,78 @@ export function checkCallers(
       continue;
     }
     const jobs = isObj(doc) && isObj(doc.jobs) ? doc.jobs : {};
+    const workflowPermissions = isObj(doc) ? doc.permissions : undefined;
     for (const [job, def] of Object.entries(jobs)) {
       if (!isObj(def) || typeof def.uses !== "string") continue;
       const m = USES.exec(def.uses);
       const wf = m && ctx.reusable.find((r) => r.file === m[3]);
       const with_ = isObj(def.with) ? def.with : {};
-      // Only berth's workflows: a repository named berth, or a call that pins berth-ref.
-      if (!m || !wf || (m[2] !== "berth" && !("berth-ref" in with_))) continue;
+      // Only berth's workflows: a repository named berth, or a call that passes berth-ref
+      // or berth's deploy key by name.
+      const named =
+        m?.[2] === "berth" || "berth-ref" in with_ || (isObj(def.secrets) && SSH_KEY[0] in def.secrets);
+      if (!m || !wf || !named) continue;
       calls.push({ file, job, workflow: wf.file });
-      findings.push(...checkCall(file, `jobs.${job}`, def, with_, m[4] ?? "", wf, ctx));
+      const at = `jobs.${job}`;
+      findings.push(...checkCall(file, at, def, with_, m, wf, ctx));
+      findings.push(
+        ...(def.permissions !== undefined
+          ? checkPermissions(file, `${at}.permissions`, def.permissions, wf)
+          : checkPermissions(file, "permissions", workflowPermissions, wf)),
+      );
+      notes.push(...callNotes(file, at, def, with_));
     }
   }
-  return { findings, calls };
+  return { findings, notes, calls };
+}
+
+/**
+ * The caller's permissions (the job's, else the workflow's) must include what berth's
+ * jobs ask for, or GitHub refuses to start the run. Unset: the repository's default
+ * applies, which berth cannot see.
+ */
+function checkPermissions(file: string, field: string, given: unknown, wf: ReusableWorkflow): Finding[] {
+  if (given === undefined || given === null) return [];
+  const grants = (scope: string, level: "read" | "write") => {
+    if (given === "write-all") return true;
+    if (given === "read-all") return level === "read";
+    if (!isObj(given)) return false;
+    const g = given[scope];
+    return g === "write" || (g === "read" && level === "read");
+  };
+  return Object.entries(wf.permissions)
+    .filter(([scope, level]) => !grants(scope, level))
+    .map(([scope, level]) =>
+      finding(
+        file,
+        `${field}.${scope}`,
+        isObj(given) ? given[scope] : given,
+        `must be ${level}: berth's ${wf.file} asks for ${scope}: ${level}${scope === "deployments" ? " (it records a GitHub deployment)" : ""}, and GitHub refuses to start a called workflow that asks for more than its caller grants; add ${scope}: ${level} to the job's permissions`,
+      ),
+    );
+}
+
+/** [the per-environment name, the deprecated one] of each deploy secret. */
+const SSH_KEY = ["BERTH_SSH_PRIVATE_KEY", "ssh-private-key"] as const;
+const DEPLOY_SECRETS = [SSH_KEY, ["BERTH_SSH_KNOWN_HOSTS", "ssh-known-hosts"]] as const;
+const LEGACY = ["ssh-private-key", "ssh-known-hosts", "registry-password"];
+const ENV_SECRETS = ["BERTH_SSH_PRIVATE_KEY", "BERTH_SSH_KNOWN_HOSTS", "BERTH_REGISTRY_TOKEN"];
+const mapping = (names: readonly string[]) => names.map((n) => `${n}: \${{ secrets.${n} }}`).join(", ");
+
+function callNotes(file: string, at: string, def: Obj, with_: Obj): string[] {
+  const out: string[] = [];
+  const legacy = isObj(def.secrets) ? LEGACY.filter((k) => k in (def.secrets as Obj)) : [];
+  if (legacy.length > 0) {
+    out.push(
+      `${file}: ${at}.secrets: ${legacy.join(", ")} still work, but are one key for every environment; pass ${mapping(ENV_SECRETS)} instead and create them per GitHub environment (docs/ops/bootstrap.md)`,
+    );
+  }
+  if (typeof with_["berth-ref"] === "string") {
+    out.push(
+      `${file}: ${at}.with.berth-ref: not needed (berth's jobs read their own commit from job.workflow_sha); remove it unless you run GitHub Enterprise Server`,
+    );
+  }
+  return out;
 }
 
 function checkCall(
@@ -67,10 +135,11 @@ function checkCall(
   at: string,
   def: Obj,
   with_: Obj,
-  ref: string,
+  uses: RegExpExecArray,
   wf: ReusableWorkflow,
   ctx: CallerContext,
 ): Finding[] {
+  const ref = uses[4] ?? "";
   const out: Finding[] = [];
   const declared = Object.keys(wf.inputs);
   for (const [k, v] of Object.entries(with_)) {
@@ -92,7 +161,7 @@ function checkCall(
       );
     }
   }
-  out.push(...checkSecrets(file, at, def.secrets, wf));
+  out.push(...checkSecrets(file, at, def.secrets, wf, uses[1] ?? "", ctx));
   if (!/^[0-9a-f]{40}$/.test(ref)) {
     out.push(
       finding(
@@ -111,6 +180,22 @@ function checkCall(
         `${at}.with.berth-ref`,
         berthRef,
         `differs from the commit in uses: (${ref}); pin the same SHA in both`,
+      ),
+    );
+  }
+  const berthRepository = with_["berth-repository"];
+  if (
+    typeof berthRepository === "string" &&
+    berthRepository !== "" &&
+    !isExpr(berthRepository) &&
+    berthRepository.toLowerCase() !== (uses[1] ?? "").toLowerCase()
+  ) {
+    out.push(
+      finding(
+        file,
+        `${at}.with.berth-repository`,
+        berthRepository,
+        `is not the repository in uses: (${uses[1]}); berth refuses to run another repository's actions: remove berth-repository`,
       ),
     );
   }
@@ -142,25 +227,46 @@ function checkCall(
   return out;
 }
 
-function checkSecrets(file: string, at: string, secrets: unknown, wf: ReusableWorkflow): Finding[] {
+function checkSecrets(
+  file: string,
+  at: string,
+  secrets: unknown,
+  wf: ReusableWorkflow,
+  berthRepository: string,
+  ctx: CallerContext,
+): Finding[] {
   const names = Object.keys(wf.secrets);
+  const wanted = DEPLOY_SECRETS.filter(([name]) => name in wf.secrets);
   if (secrets === "inherit") {
-    // GitHub secret names cannot hold "-": inherit can never fill ssh-private-key.
-    const dashed = names.filter((n) => n.includes("-") && wf.secrets[n]?.required);
-    return dashed.length === 0
+    // GitHub: "The inherit keyword can be used to pass secrets across repositories within
+    // the same organization, or across organizations within the same enterprise."
+    // (Workflow syntax, jobs.<job_id>.secrets.inherit.) Across owners, only by name.
+    const owner = (slug: string) => slug.split("/")[0]?.toLowerCase();
+    return ctx.repository !== undefined && owner(ctx.repository) !== owner(berthRepository)
+      ? [
+          finding(
+            file,
+            `${at}.secrets`,
+            "inherit",
+            `passes nothing to ${berthRepository}: GitHub's secrets: inherit works only within one organization or enterprise, and this repository is ${ctx.repository}; pass the secrets by name: ${mapping(ENV_SECRETS)}`,
+          ),
+        ]
+      : [];
+  }
+  if (!isObj(secrets)) {
+    return wanted.length === 0
       ? []
       : [
           finding(
             file,
             `${at}.secrets`,
-            "inherit",
-            `cannot pass ${dashed.join(", ")} (repository secret names have no "-"); map each, e.g. ssh-private-key: \${{ secrets.BERTH_SSH_PRIVATE_KEY }}`,
+            undefined,
+            `passes no secrets, so berth's jobs get none (a called workflow sees only what its caller passes, even from the environment it runs in); add secrets: ${mapping(ENV_SECRETS)}, created per GitHub environment (docs/ops/bootstrap.md)`,
           ),
         ];
   }
-  const given = isObj(secrets) ? secrets : {};
   const out: Finding[] = [];
-  for (const k of Object.keys(given)) {
+  for (const k of Object.keys(secrets)) {
     if (!(k in wf.secrets)) {
       out.push(
         finding(
@@ -173,13 +279,25 @@ function checkSecrets(file: string, at: string, secrets: unknown, wf: ReusableWo
     }
   }
   for (const [k, spec] of Object.entries(wf.secrets)) {
-    if (spec.required && !(k in given)) {
+    if (spec.required && !(k in secrets)) {
       out.push(
         finding(
           file,
           `${at}.secrets.${k}`,
           undefined,
           `is required by berth's ${wf.file}; add ${k}: \${{ secrets.<NAME> }} to secrets:`,
+        ),
+      );
+    }
+  }
+  for (const [name, legacy] of wanted) {
+    if (!(name in secrets) && !(legacy in secrets)) {
+      out.push(
+        finding(
+          file,
+          `${at}.secrets.${name}`,
+          undefined,
+          `is not passed, so berth's jobs cannot reach the server; add ${name}: \${{ secrets.${name} }} (a secret of each GitHub environment: berth's job reads the one of the environment it runs in)`,
         ),
       );
     }

@@ -13,7 +13,7 @@ import { type ComposeReport, checkCompose, type DatabaseReport, type EnvExample 
 import { type CallerReport, checkCallers } from "./check-workflows.js";
 import { envNames, findEnvExample } from "./env-examples.js";
 import { type Finding, finding, findingsFromConfigError, formatFinding, painter } from "./findings.js";
-import { cliBerthHome, reusableWorkflows } from "./home.js";
+import { cliBerthHome, originSlug, reusableWorkflows } from "./home.js";
 import type { CliIo } from "./io.js";
 
 const USAGE = "usage: berth check [--config berth.yml] [--json]\n";
@@ -176,10 +176,11 @@ function checkWorkflows(
     environments: Object.keys(loaded.config.environments),
     exists: (p) => existsSync(resolve(loaded.repoRoot, p)),
     configPath: relative(loaded.repoRoot, loaded.file),
+    repository: originSlug(loaded.repoRoot),
   });
   const notes =
     report.calls.length === 0
       ? [`no workflow in ${show(dir)} calls berth's reusable workflows yet (berth init writes them)`]
-      : [];
+      : report.notes;
   return { ...report, notes };
 }

@@ -101,6 +101,27 @@ export interface ReusableWorkflow {
   readonly file: string;
   readonly inputs: Readonly<Record<string, { readonly required: boolean; readonly default?: string }>>;
   readonly secrets: Readonly<Record<string, { readonly required: boolean }>>;
+  /**
+   * The GITHUB_TOKEN permissions its jobs ask for, each scope at its highest level: a
+   * caller must grant at least these ("permissions can only be maintained or reduced —
+   * not elevated — throughout the chain", GitHub's Reuse workflows).
+   */
+  readonly permissions: Readonly<Record<string, "read" | "write">>;
+}
+
+/** The highest level each scope is given in any job of a workflow document. */
+function jobPermissions(jobs: unknown): Record<string, "read" | "write"> {
+  const out: Record<string, "read" | "write"> = {};
+  if (jobs === null || typeof jobs !== "object") return out;
+  for (const job of Object.values(jobs as Record<string, unknown>)) {
+    const perms = (job as { permissions?: unknown } | null)?.permissions;
+    if (perms === null || typeof perms !== "object") continue;
+    for (const [scope, level] of Object.entries(perms as Record<string, unknown>)) {
+      if (level === "write") out[scope] = "write";
+      else if (level === "read" && out[scope] === undefined) out[scope] = "read";
+    }
+  }
+  return out;
 }
 
 /** berth's reusable workflows: every .github/workflows file with an `on.workflow_call`. */
@@ -111,7 +132,10 @@ export function reusableWorkflows(home: string): ReusableWorkflow[] {
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .flatMap((file) => {
-      const doc = parse(readFileSync(join(dir, file), "utf8")) as { on?: { workflow_call?: unknown } } | null;
+      const doc = parse(readFileSync(join(dir, file), "utf8")) as {
+        on?: { workflow_call?: unknown };
+        jobs?: unknown;
+      } | null;
       const call = doc?.on?.workflow_call;
       if (call === null || typeof call !== "object") return [];
       const { inputs = {}, secrets = {} } = call as {
@@ -132,6 +156,7 @@ export function reusableWorkflows(home: string): ReusableWorkflow[] {
           secrets: Object.fromEntries(
             Object.entries(secrets ?? {}).map(([k, v]) => [k, { required: v?.required === true }]),
           ),
+          permissions: jobPermissions(doc?.jobs),
         },
       ];
     });

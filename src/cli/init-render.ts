@@ -101,37 +101,49 @@ export function renderBerthYml(p: InitPlan): string {
 export interface CallerPlan {
   /** owner/name of berth on GitHub. */
   readonly berthRepository: string;
+  /** The berth commit the `uses:` lines pin (berth's jobs read it back from job.workflow_sha). */
   readonly berthRef: string;
   /** berth.yml relative to the repository root. */
   readonly config: string;
   readonly environments: readonly string[];
-  /** The secret holding the registry password (GITHUB_TOKEN for ghcr.io). */
-  readonly registrySecret: string;
+  /**
+   * The registry needs a push token (a repository secret, BERTH_REGISTRY_PUSH_TOKEN);
+   * false for ghcr.io, where build-push pushes with the job's GITHUB_TOKEN.
+   */
+  readonly registryPushToken: boolean;
 }
 
-const DEFAULT_BERTH_REPOSITORY = "berth-deploy/berth";
+/** Secrets of each GitHub environment, passed under their own names (docs/ops/bootstrap.md). */
+export const ENVIRONMENT_SECRETS = ["BERTH_SSH_PRIVATE_KEY", "BERTH_SSH_KNOWN_HOSTS", "BERTH_REGISTRY_TOKEN"];
+export const PUSH_TOKEN_SECRET = "BERTH_REGISTRY_PUSH_TOKEN";
 
 function withBlock(c: CallerPlan, extra: string[]): string[] {
-  const lines = [...extra, `      berth-ref: "${c.berthRef}"`];
-  if (c.berthRepository !== DEFAULT_BERTH_REPOSITORY)
-    lines.push(`      berth-repository: ${c.berthRepository}`);
+  const lines = [...extra];
   if (c.config !== "berth.yml") lines.push(`      config: ${scalar(c.config)}`);
-  return ["    with:", ...lines];
+  return lines.length === 0 ? [] : ["    with:", ...lines];
 }
 
-function job(c: CallerPlan, name: string, permissions: string[], extra: string[]): string[] {
+function job(
+  c: CallerPlan,
+  name: string,
+  permissions: string[],
+  extra: string[],
+  secretsComment: string[],
+  pushToken = false,
+): string[] {
+  const secrets = [...ENVIRONMENT_SECRETS, ...(pushToken ? [PUSH_TOKEN_SECRET] : [])];
   return [
     "permissions: {}",
     "jobs:",
     `  ${name}:`,
     "    permissions:",
     ...permissions.map((p) => `      ${p}`),
+    "    # Pinned by commit: berth's jobs run berth's actions from this same commit.",
     `    uses: ${c.berthRepository}/.github/workflows/${name}.yml@${c.berthRef}`,
     ...withBlock(c, extra),
+    ...secretsComment.map((l) => `    # ${l}`),
     "    secrets:",
-    "      ssh-private-key: ${{ secrets.BERTH_SSH_PRIVATE_KEY }}",
-    "      ssh-known-hosts: ${{ secrets.BERTH_SSH_KNOWN_HOSTS }}",
-    `      registry-password: \${{ secrets.${c.registrySecret} }}`,
+    ...secrets.map((s) => `      ${s}: \${{ secrets.${s} }}`),
   ];
 }
 
@@ -141,6 +153,10 @@ export function renderCallers(c: CallerPlan): Record<string, string> {
   const rollbackEnvs = [...c.environments].sort((a, b) =>
     a === "production" ? -1 : b === "production" ? 1 : 0,
   );
+  const environmentSecrets = [
+    "Secrets of the GitHub environment each berth job runs in (Settings → Environments),",
+    "passed under their own names: GitHub gives the job the environment's value.",
+  ];
   return {
     "berth-staging.yml": text([
       "# Written by berth init. Every push to main: build once, push by SHA, deploy to staging.",
@@ -148,19 +164,38 @@ export function renderCallers(c: CallerPlan): Record<string, string> {
       "on:",
       "  push:",
       "    branches: [main]",
-      ...job(c, "staging", ["contents: read", "packages: write", "deployments: write"], []),
+      ...job(
+        c,
+        "staging",
+        ["contents: read", "packages: write", "deployments: write"],
+        [],
+        [
+          ...environmentSecrets,
+          ...(c.registryPushToken
+            ? [`${PUSH_TOKEN_SECRET} is a repository secret: it pushes the images.`]
+            : []),
+        ],
+        c.registryPushToken,
+      ),
     ]),
     "berth-promote.yml": text([
-      "# Written by berth init. Promote a commit staging ran to production: same digests, no rebuild.",
+      "# Written by berth init. Promote what staging runs (or a release it ran) to production:",
+      "# same digests, no rebuild. production's environment: main only, with required reviewers.",
       "name: promote",
       "on:",
       "  workflow_dispatch:",
       "    inputs:",
       "      sha:",
-      "        description: Full commit SHA to promote (its staging deploy must have succeeded)",
-      "        required: true",
+      "        description: Full commit SHA to promote (empty = what staging serves now)",
       "        type: string",
-      ...job(c, "promote", ["contents: read", "deployments: write"], ["      sha: ${{ inputs.sha }}"]),
+      '        default: ""',
+      ...job(
+        c,
+        "promote",
+        ["contents: read", "deployments: write"],
+        ["      sha: ${{ inputs.sha }}"],
+        [...environmentSecrets, "staging's to read its ledger, then production's to deploy."],
+      ),
     ]),
     "berth-rollback.yml": text([
       "# Written by berth init. The panic button: serve the previous release (or a chosen one) again.",
@@ -184,12 +219,13 @@ export function renderCallers(c: CallerPlan): Record<string, string> {
       ...job(
         c,
         "rollback",
-        ["contents: read"],
+        ["contents: read", "deployments: write"],
         [
           "      environment: ${{ inputs.environment }}",
           "      sha: ${{ inputs.sha }}",
           "      database: ${{ inputs.database }}",
         ],
+        environmentSecrets,
       ),
     ]),
   };

@@ -17,7 +17,13 @@ import { Asker, byField } from "./init-ask.js";
 import { COMPOSE_NAMES, detect, findCompose, type RepoFacts } from "./init-detect.js";
 import { appNameFrom, ghcrFor, imageGroups } from "./init-plan.js";
 import { decide } from "./init-questions.js";
-import { type InitPlan, renderBerthYml, renderCallers } from "./init-render.js";
+import {
+  ENVIRONMENT_SECRETS,
+  type InitPlan,
+  PUSH_TOKEN_SECRET,
+  renderBerthYml,
+  renderCallers,
+} from "./init-render.js";
 import { askServer } from "./init-server.js";
 import type { CliIo } from "./io.js";
 
@@ -180,13 +186,12 @@ export async function runInit(args: string[], io: CliIo): Promise<number> {
     );
     return 1;
   }
-  const registrySecret = decided.ghcr ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD";
   const callers = renderCallers({
     berthRepository: berthRepo,
     berthRef,
     config: relative(repoRoot, configPath),
     environments: plan.environments.map((e) => e.name),
-    registrySecret,
+    registryPushToken: !decided.ghcr,
   });
   mkdirSync(configDir, { recursive: true });
   mkdirSync(workflowsDir, { recursive: true });
@@ -194,19 +199,23 @@ export async function runInit(args: string[], io: CliIo): Promise<number> {
   for (const [name, text] of Object.entries(callers)) writeFileSync(join(workflowsDir, name), text);
 
   const configFlag = relative(io.cwd, configPath) === "berth.yml" ? "" : ` --config ${show(configPath)}`;
-  const secrets = [
-    "BERTH_SSH_PRIVATE_KEY",
-    "BERTH_SSH_KNOWN_HOSTS",
-    ...(decided.ghcr ? [] : ["REGISTRY_PASSWORD"]),
-  ];
+  const envNames = plan.environments.map((e) => e.name);
   io.out(
     [
       `wrote ${show(configPath)} (${berthYml.split("\n").length - 1} lines) and ${Object.keys(callers)
         .map((n) => show(join(workflowsDir, n)))
         .join(", ")}, pinned to berth ${berthRef.slice(0, 12)}`,
       ...decided.warnings.map((w) => `warning: ${w}`),
-      `secrets to create in GitHub (Settings → Secrets and variables → Actions): ${secrets.join(", ")}`,
-      ...(decided.ghcr ? [] : ["  (REGISTRY_PASSWORD: a token that can push to your registry)"]),
+      `GitHub environments to create (Settings → Environments): ${envNames.join(", ")}; in each, the secrets ${ENVIRONMENT_SECRETS.slice(0, 2).join(", ")} (its own deploy key and host key: berth setup prints them)`,
+      `  and ${ENVIRONMENT_SECRETS[2]} if the server should log in to the registry on each deploy (a read-only pull token; berth setup can store one on the server instead)`,
+      ...(envNames.includes("production")
+        ? ["  production: required reviewers, and deployment branches limited to main (docs/ops/security.md)"]
+        : []),
+      ...(decided.ghcr
+        ? []
+        : [
+            `repository secret to create (Settings → Secrets and variables → Actions): ${PUSH_TOKEN_SECRET}, a token that can push to your registry`,
+          ]),
       `next: berth check${configFlag}, then berth setup staging${configFlag}`,
       "",
     ].join("\n"),

@@ -1,7 +1,8 @@
 /**
- * actions/deploy, as the runbook reads: resolve the images → write the bundle →
- * connect → log the server in to the registry → upload → run `berth deploy`
- * detached and stream it → report. The phases themselves run on the server.
+ * actions/deploy, as the runbook reads: resolve the release (SHA and images) → write the
+ * bundle → connect → log the server in to the registry → upload → run `berth deploy`
+ * detached and stream it → report. The phases themselves run on the server. A dry run
+ * stops after resolving: it reads at most the promotion source's ledger and the registry.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { ConfigError } from "../config/errors.js";
 import type { ResolvedEnvironment } from "../config/load.js";
 import type { BerthYaml } from "../config/schema.js";
 import { checkImages, type Images, parseImages } from "../release/images.js";
-import { parseLedger, promotableImages } from "../release/ledger.js";
+import { parseLedger, promotableRelease } from "../release/ledger.js";
 import { buildManifest, type RunInfo } from "../release/manifest.js";
 import { readLedger } from "../remote/commands.js";
 import { writeBundle } from "./bundle.js";
@@ -22,10 +23,18 @@ export interface DeployRequest {
   readonly config: BerthYaml;
   readonly configDir: string;
   readonly env: ResolvedEnvironment;
-  readonly sha: string;
+  /** Undefined only when promoting: then the source environment's current release. */
+  readonly sha: string | undefined;
   readonly imagesJson: string | undefined;
-  /** Promotion: the environment whose ledger supplies the digests (and must show success). */
+  /**
+   * Promotion: the environment whose ledger supplies the SHA (when none is given) and the
+   * digests (and must show success). With `imagesJson`, the digests a dry run in the
+   * source environment's own job resolved: the ledger is not read again (each
+   * environment's key reaches only its own server), the registry is checked again.
+   */
   readonly promoteFrom: ResolvedEnvironment | undefined;
+  /** Resolve and check the release, then stop: nothing is uploaded, the target is not contacted. */
+  readonly dryRun: boolean;
   readonly credentials: Credentials | undefined;
   readonly run: RunInfo;
   /** berth's own checkout (vps-scripts/, nginx/). */
@@ -46,6 +55,10 @@ export interface DeployDeps {
 
 export interface DeployReport {
   readonly sha: string;
+  /** How the SHA was chosen, for the summary: given, or the promotion source's current release. */
+  readonly shaFrom: "input" | "source-current";
+  readonly promotedFrom: string | undefined;
+  readonly dryRun: boolean;
   readonly previousSha: string;
   readonly result: string;
   readonly exitCode: number;
@@ -59,12 +72,28 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const started = deps.now();
   const { reporter } = deps;
 
-  const images = req.promoteFrom
-    ? await promotedImages(req, req.promoteFrom, deps)
-    : req.imagesJson
-      ? parseImages(req.imagesJson, req.config, req.sha)
-      : await lookUpImages(req, deps.registry);
+  const release = await resolveRelease(req, deps);
+  const { sha, images } = release;
   for (const [service, img] of Object.entries(images)) reporter.info(`${service}: ${img.ref}`);
+  const common = {
+    sha,
+    shaFrom: release.shaFrom,
+    promotedFrom: req.promoteFrom?.name,
+    images,
+  };
+  if (req.dryRun) {
+    reporter.info(`dry run: ${sha} would be deployed to ${req.env.name}; nothing was uploaded or changed`);
+    return {
+      ...common,
+      dryRun: true,
+      previousSha: "",
+      result: "dry-run",
+      exitCode: 0,
+      durationSeconds: Math.round((deps.now() - started) / 100) / 10,
+      phases: {},
+      uploaded: [],
+    };
+  }
 
   const composeText = readFileSync(join(req.configDir, req.config.compose.file), "utf8");
   const prefer = [...(req.config.migrate ? [req.config.migrate.service] : []), ...(req.config.writers ?? [])];
@@ -73,7 +102,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const manifest = buildManifest(
     req.config,
     { ...req.env, databasePaths: databases.paths },
-    req.sha,
+    sha,
     images,
     composeName(req),
     req.run,
@@ -87,7 +116,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   );
 
   const deploymentId = await bestEffort(reporter, "GitHub deployment", () =>
-    deps.github?.create(req.sha, req.env.name, `berth deploy ${req.sha.slice(0, 12)}`),
+    deps.github?.create(sha, req.env.name, `berth deploy ${sha.slice(0, 12)}`),
   );
   await bestEffort(reporter, "GitHub deployment status", () =>
     deploymentId === undefined
@@ -95,6 +124,38 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
       : deps.github?.status(deploymentId, "in_progress", { logUrl: req.run.runUrl }),
   );
 
+  try {
+    return await run(req, deps, { common, sha, images, bundle, started, deploymentId });
+  } catch (e) {
+    // The run never reached the server's verdict (no connection, upload refused, …): the
+    // GitHub deployment must not stay "in progress".
+    await bestEffort(reporter, "GitHub deployment status", () =>
+      deploymentId === undefined
+        ? undefined
+        : deps.github?.status(deploymentId, "error", {
+            logUrl: req.run.runUrl,
+            description: `berth: ${(e as Error).message}`,
+          }),
+    );
+    throw e;
+  }
+}
+
+/** Connect, log in, upload, run `berth deploy` and report (the GitHub deployment already exists). */
+async function run(
+  req: DeployRequest,
+  deps: DeployDeps,
+  r: {
+    common: Pick<DeployReport, "sha" | "shaFrom" | "promotedFrom" | "images">;
+    sha: string;
+    images: Images;
+    bundle: ReturnType<typeof writeBundle>;
+    started: number;
+    deploymentId: number | undefined;
+  },
+): Promise<DeployReport> {
+  const { reporter } = deps;
+  const { common, sha, images, bundle, started, deploymentId } = r;
   const ssh = await deps.server.connect();
   try {
     if (req.credentials) {
@@ -104,27 +165,21 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
         req.credentials,
       );
     }
-    await uploadBundle(ssh, deps.server, req.sha, req.run.runId, bundle);
+    await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle);
     reporter.info(`uploaded ${bundle.files.length} files (listed with checksums in the step summary)`);
-    const outcome = await runVerb(
-      ssh,
-      deps.server,
-      req.run.runId,
-      ["deploy", req.env.name, req.sha],
-      reporter,
-    );
+    const outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
 
     const ledger = outcome.result ?? {};
     const result =
       typeof ledger.result === "string" ? ledger.result : outcome.exitCode === 0 ? "succeeded" : "unknown";
     const report: DeployReport = {
-      sha: req.sha,
+      ...common,
+      dryRun: false,
       previousSha: typeof ledger.previousSha === "string" ? ledger.previousSha : "",
       result,
       exitCode: outcome.exitCode,
       durationSeconds: Math.round((deps.now() - started) / 100) / 10,
       phases: outcome.phases,
-      images,
       uploaded: bundle.files,
     };
     await bestEffort(reporter, "GitHub deployment status", () =>
@@ -146,31 +201,65 @@ function composeName(req: DeployRequest): string {
   return req.config.compose.file.split("/").pop() ?? "compose.yml";
 }
 
+interface Release {
+  readonly sha: string;
+  readonly shaFrom: DeployReport["shaFrom"];
+  readonly images: Images;
+}
+
+/**
+ * The SHA and the digests to deploy: build-push's `images`, else the registry's digests
+ * for <repo>:<sha>; when promoting, what the source environment ran (§1, step 3).
+ */
+async function resolveRelease(req: DeployRequest, deps: DeployDeps): Promise<Release> {
+  const from = req.promoteFrom;
+  if (from && !req.imagesJson) return promotedRelease(req, from, deps);
+  const sha = req.sha;
+  if (sha === undefined) {
+    throw new ConfigError(
+      from
+        ? "input: sha: is required with images (the SHA those images were resolved for)"
+        : "input: sha: is required: the full 40-hex commit SHA to deploy",
+    );
+  }
+  if (!req.imagesJson)
+    return { sha, shaFrom: "input", images: await lookUpImages(req.config, sha, deps.registry) };
+  const images = parseImages(req.imagesJson, req.config, sha);
+  if (from) {
+    await sameDigestsInRegistry(images, sha, from.name, deps.registry);
+    deps.reporter.info(
+      `promoting the digests ${from.name} ran for ${sha} (resolved from ${from.name}'s ledger)`,
+    );
+  }
+  return { sha, shaFrom: "input", images };
+}
+
 /** Without build-push's output, deploy the digests the registry holds for <repo>:<sha>. */
-async function lookUpImages(req: DeployRequest, registry: Registry): Promise<Images> {
+async function lookUpImages(config: BerthYaml, sha: string, registry: Registry): Promise<Images> {
   const images: Images = {};
-  for (const [service, svc] of Object.entries(req.config.services)) {
-    const digest = await registry.digestOf(svc.image, req.sha);
+  for (const [service, svc] of Object.entries(config.services)) {
+    const digest = await registry.digestOf(svc.image, sha);
     if (!digest) {
       throw new ConfigError(
-        `images: ${svc.image}:${req.sha} does not exist in the registry; run build-push for this SHA first (or pass its images output)`,
+        `images: ${svc.image}:${sha} does not exist in the registry; run build-push for this SHA first (or pass its images output)`,
       );
     }
-    images[service] = { repo: svc.image, tag: req.sha, digest, ref: `${svc.image}:${req.sha}@${digest}` };
+    images[service] = { repo: svc.image, tag: sha, digest, ref: `${svc.image}:${sha}@${digest}` };
   }
   return images;
 }
 
 /**
- * Promotion: read the source environment's ledger, take the digests of the latest
- * deploy of this SHA (which must have succeeded), and check the registry still holds
+ * Promotion: read the source environment's ledger, take the SHA asked for (or, when
+ * none is, the source's current release) and the digests of its latest deploy (which
+ * must have succeeded and still serve there), and check the registry still holds
  * exactly those digests.
  */
-async function promotedImages(
+async function promotedRelease(
   req: DeployRequest,
   from: ResolvedEnvironment,
   deps: DeployDeps,
-): Promise<Images> {
+): Promise<Release> {
   if (!deps.source) throw new Error("promotion needs a connection to the source environment");
   const ssh = await deps.source.connect();
   let text: string;
@@ -182,26 +271,29 @@ async function promotedImages(
   } finally {
     ssh.close();
   }
-  const images = checkImages(
-    promotableImages(
-      parseLedger(text, (m) => deps.reporter.warning(`${from.name}'s ${m}`)),
-      req.sha,
-      from.name,
-    ),
-    req.config,
+  const release = promotableRelease(
+    parseLedger(text, (m) => deps.reporter.warning(`${from.name}'s ${m}`)),
     req.sha,
-    `${from.name} ledger images`,
+    from.name,
   );
+  const images = checkImages(release.images, req.config, release.sha, `${from.name} ledger images`);
+  await sameDigestsInRegistry(images, release.sha, from.name, deps.registry);
+  if (req.sha === undefined)
+    deps.reporter.info(`no sha given: promoting ${from.name}'s current release, ${release.sha}`);
+  deps.reporter.info(`promoting the digests ${from.name} ran for ${release.sha}`);
+  return { sha: release.sha, shaFrom: req.sha === undefined ? "source-current" : "input", images };
+}
+
+/** The registry still serves exactly the digests the source ran: a re-pushed tag is refused. */
+async function sameDigestsInRegistry(images: Images, sha: string, from: string, registry: Registry) {
   for (const [service, img] of Object.entries(images)) {
-    const now = await deps.registry.digestOf(img.repo, req.sha);
+    const now = await registry.digestOf(img.repo, sha);
     if (now !== img.digest) {
       throw new ConfigError(
-        `promote: ${service} ${img.repo}:${req.sha} is ${now ?? "missing"} in the registry, but ${from.name} ran ${img.digest}; refusing to promote anything but what ${from.name} ran`,
+        `promote: ${service} ${img.repo}:${sha} is ${now ?? "missing"} in the registry, but ${from} ran ${img.digest}; refusing to promote anything but what ${from} ran`,
       );
     }
   }
-  deps.reporter.info(`promoting the digests ${from.name} ran for ${req.sha}`);
-  return images;
 }
 
 /** GitHub bookkeeping must never decide a deploy's outcome. */

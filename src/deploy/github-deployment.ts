@@ -2,62 +2,105 @@
  * Optional GitHub Deployment + statuses, so the environment page shows what runs
  * where. REST: POST /repos/{owner}/{repo}/deployments and …/deployments/{id}/statuses
  * (https://docs.github.com/en/rest/deployments). Failures here never fail a deploy.
+ *
+ * The requests go through `@actions/github`'s Octokit: the API URL of the runner's
+ * GitHub (GITHUB_API_URL, so GitHub Enterprise Server works), the runner's proxy
+ * settings (https_proxy/no_proxy, through @actions/http-client), and retries of 5xx,
+ * 429 and network errors (@octokit/plugin-retry). deploy and rollback depend only on
+ * the `GitHubDeployments` interface, so tests hand in a fake.
  */
-
-export interface DeploymentTarget {
-  readonly apiUrl: string;
-  readonly repository: string;
-  readonly token: string;
-}
+import { getOctokit } from "@actions/github";
+import { defaults } from "@actions/github/lib/utils";
+import { retry } from "@octokit/plugin-retry";
 
 export type DeploymentState = "in_progress" | "success" | "failure" | "error";
 
-export class GitHubDeployments {
-  constructor(
-    private readonly target: DeploymentTarget,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
-
-  private async post(path: string, body: unknown): Promise<Record<string, unknown>> {
-    const res = await this.fetchImpl(`${this.target.apiUrl}/repos/${this.target.repository}${path}`, {
-      method: "POST",
-      headers: {
-        Accept: "application/vnd.github+json",
-        Authorization: `Bearer ${this.target.token}`,
-        "X-GitHub-Api-Version": "2022-11-28",
-        "Content-Type": "application/json",
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    if (!res.ok) throw new Error(`GitHub API ${path} answered HTTP ${res.status}`);
-    return (await res.json()) as Record<string, unknown>;
-  }
-
-  async create(sha: string, environment: string, description: string): Promise<number> {
-    const d = await this.post("/deployments", {
-      ref: sha,
-      environment,
-      description,
-      auto_merge: false,
-      required_contexts: [],
-      production_environment: environment === "production",
-    });
-    if (typeof d.id !== "number") throw new Error("GitHub API /deployments returned no id");
-    return d.id;
-  }
-
-  async status(
+export interface GitHubDeployments {
+  /** Creates a deployment of `sha` to `environment`; resolves with its id. */
+  create(sha: string, environment: string, description: string): Promise<number>;
+  status(
     id: number,
     state: DeploymentState,
     options: { environmentUrl?: string; logUrl?: string; description?: string },
-  ) {
-    await this.post(`/deployments/${id}/statuses`, {
-      state,
-      ...(options.environmentUrl ? { environment_url: options.environmentUrl } : {}),
-      ...(options.logUrl ? { log_url: options.logUrl } : {}),
-      ...(options.description ? { description: options.description.slice(0, 140) } : {}),
-      auto_inactive: state === "success",
-    });
-  }
+  ): Promise<void>;
+}
+
+export interface DeploymentTarget {
+  /** owner/name. */
+  readonly repository: string;
+  readonly token: string;
+  /** Default: the runner's GITHUB_API_URL, else https://api.github.com. */
+  readonly apiUrl?: string;
+}
+
+export interface OctokitOptions {
+  /** Replaces the HTTP layer (tests record the requests); default: the runner's proxy-aware fetch. */
+  readonly fetch?: typeof fetch;
+  /** Seconds before the first retry; later ones wait 4×, 9× as long (default 1). */
+  readonly retryAfterSeconds?: number;
+  /** Per request, in milliseconds (default 30 s). */
+  readonly timeoutMs?: number;
+}
+
+// The REST API version these requests are written against.
+const API_VERSION = { "x-github-api-version": "2022-11-28" };
+
+export function octokitDeployments(
+  target: DeploymentTarget,
+  options: OctokitOptions = {},
+): GitHubDeployments {
+  const [owner = "", repo = "", ...rest] = target.repository.split("/");
+  // Thrown by the calls, not here: bookkeeping never stops a deploy (the callers catch).
+  const bad = !owner || !repo || rest.length > 0;
+  const repository = () => {
+    if (bad) throw new Error(`GITHUB_REPOSITORY: "${target.repository}" is not owner/name`);
+    return { owner, repo };
+  };
+  const base = options.fetch ?? (defaults.request?.fetch as typeof fetch | undefined) ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timed: typeof fetch = (url, init) =>
+    base(url, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+  const octokit = getOctokit(
+    target.token,
+    {
+      baseUrl: target.apiUrl ?? process.env.GITHUB_API_URL ?? "https://api.github.com",
+      // Replaces @actions/github's default request options, so the proxy agent goes too:
+      // `timed` wraps the same proxy-aware fetch.
+      request: { ...defaults.request, fetch: timed },
+      retry: { retryAfterBaseValue: (options.retryAfterSeconds ?? 1) * 1000 },
+    },
+    retry,
+  );
+
+  return {
+    async create(sha, environment, description) {
+      const { data } = await octokit.rest.repos.createDeployment({
+        ...repository(),
+        ref: sha,
+        environment,
+        description,
+        auto_merge: false,
+        required_contexts: [],
+        production_environment: environment === "production",
+        headers: API_VERSION,
+      });
+      // 202 (a merge message) has no id; berth never asks for a merge (auto_merge false).
+      if (!("id" in data) || typeof data.id !== "number") {
+        throw new Error("GitHub API /deployments returned no id");
+      }
+      return data.id;
+    },
+    async status(id, state, o) {
+      await octokit.rest.repos.createDeploymentStatus({
+        ...repository(),
+        deployment_id: id,
+        state,
+        ...(o.environmentUrl ? { environment_url: o.environmentUrl } : {}),
+        ...(o.logUrl ? { log_url: o.logUrl } : {}),
+        ...(o.description ? { description: o.description.slice(0, 140) } : {}),
+        auto_inactive: state === "success",
+        headers: API_VERSION,
+      });
+    },
+  };
 }

@@ -1,9 +1,11 @@
 /**
  * actions/rollback: connect → (log the server in, in case the target's images were
- * pruned) → run `berth rollback` detached and stream it → report. The target, its
- * digests and the database choice are resolved on the server from the ledger.
+ * pruned) → run `berth rollback` detached and stream it → record a GitHub deployment of
+ * the release now serving → report. The target, its digests and the database choice are
+ * resolved on the server from the ledger.
  */
 import type { Credentials } from "../build/registry.js";
+import type { GitHubDeployments } from "./github-deployment.js";
 import type { Reporter, Server } from "./server-session.js";
 import { loginRegistry, runVerb } from "./server-session.js";
 
@@ -17,6 +19,16 @@ export interface RollbackRequest {
   /** Who asked, for the ledger: the GitHub actor and run URL. */
   readonly actor: string;
   readonly runUrl: string;
+  /** berth.yml's environment URL, shown on the GitHub deployment. */
+  readonly environmentUrl?: string | undefined;
+}
+
+export interface RollbackDeps {
+  readonly server: Server;
+  readonly reporter: Reporter;
+  /** Optional: record the rollback as a GitHub deployment of the release it serves again. */
+  readonly github?: GitHubDeployments | undefined;
+  readonly now: () => number;
 }
 
 export interface RollbackReport {
@@ -40,18 +52,16 @@ export function rollbackVerb(
   return verb;
 }
 
-export async function rollback(
-  req: RollbackRequest,
-  deps: { server: Server; reporter: Reporter; now: () => number },
-): Promise<RollbackReport> {
+export async function rollback(req: RollbackRequest, deps: RollbackDeps): Promise<RollbackReport> {
   const started = deps.now();
   const ssh = await deps.server.connect();
+  let report: RollbackReport;
   try {
     if (req.credentials) await loginRegistry(ssh, req.repos, req.credentials);
     const outcome = await runVerb(ssh, deps.server, req.runId, rollbackVerb(req), deps.reporter);
     const ledger = outcome.result ?? {};
     const str = (k: string) => (typeof ledger[k] === "string" ? (ledger[k] as string) : "");
-    return {
+    report = {
       sha: str("sha"),
       rolledBackFrom: str("from") || str("previousSha"),
       result: str("result") || (outcome.exitCode === 0 ? "rolled_back" : "unknown"),
@@ -61,5 +71,31 @@ export async function rollback(
     };
   } finally {
     ssh.close();
+  }
+  await recordDeployment(req, report, deps);
+  return report;
+}
+
+/**
+ * The GitHub deployment of a rollback: the release it put back (the target is chosen on
+ * the server, so it is known only now), success when it serves, failure otherwise. Like
+ * deploy's, it never decides the outcome.
+ */
+async function recordDeployment(req: RollbackRequest, r: RollbackReport, deps: RollbackDeps) {
+  const github = deps.github;
+  const sha = r.sha || req.sha;
+  if (!github || !sha || !/^[0-9a-f]{40}$/.test(sha)) return;
+  try {
+    const from = r.rolledBackFrom ? ` from ${r.rolledBackFrom.slice(0, 12)}` : "";
+    const id = await github.create(sha, req.environment, `berth rollback to ${sha.slice(0, 12)}${from}`);
+    await github.status(id, r.exitCode === 0 ? "success" : "failure", {
+      ...(req.environmentUrl ? { environmentUrl: req.environmentUrl } : {}),
+      ...(req.runUrl ? { logUrl: req.runUrl } : {}),
+      description: `berth rollback: ${r.result}`,
+    });
+  } catch (e) {
+    deps.reporter.warning(
+      `GitHub deployment: ${(e as Error).message} (continuing; the rollback does not depend on it)`,
+    );
   }
 }

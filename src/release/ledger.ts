@@ -61,6 +61,38 @@ export function parseLedger(text: string, warn: (message: string) => void = () =
   return lines;
 }
 
+/**
+ * What the environment serves now: its last deploy that succeeded, or rollback that took
+ * over, whichever is newer; undefined when nothing ever served.
+ */
+export function servingRelease(lines: readonly LedgerLine[]): LedgerLine | undefined {
+  return [...lines]
+    .reverse()
+    .find(
+      (l) =>
+        ((l.raw.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
+        (l.raw.kind === "rollback" && l.result === "rolled_back"),
+    );
+}
+
+/**
+ * The release a promotion ships: `sha` when given, else what the source serves now
+ * (its current release); either way it must pass `promotableImages`.
+ */
+export function promotableRelease(
+  lines: readonly LedgerLine[],
+  sha: string | undefined,
+  from: string,
+): { readonly sha: string; readonly images: Images } {
+  const resolved = sha ?? servingRelease(lines)?.sha;
+  if (resolved === undefined) {
+    throw new ConfigError(
+      `promote: ${from} serves no release yet (its ledger has no successful deploy); deploy to ${from} first, then promote`,
+    );
+  }
+  return { sha: resolved, images: promotableImages(lines, resolved, from) };
+}
+
 const REF = /^(?<repo>[^@\s]+):(?<tag>[0-9a-f]{40})@(?<digest>sha256:[0-9a-f]{64})$/;
 
 /**
@@ -81,14 +113,7 @@ export function promotableImages(lines: readonly LedgerLine[], sha: string, from
       `promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time}); fix it and deploy it to ${from} again before promoting`,
     );
   }
-  // What the source serves now: the last deploy that succeeded or rollback that took over.
-  const serving = [...lines]
-    .reverse()
-    .find(
-      (l) =>
-        ((l.raw.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
-        (l.raw.kind === "rollback" && l.result === "rolled_back"),
-    );
+  const serving = servingRelease(lines);
   if (serving?.sha !== sha) {
     throw new ConfigError(
       `promote: ${sha} is not what ${from} serves now (${serving?.sha ?? "nothing"}, since ${serving?.time ?? "?"}): ${from} rolled back from it or moved on; promote only ${from}'s current release`,

@@ -37,11 +37,11 @@ jobs:
   staging:
     uses: berth-deploy/berth/.github/workflows/staging.yml@${SHA}
     with:
-      berth-ref: "${SHA}"
+      environment: staging
     secrets:
-      ssh-private-key: \${{ secrets.BERTH_SSH_PRIVATE_KEY }}
-      ssh-known-hosts: \${{ secrets.BERTH_SSH_KNOWN_HOSTS }}
-      registry-password: \${{ secrets.GITHUB_TOKEN }}
+      BERTH_SSH_PRIVATE_KEY: \${{ secrets.BERTH_SSH_PRIVATE_KEY }}
+      BERTH_SSH_KNOWN_HOSTS: \${{ secrets.BERTH_SSH_KNOWN_HOSTS }}
+      BERTH_REGISTRY_TOKEN: \${{ secrets.BERTH_REGISTRY_TOKEN }}
 `,
 };
 
@@ -139,19 +139,60 @@ describe("berth check", () => {
     ],
     [
       "a caller pinning two different commits",
-      sub(".github/workflows/staging.yml", `berth-ref: "${SHA}"`, `berth-ref: "${"b".repeat(40)}"`),
+      sub(
+        ".github/workflows/staging.yml",
+        "    with:\n",
+        `    with:\n      berth-ref: "${"b".repeat(40)}"\n`,
+      ),
       { file: ".github/workflows/staging.yml", field: "jobs.staging.with.berth-ref" },
       /differs from the commit in uses:/,
     ],
     [
-      "a caller missing a required secret",
-      sub(".github/workflows/staging.yml", "      registry-password: ${{ secrets.GITHUB_TOKEN }}\n", ""),
+      "a caller naming another berth repository than its uses: line",
+      sub(".github/workflows/staging.yml", "    with:\n", "    with:\n      berth-repository: evil/berth\n"),
       {
         file: ".github/workflows/staging.yml",
-        field: "jobs.staging.secrets.registry-password",
+        field: "jobs.staging.with.berth-repository",
+        value: "evil/berth",
+      },
+      /is not the repository in uses: \(berth-deploy\/berth\)/,
+    ],
+    [
+      "a caller not passing the deploy key",
+      sub(
+        ".github/workflows/staging.yml",
+        "      BERTH_SSH_PRIVATE_KEY: ${{ secrets.BERTH_SSH_PRIVATE_KEY }}\n",
+        "",
+      ),
+      {
+        file: ".github/workflows/staging.yml",
+        field: "jobs.staging.secrets.BERTH_SSH_PRIVATE_KEY",
         value: "(missing)",
       },
-      /is required by berth's staging\.yml/,
+      /is not passed, so berth's jobs cannot reach the server; add BERTH_SSH_PRIVATE_KEY: \$\{\{ secrets\.BERTH_SSH_PRIVATE_KEY \}\} \(a secret of each GitHub environment/,
+    ],
+    [
+      "a caller passing no secrets (a called workflow gets none, even from its environment)",
+      (f) => {
+        f[".github/workflows/staging.yml"] = (f[".github/workflows/staging.yml"] ?? "").replace(
+          / {4}secrets:\n(.*\n)*/,
+          "",
+        );
+      },
+      { file: ".github/workflows/staging.yml", field: "jobs.staging.secrets", value: "(missing)" },
+      /passes no secrets, so berth's jobs get none.*add secrets: BERTH_SSH_PRIVATE_KEY: \$\{\{ secrets\.BERTH_SSH_PRIVATE_KEY \}\}, BERTH_SSH_KNOWN_HOSTS/,
+    ],
+    [
+      "secrets: inherit from another organization than berth's",
+      (f) => {
+        f[".github/workflows/staging.yml"] = (f[".github/workflows/staging.yml"] ?? "").replace(
+          / {4}secrets:\n(.*\n)*/,
+          "    secrets: inherit\n",
+        );
+        f[".git/config"] = '[remote "origin"]\n\turl = git@github.com:acme/shop.git\n';
+      },
+      { file: ".github/workflows/staging.yml", field: "jobs.staging.secrets", value: "inherit" },
+      /passes nothing to berth-deploy\/berth: GitHub's secrets: inherit works only within one organization or enterprise, and this repository is acme\/shop; pass the secrets by name/,
     ],
     [
       "a berth.yml service the compose file does not have",
@@ -247,6 +288,51 @@ describe("berth check", () => {
     const io = fakeIo(dir);
     expect(await runCheck(["--colour"], io.io)).toBe(1);
     expect(io.err()).toContain("usage: berth check");
+  });
+
+  it.each<[string, (f: Record<string, string>) => void, RegExp]>([
+    [
+      "the deprecated one-key secret names",
+      (f) => {
+        f[".github/workflows/staging.yml"] = (f[".github/workflows/staging.yml"] ?? "").replace(
+          / {4}secrets:\n(.*\n)*/,
+          "    secrets:\n      ssh-private-key: ${{ secrets.KEY }}\n      ssh-known-hosts: ${{ secrets.HOSTS }}\n      registry-password: ${{ secrets.GITHUB_TOKEN }}\n",
+        );
+      },
+      /note: .*staging\.yml: jobs\.staging\.secrets: ssh-private-key, ssh-known-hosts, registry-password still work, but are one key for every environment; pass BERTH_SSH_PRIVATE_KEY: \$\{\{ secrets\.BERTH_SSH_PRIVATE_KEY \}\}/,
+    ],
+    [
+      "a berth-ref equal to the uses: commit",
+      sub(".github/workflows/staging.yml", "    with:\n", `    with:\n      berth-ref: "${SHA}"\n`),
+      /note: .*jobs\.staging\.with\.berth-ref: not needed \(berth's jobs read their own commit from job\.workflow_sha\)/,
+    ],
+    [
+      "secrets: inherit when the origin is not known",
+      (f) => {
+        f[".github/workflows/staging.yml"] = (f[".github/workflows/staging.yml"] ?? "").replace(
+          / {4}secrets:\n(.*\n)*/,
+          "    secrets: inherit\n",
+        );
+      },
+      /ok: no findings/,
+    ],
+    [
+      "secrets: inherit within berth's own organization",
+      (f) => {
+        f[".github/workflows/staging.yml"] = (f[".github/workflows/staging.yml"] ?? "").replace(
+          / {4}secrets:\n(.*\n)*/,
+          "    secrets: inherit\n",
+        );
+        f[".git/config"] = '[remote "origin"]\n\turl = https://github.com/Berth-Deploy/shop\n';
+      },
+      /ok: no findings/,
+    ],
+  ])("accepts %s, with a note (exit 0)", async (_, edit, note) => {
+    const dir = project(edit);
+    const io = fakeIo(dir);
+    expect(await runCheck([], io.io)).toBe(0);
+    expect(io.out()).toContain("ok: no findings");
+    expect(io.out()).toMatch(note);
   });
 
   it("passes the example app (a database mounted from ${DATA_DIR} is a note, not a finding)", async () => {

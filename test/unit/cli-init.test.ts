@@ -78,12 +78,14 @@ describe("berth init: Rails-style app (one image for web + worker, two SQLite fi
         secrets: object;
       };
       expect(job.uses).toBe(`berth-deploy/berth/.github/workflows/${f.slice(6)}@${BERTH_SHA}`);
-      expect(job.with["berth-ref"]).toBe(BERTH_SHA);
+      // One pin: berth's jobs read their own commit back (job.workflow_sha).
+      expect(job.with["berth-ref"]).toBeUndefined();
       expect(job.with.config).toBe("config/deploy/berth.yml");
+      // Each environment's secrets, under their own names (ghcr.io: no push token).
       expect(job.secrets).toEqual({
-        "ssh-private-key": "${{ secrets.BERTH_SSH_PRIVATE_KEY }}",
-        "ssh-known-hosts": "${{ secrets.BERTH_SSH_KNOWN_HOSTS }}",
-        "registry-password": "${{ secrets.GITHUB_TOKEN }}",
+        BERTH_SSH_PRIVATE_KEY: "${{ secrets.BERTH_SSH_PRIVATE_KEY }}",
+        BERTH_SSH_KNOWN_HOSTS: "${{ secrets.BERTH_SSH_KNOWN_HOSTS }}",
+        BERTH_REGISTRY_TOKEN: "${{ secrets.BERTH_REGISTRY_TOKEN }}",
       });
     }
   });
@@ -106,8 +108,12 @@ describe("berth init: Rails-style app (one image for web + worker, two SQLite fi
       "web:3000 (publishes 127.0.0.1:${WEB_PORT:-3000}:3000), path /readyz (found in app/server.js)",
     );
     expect(out).toContain(
-      "secrets to create in GitHub (Settings → Secrets and variables → Actions): BERTH_SSH_PRIVATE_KEY, BERTH_SSH_KNOWN_HOSTS\n",
+      "GitHub environments to create (Settings → Environments): staging, production; in each, the secrets BERTH_SSH_PRIVATE_KEY, BERTH_SSH_KNOWN_HOSTS (its own deploy key and host key: berth setup prints them)\n",
     );
+    expect(out).toContain(
+      "  production: required reviewers, and deployment branches limited to main (docs/ops/security.md)\n",
+    );
+    expect(out).not.toContain("BERTH_REGISTRY_PUSH_TOKEN");
     expect(out).toContain(
       "next: berth check --config config/deploy/berth.yml, then berth setup staging --config config/deploy/berth.yml",
     );
@@ -149,7 +155,9 @@ describe("berth init: Rails-style app (one image for web + worker, two SQLite fi
       build: { context: "../..", args: { BASE_IMAGE: "berth-lab/base:current" } },
     });
     expect(c.environments.staging).toEqual({ host: "127.0.0.1", port: 2222, root: "/srv/berth-lab/rails" });
-    expect(io.out()).toContain("BERTH_SSH_KNOWN_HOSTS, REGISTRY_PASSWORD");
+    expect(io.out()).toContain(
+      "repository secret to create (Settings → Secrets and variables → Actions): BERTH_REGISTRY_PUSH_TOKEN, a token that can push to your registry",
+    );
   });
 });
 
@@ -177,8 +185,10 @@ describe("berth init: FastAPI monorepo (services/api/Dockerfile, repo-root conte
     });
     expect(io.out()).toContain("alembic upgrade head (found services/api/alembic.ini)");
     expect(io.out()).toContain("data/api.db → api:/data/api.db");
-    expect(io.out()).toContain("REGISTRY_PASSWORD");
-    expect(parse(read(dir, ".github/workflows/berth-staging.yml")).jobs.staging.with.config).toBeUndefined();
+    expect(io.out()).toContain("BERTH_REGISTRY_PUSH_TOKEN");
+    const staging = parse(read(dir, ".github/workflows/berth-staging.yml")).jobs.staging;
+    expect(staging.with).toBeUndefined();
+    expect(staging.secrets.BERTH_REGISTRY_PUSH_TOKEN).toBe("${{ secrets.BERTH_REGISTRY_PUSH_TOKEN }}");
     const check = fakeIo(dir);
     expect(await runCheck([], check.io)).toBe(0);
     expect(check.out()).toContain("ok: no findings");
@@ -243,8 +253,8 @@ describe("berth init: one image per build", () => {
     expect(c.database).toBeUndefined();
     expect(c.migrate).toBeUndefined();
     expect(io.out()).toContain("migrate    none");
-    expect(parse(read(dir, ".github/workflows/berth-staging.yml")).jobs.staging.with["berth-ref"]).toBe(
-      "e".repeat(40),
+    expect(parse(read(dir, ".github/workflows/berth-staging.yml")).jobs.staging.uses).toBe(
+      `berth-deploy/berth/.github/workflows/staging.yml@${"e".repeat(40)}`,
     );
   });
 });

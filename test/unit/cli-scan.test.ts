@@ -4,7 +4,7 @@
  * caller workflows checked against berth's reusable ones.
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile and workflow expressions are data here
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -204,10 +204,20 @@ describe("checkCallers", () => {
       "build-args",
       "services",
     ]);
+    // Every secret optional: each environment's own under BERTH_* names, the old ones still accepted.
     expect(staging?.secrets).toEqual({
-      "ssh-private-key": { required: true },
-      "ssh-known-hosts": { required: true },
-      "registry-password": { required: true },
+      BERTH_SSH_PRIVATE_KEY: { required: false },
+      BERTH_SSH_KNOWN_HOSTS: { required: false },
+      BERTH_REGISTRY_TOKEN: { required: false },
+      BERTH_REGISTRY_PUSH_TOKEN: { required: false },
+      "ssh-private-key": { required: false },
+      "ssh-known-hosts": { required: false },
+      "registry-password": { required: false },
+    });
+    expect(staging?.permissions).toEqual({ contents: "read", packages: "write", deployments: "write" });
+    expect(ctx.reusable.find((r) => r.file === "rollback.yml")?.permissions).toEqual({
+      contents: "read",
+      deployments: "write",
     });
     expect(ctx.reusable.map((r) => r.file)).not.toContain("ci.yml");
   });
@@ -217,9 +227,54 @@ describe("checkCallers", () => {
     [`    uses: ./.github/workflows/staging.yml\n`, []],
     [
       `    uses: me/berth/.github/workflows/promote.yml@main\n    with: { berth-ref: "${sha}", to: prod }\n    secrets: inherit\n`,
-      ["jobs.j.with.sha", "jobs.j.secrets", "jobs.j.uses", "jobs.j.with.berth-ref", "jobs.j.with.to"],
+      ["jobs.j.uses", "jobs.j.with.berth-ref", "jobs.j.with.to"],
+    ],
+    [
+      `    uses: me/berth/.github/workflows/promote.yml@${sha}\n    secrets: { BERTH_SSH_KNOWN_HOSTS: x, ssh-private-key: y, colour: z }\n`,
+      ["jobs.j.secrets.colour"],
+    ],
+    [
+      `    uses: me/infra/.github/workflows/rollback.yml@${sha}\n    with: { environment: staging }\n    secrets: { BERTH_SSH_PRIVATE_KEY: x }\n`,
+      ["jobs.j.secrets.BERTH_SSH_KNOWN_HOSTS"],
     ],
   ])("%s → %j", (job, fields) => {
     expect(checkCallers([caller(job)], ctx).findings.map((f) => f.field)).toEqual(fields);
+  });
+
+  it("passes the example app's callers, with no note", () => {
+    const dir = join(repoRoot, "examples/app/.github/workflows");
+    const files = ["staging.yml", "promote.yml", "rollback.yml"].map((f) => ({
+      file: f,
+      text: readFileSync(join(dir, f), "utf8"),
+    }));
+    const report = checkCallers(files, { ...ctx, repository: "acme/example" });
+    expect(report.calls.map((c) => c.workflow)).toEqual(["staging.yml", "promote.yml", "rollback.yml"]);
+    expect(report.findings).toEqual([]);
+    expect(report.notes).toEqual([]);
+  });
+
+  it("finds a caller granting less than berth's jobs ask for (GitHub would not start the run)", () => {
+    const job = (permissions: string) =>
+      `${permissions}    uses: me/berth/.github/workflows/rollback.yml@${sha}\n    with: { environment: staging }\n    secrets: inherit\n`;
+    // The old rollback caller: contents only. The job's permissions, else the workflow's.
+    const old = checkCallers([caller(job("    permissions: { contents: read }\n"))], ctx).findings;
+    expect(old.map((f) => [f.field, f.value])).toEqual([["jobs.j.permissions.deployments", "(missing)"]]);
+    expect(old[0]?.message).toMatch(/must be write: berth's rollback\.yml asks for deployments: write/);
+    const top = { file: "w.yml", text: `on: push\npermissions: { contents: read }\njobs:\n  j:\n${job("")}` };
+    expect(checkCallers([top], ctx).findings.map((f) => f.field)).toEqual(["permissions.deployments"]);
+    expect(
+      checkCallers([caller(job("    permissions: { contents: read, deployments: write }\n"))], ctx).findings,
+    ).toEqual([]);
+    expect(checkCallers([caller(job("    permissions: write-all\n"))], ctx).findings).toEqual([]);
+    expect(checkCallers([caller(job(""))], ctx).findings).toEqual([]);
+  });
+
+  it("refuses secrets: inherit across owners only when it knows this repository's", () => {
+    const job = `    uses: me/berth/.github/workflows/rollback.yml@${sha}\n    with: { environment: staging }\n    secrets: inherit\n`;
+    expect(checkCallers([caller(job)], ctx).findings).toEqual([]);
+    expect(checkCallers([caller(job)], { ...ctx, repository: "ME/app" }).findings).toEqual([]);
+    expect(
+      checkCallers([caller(job)], { ...ctx, repository: "you/app" }).findings.map((f) => f.field),
+    ).toEqual(["jobs.j.secrets"]);
   });
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.js";
-import { parseLedger, promotableImages } from "../../src/release/ledger.js";
+import {
+  parseLedger,
+  promotableImages,
+  promotableRelease,
+  servingRelease,
+} from "../../src/release/ledger.js";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);
@@ -93,5 +98,29 @@ describe("ledger", () => {
   ])("refuses a SHA %s", (_, lines, expected) => {
     expect(() => promotableImages(parseLedger(lines.join("\n")), A, "staging")).toThrow(ConfigError);
     expect(() => promotableImages(parseLedger(lines.join("\n")), A, "staging")).toThrow(expected);
+  });
+
+  it.each([
+    ["the last successful deploy", [line(A, "succeeded"), line(B, "succeeded"), line(A, "failed")], B],
+    [
+      "the release a rollback put back",
+      [line(A, "succeeded"), line(B, "succeeded"), line(A, "rolled_back", { kind: "rollback" })],
+      A,
+    ],
+    ["nothing, when no deploy ever succeeded", [line(A, "failed"), line(B, "refused")], undefined],
+  ])("serves %s", (_, lines, sha) => {
+    expect(servingRelease(parseLedger(lines.join("\n")))?.sha).toBe(sha);
+  });
+
+  it("promotes the source's current release when no SHA is given, and refuses when it serves none", () => {
+    const lines = parseLedger([line(A, "succeeded"), line(B, "succeeded")].join("\n"));
+    expect(promotableRelease(lines, undefined, "staging").sha).toBe(B);
+    expect(promotableRelease(lines, B, "staging").images.backend?.tag).toBe(B);
+    expect(() => promotableRelease(lines, A, "staging")).toThrow(
+      `promote: ${A} is not what staging serves now`,
+    );
+    expect(() => promotableRelease(parseLedger(line(A, "failed")), undefined, "staging")).toThrow(
+      "promote: staging serves no release yet",
+    );
   });
 });

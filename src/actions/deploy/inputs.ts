@@ -22,13 +22,22 @@ export const connectionSpecs = {
 
 export const specs = {
   ...connectionSpecs,
-  sha: { description: "Full 40-hex commit SHA to deploy (default: GITHUB_SHA)" },
+  sha: {
+    description:
+      "Full 40-hex commit SHA to deploy (default: GITHUB_SHA; with promote-from: the source environment's current release)",
+  },
   images: {
-    description: "build-push's images output; when empty, digests for sha are looked up in the registry",
+    description:
+      "build-push's images output (or a dry run's); when empty, digests for sha are looked up in the registry",
   },
   "promote-from": {
     description:
-      "Promote: deploy exactly the digests whose latest deploy of sha SUCCEEDED in this environment (e.g. staging), read from its ledger; no rebuild",
+      "Promote: deploy exactly the digests whose latest deploy of sha SUCCEEDED in this environment (e.g. staging) and still serves there, read from its ledger with the same SSH inputs; no rebuild. With images: the digests a dry run in that environment's job resolved, checked against the registry again",
+  },
+  "dry-run": {
+    description:
+      "true: resolve the SHA and the images and check them (with promote-from: the source's ledger and the registry), then stop; nothing is uploaded, the target server is not contacted",
+    default: "false",
   },
   "github-token": {
     description: "Optional token to record a GitHub Deployment and its status (needs deployments: write)",
@@ -62,10 +71,19 @@ export const connectionSchema = {
 export const schema = z
   .object({
     ...connectionSchema,
-    sha: f.sha,
+    sha: f.sha.optional(),
     images: z.string().max(1_000_000).optional(),
     "promote-from": f.environmentName.optional(),
+    "dry-run": z
+      .enum(["true", "false"], { error: "must be true or false" })
+      .default("false")
+      .transform((v) => v === "true"),
     "github-token": z.string().optional(),
+  })
+  .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
+    error:
+      "is required: the full 40-hex commit SHA to deploy (only a promotion without images may leave it empty: it then ships the source environment's current release)",
+    path: ["sha"],
   })
   .refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
     error:

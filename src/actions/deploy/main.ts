@@ -6,7 +6,7 @@ import { HttpRegistry } from "../../build/registry.js";
 import { loadConfig, resolveEnvironment } from "../../config/load.js";
 import { berthHome } from "../../deploy/bundle.js";
 import { deploy } from "../../deploy/deploy.js";
-import { GitHubDeployments } from "../../deploy/github-deployment.js";
+import { octokitDeployments } from "../../deploy/github-deployment.js";
 import { readInputs } from "../shared/inputs.js";
 import { runner } from "../shared/runner.js";
 import { credentials, reporter, runInfo, server, withOverrides } from "../shared/server.js";
@@ -14,9 +14,13 @@ import { schema, specs } from "./inputs.js";
 import { deploySummary } from "./summary.js";
 
 export async function main(): Promise<void> {
+  // sha defaults to the commit the workflow runs for, except in a promotion: there an
+  // empty sha means the source environment's current release.
   const inputs = readInputs(specs, schema, {
     ...runner,
-    getInput: (name) => runner.getInput(name) || (name === "sha" ? (process.env.GITHUB_SHA ?? "") : ""),
+    getInput: (name) =>
+      runner.getInput(name) ||
+      (name === "sha" && !runner.getInput("promote-from") ? (process.env.GITHUB_SHA ?? "") : ""),
   });
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const { config, dir } = loadConfig(inputs.config, workspace);
@@ -35,13 +39,7 @@ export async function main(): Promise<void> {
   const token = inputs["github-token"];
   const repository = process.env.GITHUB_REPOSITORY;
   const github =
-    token && repository
-      ? new GitHubDeployments({
-          apiUrl: process.env.GITHUB_API_URL ?? "https://api.github.com",
-          repository,
-          token,
-        })
-      : undefined;
+    token && repository && !inputs["dry-run"] ? octokitDeployments({ repository, token }) : undefined;
 
   const report = await deploy(
     {
@@ -51,6 +49,7 @@ export async function main(): Promise<void> {
       sha: inputs.sha,
       imagesJson: inputs.images,
       promoteFrom: source,
+      dryRun: inputs["dry-run"],
       credentials: creds,
       run: runInfo(),
       home: berthHome(),
@@ -67,6 +66,8 @@ export async function main(): Promise<void> {
   );
 
   core.setOutput("sha", report.sha);
+  core.setOutput("images", JSON.stringify(report.images));
+  core.setOutput("url", env.url ?? "");
   core.setOutput("previous-sha", report.previousSha);
   core.setOutput("result", report.result);
   core.setOutput("duration-seconds", String(report.durationSeconds));

@@ -1,30 +1,51 @@
 import type { DeployReport } from "../../deploy/deploy.js";
 
-/** The deploy step summary: outcome, per-phase seconds, images, uploaded files. Pure. */
+/**
+ * The deploy step summary: outcome, which SHA and why (given, or the promotion source's
+ * current release), per-phase seconds, images, uploaded files. Pure.
+ */
 export function deploySummary(environment: string, r: DeployReport): string {
-  const phases = Object.entries(r.phases).map(([p, s]) => `| ${p} | ${s} |`);
   const images = Object.entries(r.images).map(([svc, i]) => `| ${svc} | \`${i.ref}\` |`);
-  const files = r.uploaded.map((f) => `| \`${f.path}\` | ${f.bytes} | \`${f.sha256.slice(0, 16)}…\` |`);
+  const from = r.promotedFrom;
+  const which =
+    from === undefined
+      ? ""
+      : r.shaFrom === "source-current"
+        ? ` — ${from}'s current release (no sha was given), promoted with the digests ${from} ran`
+        : ` — promoted with the digests ${from} ran`;
+  const heading = r.dryRun
+    ? `### berth deploy to ${environment}: dry run, nothing deployed`
+    : `### berth deploy to ${environment}: ${r.result}`;
+  const ran = r.dryRun
+    ? []
+    : [
+        "| phase | seconds |",
+        "| --- | --- |",
+        ...Object.entries(r.phases).map(([p, s]) => `| ${p} | ${s} |`),
+        "",
+      ];
+  const uploaded = r.dryRun
+    ? []
+    : [
+        "<details><summary>uploaded files</summary>",
+        "",
+        "| file | bytes | sha256 |",
+        "| --- | --- | --- |",
+        ...r.uploaded.map((f) => `| \`${f.path}\` | ${f.bytes} | \`${f.sha256.slice(0, 16)}…\` |`),
+        "",
+        "</details>",
+        "",
+      ];
   return [
-    `### berth deploy to ${environment}: ${r.result}`,
+    heading,
     "",
-    `SHA \`${r.sha}\`${r.previousSha ? ` (previous \`${r.previousSha}\`)` : ""}, ${r.durationSeconds} s`,
+    `SHA \`${r.sha}\`${which}${r.previousSha ? ` (previous \`${r.previousSha}\`)` : ""}, ${r.durationSeconds} s`,
     "",
-    "| phase | seconds |",
-    "| --- | --- |",
-    ...phases,
-    "",
+    ...ran,
     "| service | image |",
     "| --- | --- |",
     ...images,
     "",
-    "<details><summary>uploaded files</summary>",
-    "",
-    "| file | bytes | sha256 |",
-    "| --- | --- | --- |",
-    ...files,
-    "",
-    "</details>",
-    "",
+    ...uploaded,
   ].join("\n");
 }

@@ -10,6 +10,11 @@ export const specs = {
     description:
       "restore (put back the backup taken before the current release migrated) or keep (run the target on the current DB). Required when the current release ran migrations",
   },
+  "github-token": {
+    description:
+      "Optional token to record a GitHub Deployment of the release put back, and its status (needs deployments: write)",
+    secret: true,
+  },
 } as const satisfies Record<string, InputSpec>;
 
 export const schema = z
@@ -17,6 +22,7 @@ export const schema = z
     ...connectionSchema,
     sha: f.sha.optional(),
     database: z.enum(["restore", "keep"], { error: "must be restore or keep" }).optional(),
+    "github-token": z.string().optional(),
   })
   .refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
     error:

@@ -1,5 +1,6 @@
 import * as core from "@actions/core";
 import { loadConfig, resolveEnvironment } from "../../config/load.js";
+import { octokitDeployments } from "../../deploy/github-deployment.js";
 import { rollback } from "../../deploy/rollback.js";
 import { readInputs } from "../shared/inputs.js";
 import { runner } from "../shared/runner.js";
@@ -10,6 +11,8 @@ export async function main(): Promise<void> {
   const inputs = readInputs(specs, schema, runner);
   const { config } = loadConfig(inputs.config, process.env.GITHUB_WORKSPACE ?? process.cwd());
   const env = withOverrides(resolveEnvironment(config, inputs.environment, inputs.config), inputs);
+  const token = inputs["github-token"];
+  const repository = process.env.GITHUB_REPOSITORY;
   const report = await rollback(
     {
       environment: env.name,
@@ -17,11 +20,18 @@ export async function main(): Promise<void> {
       database: inputs.database,
       repos: Object.values(config.services).map((s) => s.image),
       credentials: credentials(inputs),
+      environmentUrl: env.url,
       ...runInfo(),
     },
-    { server: server(env, inputs), reporter, now: Date.now },
+    {
+      server: server(env, inputs),
+      reporter,
+      github: token && repository ? octokitDeployments({ repository, token }) : undefined,
+      now: Date.now,
+    },
   );
   core.setOutput("sha", report.sha);
+  core.setOutput("url", env.url ?? "");
   core.setOutput("rolled-back-from", report.rolledBackFrom);
   core.setOutput("result", report.result);
   core.setOutput("duration-seconds", String(report.durationSeconds));
