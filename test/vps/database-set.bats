@@ -140,3 +140,25 @@ refuses() {
   run -2 preflight_release "$bundle" staging "$sha"
   [[ $output == *"names the compose project"* ]]
 }
+
+@test "a database the deploy user cannot write is refused in preflight, before any window, with the fix" {
+  # A directory another user can reach (bats' own temp dir is private to root).
+  dir=$(mktemp -d /tmp/berth-perm-XXXXXX)
+  chmod 0755 "$dir"
+  db="$dir/production.sqlite3"
+  make_db "$db" primary-v1
+  check_databases_present yes "$db"
+  chmod 0444 "$db"
+  chmod 0555 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then
+    # root writes anything: ask as another user, the way the deploy user meets it.
+    # shellcheck disable=SC2016 # the script is for the child bash: its $ expand there
+    run -2 runuser -u nobody -- env BERTH_SCRIPTS="$BERTH_SCRIPTS" BERTH_ROOT="$BERTH_ROOT" bash -c \
+      '. "$BERTH_SCRIPTS/lib/runbook.sh"; ENV_DIR="$BERTH_ROOT/staging"; check_databases_present yes "$1"' _ "$db"
+  else
+    run -2 check_databases_present yes "$db"
+  fi
+  chmod 0755 "$dir"
+  rm -rf -- "$dir"
+  [[ $output == *"cannot write $db or its directory"*"Run the app's containers as"* ]]
+}

@@ -44,6 +44,14 @@ check_databases_present() {
   if [ ${#missing[@]} -gt 0 ] && [ "$current" = yes ]; then
     warn "not on the server yet (this release's migration may create them): ${missing[*]}"
   fi
+  # berth's backup checkpoints the WAL and its restore replaces the file: both write, as
+  # this user. Find out now, before the maintenance window, not half-way through it.
+  for db in "$@"; do
+    [ -f "$db" ] || continue
+    if [ ! -w "$db" ] || [ ! -w "$(dirname -- "$db")" ]; then
+      fail "$EXIT_REFUSED" "$(id -un) cannot write $db or its directory ($(stat -c '%U:%G %a' -- "$db"), directory $(stat -c '%U:%G %a' -- "$(dirname -- "$db")")): berth backs up and restores the database as this user. Run the app's containers as $(id -un)'s uid ($(id -u)) or give the directory to a group both share (docs/ops/adopting.md, 'Ownership of the data directory')"
+    fi
+  done
   return 0
 }
 
