@@ -151,10 +151,15 @@ refuses() {
   chmod 0444 "$db"
   chmod 0555 "$dir"
   if [ "$(id -u)" -eq 0 ]; then
-    # root writes anything: ask as another user, the way the deploy user meets it.
+    # root writes anything: ask as another user, the way the deploy user meets it, with a
+    # copy of the scripts it can read (the checkout may be private to root).
+    scripts=$(mktemp -d /tmp/berth-perm-scripts-XXXXXX)
+    cp -R "$BERTH_SCRIPTS/." "$scripts/"
+    chmod -R a+rX "$scripts"
     # shellcheck disable=SC2016 # the script is for the child bash: its $ expand there
-    run -2 runuser -u nobody -- env BERTH_SCRIPTS="$BERTH_SCRIPTS" BERTH_ROOT="$BERTH_ROOT" bash -c \
-      '. "$BERTH_SCRIPTS/lib/runbook.sh"; ENV_DIR="$BERTH_ROOT/staging"; check_databases_present yes "$1"' _ "$db"
+    run -2 runuser -u nobody -- env BERTH_SCRIPTS="$scripts" BERTH_ROOT=/nonexistent bash -c \
+      '. "$BERTH_SCRIPTS/lib/runbook.sh"; ENV_DIR=/nonexistent/staging; check_databases_present yes "$1"' _ "$db"
+    rm -rf -- "$scripts"
   else
     run -2 check_databases_present yes "$db"
   fi
