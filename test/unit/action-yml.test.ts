@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { specs as buildPushSpecs } from "../../src/actions/build-push/inputs.js";
 import { specs as deploySpecs } from "../../src/actions/deploy/inputs.js";
 import { specs as rollbackSpecs } from "../../src/actions/rollback/inputs.js";
-import type { InputSpec } from "../../src/actions/shared/inputs.js";
+import type { InputSpec } from "../../src/actions/common/inputs.js";
 
 // Every name is defined once (docs/design.md §5 principle 2): action.yml must list exactly the
 // inputs the code reads, with the same defaults, and run on node24.

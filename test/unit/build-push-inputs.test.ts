@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { schema, specs } from "../../src/actions/build-push/inputs.js";
-import { readInputs } from "../../src/actions/shared/inputs.js";
+import { readInputs } from "../../src/actions/common/inputs.js";
 import { ConfigError } from "../../src/config/errors.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { schema as buildPushSchema, specs as buildPushSpecs } from "../../src/actions/build-push/inputs.js";
-import { readInputs } from "../../src/actions/shared/inputs.js";
+import { readInputs } from "../../src/actions/common/inputs.js";
 import { buildArgv, planBuild } from "../../src/build/plan.js";
 import { familiarRepo, splitRepo } from "../../src/build/registry.js";
 import { loadConfig, parseConfig, resolveEnvironment } from "../../src/config/load.js";

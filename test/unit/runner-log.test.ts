@@ -1,11 +1,11 @@
 /**
- * The runner log (src/actions/shared/runner-log.ts through phaseReporter): server
+ * The runner log (src/actions/common/runner-log.ts through phaseReporter): server
  * output an app controls can never act as a workflow command, while berth's own groups
  * and warnings still do. The runner's command parsing is modelled by `runnerView`.
  */
 import { EOL } from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { runnerReporter } from "../../src/actions/shared/runner-log.js";
+import { runnerReporter } from "../../src/actions/common/runner-log.js";
 import { phaseReporter } from "../../src/deploy/server-session.js";
 import { parseLine } from "../../src/release/log-events.js";
 

@@ -41066,7 +41066,7 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/runner.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/runner.js
 /**
  * The GitHub runner, seen through @actions/core: inputs, masking, outputs, log
  * groups and the step summary. Entry points use this; core logic gets interfaces.
@@ -60513,7 +60513,7 @@ function deepFreeze(o) {
     return o;
 }
 
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/inputs.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/inputs.js
 
 /**
  * Raw values: empty strings become undefined so zod defaults apply, exactly as an

@@ -51865,7 +51865,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 954:
+/***/ 8573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -51982,7 +51982,7 @@ const {
   kAborted,
   kLastProgressEventFired
 } = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(954)
+const { ProgressEvent } = __nccwpck_require__(8573)
 const { getEncoding } = __nccwpck_require__(2607)
 const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
@@ -67053,7 +67053,7 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/runner.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/runner.js
 /**
  * The GitHub runner, seen through @actions/core: inputs, masking, outputs, log
  * groups and the step summary. Entry points use this; core logic gets interfaces.
@@ -92746,7 +92746,7 @@ function octokitDeployments(target, options = {}) {
     };
 }
 
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/inputs.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/inputs.js
 
 /**
  * Raw values: empty strings become undefined so zod defaults apply, exactly as an
@@ -93093,7 +93093,7 @@ class SshTransport {
     }
 }
 
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/runner-log.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/runner-log.js
 /**
  * The reporter deploy and rollback print through on the GitHub runner. The server's
  * output — berth's log and everything an app or a migration printed into it — goes out
@@ -93143,7 +93143,7 @@ function runnerReporter() {
     };
 }
 
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/server.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/server.js
 /** Turning validated connection inputs into the server handle deploy and rollback use. */
 
 

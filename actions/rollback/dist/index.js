@@ -66340,7 +66340,7 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/runner.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/runner.js
 /**
  * The GitHub runner, seen through @actions/core: inputs, masking, outputs, log
  * groups and the step summary. Entry points use this; core logic gets interfaces.
@@ -81968,7 +81968,7 @@ async function recordDeployment(req, r, deps) {
     }
 }
 
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/inputs.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/inputs.js
 
 /**
  * Raw values: empty strings become undefined so zod defaults apply, exactly as an
@@ -82317,7 +82317,7 @@ class SshTransport {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = require("node:os");
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/runner-log.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/runner-log.js
 /**
  * The reporter deploy and rollback print through on the GitHub runner. The server's
  * output — berth's log and everything an app or a migration printed into it — goes out
@@ -82367,7 +82367,7 @@ function runnerReporter() {
     };
 }
 
-;// CONCATENATED MODULE: ./build/tsc/actions/shared/server.js
+;// CONCATENATED MODULE: ./build/tsc/actions/common/server.js
 /** Turning validated connection inputs into the server handle deploy and rollback use. */
 
 

@@ -1,4 +1,4 @@
-import { runAction } from "../shared/runner.js";
+import { runAction } from "../common/runner.js";
 import { main } from "./main.js";
 
 runAction(main);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import * as f from "../../config/fields.js";
-import type { InputSpec } from "../shared/inputs.js";
-import { splitList } from "../shared/inputs.js";
+import type { InputSpec } from "../common/inputs.js";
+import { splitList } from "../common/inputs.js";
 
 /** The action's inputs: names, defaults and descriptions; action.yml must match (tested). */
 export const specs = {

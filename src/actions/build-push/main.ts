@@ -5,8 +5,8 @@ import { planBuild } from "../../build/plan.js";
 import { HttpRegistry } from "../../build/registry.js";
 import { checkSource, gitCli } from "../../build/source-check.js";
 import { loadConfig } from "../../config/load.js";
-import { readInputs } from "../shared/inputs.js";
-import { log, runner } from "../shared/runner.js";
+import { readInputs } from "../common/inputs.js";
+import { log, runner } from "../common/runner.js";
 import { schema, specs } from "./inputs.js";
 import { imagesSummary } from "./summary.js";
 

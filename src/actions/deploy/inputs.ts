@@ -1,6 +1,6 @@
 import { z } from "zod";
 import * as f from "../../config/fields.js";
-import type { InputSpec } from "../shared/inputs.js";
+import type { InputSpec } from "../common/inputs.js";
 
 /** Inputs shared by deploy and rollback: where, and how to reach the server. */
 export const connectionSpecs = {

@@ -7,9 +7,9 @@ import { loadConfig, resolveEnvironment } from "../../config/load.js";
 import { berthHome } from "../../deploy/bundle.js";
 import { deploy } from "../../deploy/deploy.js";
 import { octokitDeployments } from "../../deploy/github-deployment.js";
-import { readInputs } from "../shared/inputs.js";
-import { runner } from "../shared/runner.js";
-import { credentials, reporter, runInfo, server, withOverrides } from "../shared/server.js";
+import { readInputs } from "../common/inputs.js";
+import { runner } from "../common/runner.js";
+import { credentials, reporter, runInfo, server, withOverrides } from "../common/server.js";
 import { schema, specs } from "./inputs.js";
 import { deploySummary } from "./summary.js";
 

@@ -2,9 +2,9 @@ import * as core from "@actions/core";
 import { loadConfig, resolveEnvironment } from "../../config/load.js";
 import { octokitDeployments } from "../../deploy/github-deployment.js";
 import { rollback } from "../../deploy/rollback.js";
-import { readInputs } from "../shared/inputs.js";
-import { runner } from "../shared/runner.js";
-import { credentials, reporter, runInfo, server, withOverrides } from "../shared/server.js";
+import { readInputs } from "../common/inputs.js";
+import { runner } from "../common/runner.js";
+import { credentials, reporter, runInfo, server, withOverrides } from "../common/server.js";
 import { schema, specs } from "./inputs.js";
 
 export async function main(): Promise<void> {
