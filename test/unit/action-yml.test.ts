@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { specs as buildPushSpecs } from "../../src/actions/build-push/inputs.js";
+import type { InputSpec } from "../../src/actions/common/inputs.js";
 import { specs as deploySpecs } from "../../src/actions/deploy/inputs.js";
 import { specs as rollbackSpecs } from "../../src/actions/rollback/inputs.js";
-import type { InputSpec } from "../../src/actions/common/inputs.js";
 
 // Every name is defined once (docs/design.md §5 principle 2): action.yml must list exactly the
 // inputs the code reads, with the same defaults, and run on node24.

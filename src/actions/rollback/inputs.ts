@@ -1,7 +1,7 @@
 import { z } from "zod";
 import * as f from "../../config/fields.js";
-import { connectionSchema, connectionSpecs } from "../deploy/inputs.js";
 import type { InputSpec } from "../common/inputs.js";
+import { connectionSchema, connectionSpecs } from "../deploy/inputs.js";
 
 export const specs = {
   ...connectionSpecs,
