@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Exit codes of every berth command (src/shared/phases.ts holds the same table).
+# Exit codes of every berth command (docs/design.md §1 lists them for users).
 # shellcheck disable=SC2034 # this file only defines constants, for the files that source it
 readonly EXIT_OK=0          # done
 readonly EXIT_ERROR=1       # usage or unexpected error; nothing was changed on purpose
