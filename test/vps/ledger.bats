@@ -87,6 +87,10 @@ torn_ledger() {
   run berth status staging
   [ "$status" -eq 0 ]
   [[ $output == *"last         2026-11-22T10:00:00.000Z deploy $B succeeded (phase record)"* ]]
+  # No engine to ask (dockerd stopped): still a status, with no containers.
+  DOCKER_HOST=unix:///nonexistent/docker.sock run --separate-stderr berth status staging --json
+  [ "$status" -eq 0 ]
+  [ "$(jq -c .containers <<<"$output")" = "[]" ]
 }
 
 @test "berth releases keeps the newest lines, the ones appended after a torn one" {

@@ -33,8 +33,13 @@ fi
 last=$(ledger_lines | tail -n 1)
 [ -n "$last" ] || last=null
 maintenance=$( [ -f "$(maintenance_flag)" ] && echo true || echo false)
-containers=$(docker ps -a --filter "label=com.docker.compose.project" --format '{{json .}}' 2>/dev/null |
-  jq -sc --arg e "$ENV_NAME" '[.[] | select(.Labels | test("com.docker.compose.project=[^,]*-" + $e + "(,|$)")) | {name: .Names, image: .Image, state: .State, status: .Status}]' 2>/dev/null || echo '[]')
+# No engine reachable (dockerd stopped, no docker): no containers, still a status.
+# The two steps stay apart: `docker ps | jq -s … || echo '[]'` would print two
+# arrays when docker fails and jq succeeds on empty input.
+containers='[]'
+if ps_lines=$(docker ps -a --filter "label=com.docker.compose.project" --format '{{json .}}' 2>/dev/null); then
+  containers=$(jq -sc --arg e "$ENV_NAME" '[.[] | select(.Labels | test("com.docker.compose.project=[^,]*-" + $e + "(,|$)")) | {name: .Names, image: .Image, state: .State, status: .Status}]' <<<"$ps_lines" 2>/dev/null) || containers='[]'
+fi
 
 status=$(jq -n --arg env "$ENV_NAME" --arg current "$(read_release current_release)" --arg previous "$(read_release previous_release)" \
   --argjson lock "$holder" --argjson inflight "$inflight" --argjson interrupted "$interrupted" \
