@@ -141,6 +141,38 @@ export const berthYamlSchema = z
       .strict()
       .default({ releases: 5, backups: 10 })
       .meta(d("Pruning; the current and previous releases are never pruned")),
+    swap: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .meta(d("Deploy with no downtime when the rehearsal shows the migration changes nothing")),
+        port_offset: z
+          .number()
+          .int()
+          .min(1)
+          .max(60000)
+          .default(10000)
+          .meta(d("Slot b publishes each host port of the compose file moved by this much")),
+        singletons: z
+          .array(f.serviceName)
+          .optional()
+          .meta(
+            d(
+              "Services that must never run twice at once (workers, schedulers): stopped right before their replacement starts; default every service that publishes no port",
+            ),
+          ),
+        drain_seconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(3600)
+          .default(30)
+          .meta(d("Longest wait for nginx to finish requests on the old slot before it stops")),
+      })
+      .strict()
+      .default({ enabled: true, port_offset: 10000, drain_seconds: 30 })
+      .meta(d("The swap path: the new release beside the old, nginx switched, no maintenance page")),
     min_free_mb: z
       .number()
       .int()
@@ -182,6 +214,9 @@ export const berthYamlSchema = z
     mustName(cfg.ready.service, ["ready", "service"]);
     cfg.writers?.forEach((w, i) => {
       mustName(w, ["writers", i]);
+    });
+    cfg.swap.singletons?.forEach((w, i) => {
+      mustName(w, ["swap", "singletons", i]);
     });
   });
 

@@ -52,12 +52,23 @@ export function berthHome(start = dirname(process.argv[1] ?? ".")): string {
   throw new Error(`cannot find berth's vps-scripts next to ${start}; set BERTH_HOME to the berth checkout`);
 }
 
-export function writeBundle(dir: string, manifest: Manifest, composeSource: string, home: string): Bundle {
+/** `generated`: more files berth wrote for the release (slot b's compose file), by name. */
+export function writeBundle(
+  dir: string,
+  manifest: Manifest,
+  composeSource: string,
+  home: string,
+  generated: Readonly<Record<string, string>> = {},
+): Bundle {
   mkdirSync(dir, { recursive: true });
   const composeName = basename(composeSource);
   assertUploadable(composeName);
   writeFileSync(join(dir, "release.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   cpSync(composeSource, join(dir, composeName));
+  for (const [name, text] of Object.entries(generated)) {
+    assertUploadable(name);
+    writeFileSync(join(dir, basename(name)), text);
+  }
   for (const part of ["vps-scripts", "nginx"]) {
     const from = join(home, part);
     if (existsSync(from)) cpSync(from, join(dir, part), { recursive: true });

@@ -12,7 +12,7 @@ import type { ResolvedEnvironment } from "../config/load.js";
 import type { BerthYaml } from "../config/schema.js";
 import { checkImages, type Images, parseImages } from "../release/images.js";
 import { parseLedger, promotableRelease } from "../release/ledger.js";
-import { buildManifest, type RunInfo } from "../release/manifest.js";
+import { buildManifest, type RunInfo, swapPlan } from "../release/manifest.js";
 import { readLedger } from "../remote/commands.js";
 import { writeBundle } from "./bundle.js";
 import { hostDatabasePaths } from "./database-paths.js";
@@ -64,6 +64,16 @@ export interface DeployReport {
   readonly exitCode: number;
   readonly durationSeconds: number;
   readonly phases: Record<string, number>;
+  /** Which path the server took and why (the ledger's mode, pathWhy, rehearsal); absent when it did not say. */
+  readonly path?: {
+    readonly mode: string;
+    readonly why: string;
+    readonly rehearsal: {
+      readonly result: string;
+      readonly why: string;
+      readonly seconds: number | null;
+    } | null;
+  };
   readonly images: Images;
   readonly uploaded: readonly { path: string; sha256: string; bytes: number }[];
 }
@@ -108,11 +118,14 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     req.run,
     composeText,
   );
+  const slotB = swapPlan(req.config, req.env.project, composeText);
+  if (!slotB.plan.possible) reporter.info(`swap path not possible for this release: ${slotB.plan.why}`);
   const bundle = writeBundle(
     join(req.workDir, "bundle"),
     manifest,
     join(req.configDir, req.config.compose.file),
     req.home,
+    slotB.text === undefined || slotB.plan.file === null ? {} : { [slotB.plan.file]: slotB.text },
   );
 
   const deploymentId = await bestEffort(reporter, "GitHub deployment", () =>
@@ -180,6 +193,7 @@ async function run(
       exitCode: outcome.exitCode,
       durationSeconds: Math.round((deps.now() - started) / 100) / 10,
       phases: outcome.phases,
+      ...(typeof ledger.mode === "string" ? { path: ledgerPath(ledger) } : {}),
       uploaded: bundle.files,
     };
     await bestEffort(reporter, "GitHub deployment status", () =>
@@ -304,4 +318,21 @@ async function bestEffort<T>(reporter: Reporter, what: string, fn: () => Promise
     reporter.warning(`${what}: ${(e as Error).message} (continuing; the deploy does not depend on it)`);
     return undefined;
   }
+}
+
+/** The path a ledger line says the run took (mode, why not the swap, the rehearsal). */
+function ledgerPath(line: Record<string, unknown>): NonNullable<DeployReport["path"]> {
+  const r = line.rehearsal as { result?: unknown; why?: unknown; seconds?: unknown } | null | undefined;
+  return {
+    mode: String(line.mode),
+    why: typeof line.pathWhy === "string" ? line.pathWhy : "",
+    rehearsal:
+      r && typeof r.result === "string"
+        ? {
+            result: r.result,
+            why: typeof r.why === "string" ? r.why : "",
+            seconds: typeof r.seconds === "number" ? r.seconds : null,
+          }
+        : null,
+  };
 }

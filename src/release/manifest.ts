@@ -2,9 +2,11 @@
  * release.json: the contract between the action and `berth` on the server. Pure:
  * built from validated config + images; vps-scripts read it with jq.
  */
+import { parse } from "yaml";
 import type { ResolvedEnvironment } from "../config/load.js";
 import type { BerthYaml } from "../config/schema.js";
 import type { Images } from "./images.js";
+import { SLOT_B_FILE, slotB } from "./slot-b.js";
 import { stopGraceSeconds } from "./stop-grace.js";
 
 export interface Manifest {
@@ -29,11 +31,27 @@ export interface Manifest {
     readonly successes: number;
     readonly timeoutSeconds: number;
   };
+  /** The swap path (docs/design.md §3): possible, or why not; slot b's file and ports. */
+  readonly swap: SwapPlan;
   readonly keep: { readonly releases: number; readonly backups: number };
   readonly minFreeMB: number;
   readonly actor: string;
   readonly runUrl: string;
   readonly runId: string;
+}
+
+export interface SwapPlan {
+  readonly possible: boolean;
+  readonly why: string;
+  /** Slot b's compose file in the bundle (null when the swap is not possible). */
+  readonly file: string | null;
+  /** Slot a's literal host TCP port → slot b's. */
+  readonly ports: Readonly<Record<string, string>>;
+  /** Host ports set by a variable: slot b's file reads `${name}` = the value of `from` + portOffset. */
+  readonly variables: readonly { readonly name: string; readonly from: string }[];
+  readonly portOffset: number;
+  readonly singletons: readonly string[];
+  readonly drainSeconds: number;
 }
 
 export interface RunInfo {
@@ -74,10 +92,58 @@ export function buildManifest(
       successes: config.ready.successes,
       timeoutSeconds: config.ready.timeout_seconds,
     },
+    swap: swapPlan(config, env.project, composeText).plan,
     keep: { releases: config.keep.releases, backups: config.keep.backups },
     minFreeMB: config.min_free_mb,
     actor: run.actor,
     runUrl: run.runUrl,
     runId: run.runId,
   };
+}
+
+/** The swap plan, and slot b's compose text for the bundle when it is possible. */
+export function swapPlan(
+  config: BerthYaml,
+  project: string,
+  composeText: string,
+): { plan: SwapPlan; text: string | undefined } {
+  const singletons = config.swap.singletons ?? servicesWithoutPorts(config, composeText);
+  const base = { singletons, drainSeconds: config.swap.drain_seconds, portOffset: config.swap.port_offset };
+  if (!config.swap.enabled) {
+    return {
+      plan: {
+        possible: false,
+        why: "swap.enabled is false in berth.yml",
+        file: null,
+        ports: {},
+        variables: [],
+        ...base,
+      },
+      text: undefined,
+    };
+  }
+  const b = slotB(composeText, project, config.swap.port_offset);
+  if (!b.possible)
+    return {
+      plan: { possible: false, why: b.why, file: null, ports: {}, variables: [], ...base },
+      text: undefined,
+    };
+  return {
+    plan: { possible: true, why: "", file: SLOT_B_FILE, ports: b.ports, variables: b.variables, ...base },
+    text: b.text,
+  };
+}
+
+/** berth.yml's services whose compose service publishes no port: they serve no request. */
+function servicesWithoutPorts(config: BerthYaml, composeText: string): string[] {
+  let services: Record<string, { ports?: unknown } | null> = {};
+  try {
+    services = (parse(composeText) as { services?: typeof services } | null)?.services ?? {};
+  } catch {
+    return Object.keys(config.services);
+  }
+  return Object.keys(config.services).filter((s) => {
+    const ports = services[s]?.ports;
+    return !Array.isArray(ports) || ports.length === 0;
+  });
 }
