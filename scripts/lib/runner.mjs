@@ -2,7 +2,7 @@
 // action exactly as the GitHub runner does (node actions/<x>/dist/index.js with INPUT_*
 // and the GITHUB_* files).
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -103,10 +103,18 @@ export function labInputs(lab) {
 
 /** Put an environment of the lab VPS back to never-deployed (containers and state gone; env file kept). */
 export function resetEnvironment(lab, env, project = `example-${env}`) {
-  const ids = sh("docker", ["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`])
-    .split("\n")
-    .filter(Boolean);
+  // Both slots of the swap path: the project and <project>_b.
+  const ids = [project, `${project}_b`].flatMap((p) =>
+    sh("docker", ["ps", "-aq", "--filter", `label=com.docker.compose.project=${p}`])
+      .split("\n")
+      .filter(Boolean),
+  );
   if (ids.length > 0) sh("docker", ["rm", "-f", ...ids]);
+  // nginx still routes by the live.conf it loaded: after removing it, reload (as root,
+  // with the command the lab gave berth in <root>/nginx.json).
+  const live = join(lab.vps.root, env, "nginx", "live.conf");
+  const settings = join(lab.vps.root, "nginx.json");
+  const hadLive = existsSync(live);
   sh("bash", [
     "-c",
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, not a template
@@ -115,6 +123,10 @@ export function resetEnvironment(lab, env, project = `example-${env}`) {
     lab.vps.root,
     env,
   ]);
+  if (hadLive && existsSync(settings)) {
+    const [cmd, ...args] = JSON.parse(readFileSync(settings, "utf8")).reload;
+    sh(cmd, args);
+  }
 }
 
 export async function versionAt(base) {

@@ -77,12 +77,16 @@ cmd_env() {
     --argjson regport "$REGISTRY_PORT" \
     --argjson stport "$NGINX_STAGING_PORT" \
     --argjson prport "$NGINX_PRODUCTION_PORT" \
+    --argjson ports "$(jq -n --argjson sb "${BACKEND_PORT[staging]}" --argjson sf "${FRONTEND_PORT[staging]}" \
+      --argjson pb "${BACKEND_PORT[production]}" --argjson pf "${FRONTEND_PORT[production]}" \
+      '{staging: {backend: $sb, frontend: $sf}, production: {backend: $pb, frontend: $pf}}')" \
     '{
       ssh: {host: "127.0.0.1", port: $sshport, user: "deploy", privateKeyPath: $key, knownHosts: $known,
         admin: {user: "root", privateKeyPath: $adminkey}},
       registry: {url: "http://127.0.0.1:\($regport)", host: "127.0.0.1:\($regport)", username: $reguser, password: $regpass},
       vps: {root: $root, envDir: "\($root)/env"},
       nginx: {staging: "http://127.0.0.1:\($stport)", production: "http://127.0.0.1:\($prport)"},
+      ports: $ports,
       baseImage: $base,
       docker: {host: "unix:///var/run/docker.sock"},
       labDir: $labdir

@@ -108,7 +108,10 @@ provision() {
 @test "render.sh --app-port --no-tls: every route to one port, plain HTTP, WebSocket headers; nginx -t accepts it" {
   run -0 bash "$REPO/nginx/render.sh" --env staging --server-name app.example.com --root "$ROOT" \
     --app-port 3000 --no-tls --http-listen 127.0.0.1:28199 --cache-dir "$BASE/cache"
-  [ "$(grep -c 'proxy_pass http://127.0.0.1:3000;' <<<"$output")" -eq 4 ]
+  # Every route through the live slot's variable: the rendered port until live.conf says otherwise.
+  [ "$(grep -c "proxy_pass http://\$berth_staging_3000;" <<<"$output")" -eq 4 ]
+  [[ $output == *"set \$berth_staging_3000 127.0.0.1:3000;"* ]]
+  [[ $output == *"include $ROOT/staging/nginx/live.con[f];"* ]]
   [[ $output != *"listen 443"* && $output != *ssl_certificate* && $output != *"return 301"* ]]
   [[ $output == *"proxy_set_header Upgrade \$http_upgrade;"* ]]
   [[ $output == *"proxy_set_header Connection \$berth_connection_staging;"* ]]
@@ -124,12 +127,16 @@ events {}
 http { include $BASE/site.conf; }
 CONF
   run -0 nginx -t -q -p "$BASE" -c "$BASE/nginx.conf"
+  # berth's live.conf (slot b's port) is valid where the site includes it.
+  mkdir -p "$ROOT/staging/nginx"
+  echo "set \$berth_staging_3000 127.0.0.1:13000;" >"$ROOT/staging/nginx/live.conf"
+  run -0 nginx -t -q -p "$BASE" -c "$BASE/nginx.conf"
 
   # With a certificate: HTTP redirects, HTTPS serves; the two ports as before.
   run -0 bash "$REPO/nginx/render.sh" --env staging --server-name app.example.com --root "$ROOT" \
     --frontend-port 3001 --backend-port 3002
   [[ $output == *"listen 443 ssl http2;"* && $output == *"return 301 https"* ]]
-  [[ $output == *"proxy_pass http://127.0.0.1:3002;"* && $output == *"proxy_pass http://127.0.0.1:3001;"* ]]
+  [[ $output == *"proxy_pass http://\$berth_staging_3002;"* && $output == *"proxy_pass http://\$berth_staging_3001;"* ]]
   run -2 bash "$REPO/nginx/render.sh" --env staging --server-name app.example.com --root "$ROOT" \
     --app-port 3000 --frontend-port 3001 --backend-port 3002
   [[ $output == *"give --app-port alone"* ]]

@@ -4,9 +4,14 @@
 # berth deploy <env> <sha> [--json]
 #
 # Run the deploy phases (docs/design.md §3) for the release uploaded to <root>/<env>/releases/<sha>/:
-# preflight → pull → rehearse → maintenance-on → stop → backup → migrate → start → ready →
-# maintenance-off → record → prune. After maintenance-on, any failure restores the DB
-# (if migrate began) and the previous release, then records the failure.
+# preflight → pull → rehearse, then one of two paths:
+#   swap (the rehearsal shows the migration changes nothing; lib/swap.sh): start the new
+#   release in the other slot → ready → switch nginx → drain → handover (singletons) →
+#   record → retire the old slot → prune. No maintenance page. A failure before record
+#   stops the new slot and leaves (or puts) nginx on the old one.
+#   maintenance: maintenance-on → stop → backup → migrate → start → ready →
+#   maintenance-off → record → prune. After maintenance-on, any failure restores the DB
+#   (if migrate began) and the previous release, then records the failure.
 # Who/where comes from BERTH_ACTOR, BERTH_RUN_URL, BERTH_RUN_ID (set by `berth run`)
 # or release.json.
 #
@@ -40,6 +45,11 @@ fi
 CURRENT=$(read_release current_release)
 CURRENT_BUNDLE=""
 [ -z "$CURRENT" ] || CURRENT_BUNDLE="$ENV_DIR/releases/$CURRENT"
+# The slot the current release serves from; every compose call follows SLOT.
+LIVE=$(live_slot)
+SLOT=$LIVE
+MODE=maintenance
+NEW_SLOT=$LIVE
 mapfile -t DBS < <(release_databases "$BUNDLE")
 say "deploying $SHA to $ENV_NAME (current: ${CURRENT:-none}) as run $BERTH_RUN_ID by $BERTH_ACTOR"
 
@@ -51,6 +61,9 @@ do_preflight() {
   preflight_disk "$BUNDLE"
 }
 
+# After an interrupted run: one release in one slot, nginx on it, before anything else.
+do_reconcile() { reconcile_slots "$CURRENT_BUNDLE"; }
+
 do_pull() { pull_release "$BUNDLE"; }
 
 # The new release's migration, on an online snapshot, while the site serves.
@@ -59,6 +72,8 @@ do_rehearse() {
   rehearse_migration "$BUNDLE" "$CURRENT_BUNDLE" "$WORK/rehearse" "${DBS[@]}"
 }
 
+# --- the maintenance path --------------------------------------------------------------
+
 do_maintenance_on() { maintenance_on "$SHA"; }
 
 do_stop() {
@@ -66,7 +81,12 @@ do_stop() {
     say "first deploy to $ENV_NAME: nothing is running"
     return 0
   fi
-  stop_release_writers "$CURRENT_BUNDLE" "$CURRENT" "$BUNDLE"
+  if [ "$NEW_SLOT" != "$LIVE" ]; then
+    say "$SHA cannot run in slot $LIVE (no slot b file: built by an older berth): stopping all of $CURRENT; $SHA starts in slot $NEW_SLOT"
+    SLOT=$LIVE retire_slot "$CURRENT_BUNDLE" "$LIVE"
+    return
+  fi
+  SLOT=$LIVE stop_release_writers "$CURRENT_BUNDLE" "$CURRENT" "$BUNDLE"
 }
 
 do_backup() {
@@ -127,10 +147,13 @@ record_deploy() {
   record_run deploy "$SHA" "$CURRENT" "$BUNDLE" "$result" "${failed:-record}" \
     "$(jq -cn --arg to "$to" --argjson migrated "$migrated" --arg rehearsal "$(rehearsal_result)" \
       --arg why "$(cat "$WORK/rehearse/why" 2>/dev/null || true)" --arg seconds "${DURATIONS[rehearse]:-}" \
-      '{rolledBackTo: (if $to == "" then null else $to end), migrated: $migrated, mode: "maintenance",
+      --arg mode "$MODE" --arg slot "$NEW_SLOT" --arg pathWhy "${PATH_WHY:-}" \
+      '{rolledBackTo: (if $to == "" then null else $to end), migrated: $migrated, mode: $mode, slot: $slot,
+        pathWhy: (if $pathWhy == "" then null else $pathWhy end),
         rehearsal: (if $rehearsal == "" then null
           else {result: $rehearsal, why: $why, seconds: (if $seconds == "" then null else ($seconds | tonumber) end)} end)}')"
   if [ "$result" = succeeded ]; then
+    write_slot "$NEW_SLOT" "$SHA" "$LIVE"
     if [ -n "$CURRENT" ] && [ "$CURRENT" != "$SHA" ]; then write_atomic "$ENV_DIR/previous_release" "$CURRENT"; fi
     write_atomic "$ENV_DIR/current_release" "$SHA"
   fi
@@ -156,6 +179,10 @@ recover() {
     # First deploy: the DB did not exist before; remove what the failed migration left.
     phase restore discard_new_databases "$BUNDLE" "${DBS[@]}"
   fi
+  if [ "$NEW_SLOT" != "$LIVE" ]; then
+    swap_undo "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
+    SLOT=$LIVE
+  fi
   if [ -z "$CURRENT_BUNDLE" ]; then
     compose "$BUNDLE" stop >/dev/null 2>&1 || true
     PHASE=$failed
@@ -169,6 +196,17 @@ recover() {
   finish_run "$EXIT_ROLLED_BACK"
 }
 
+# The swap path failed before record: the old slot serves (lib/swap.sh swap_undo).
+swap_recover() {
+  say "phase $1 failed on the swap path: $CURRENT keeps serving from slot $LIVE"
+  swap_undo "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
+  NEW_SLOT=$LIVE
+  try_record record_deploy failed "$1" "$CURRENT"
+  say "deploy of $SHA failed in phase $1; $CURRENT served throughout"
+  finish_run "$EXIT_ROLLED_BACK"
+}
+after_swap_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then swap_recover "$1"; fi; }
+
 unrecovered() {
   PHASE=$1
   say "NOT RECOVERED: $2. The maintenance page is ON; the database is $( [ -s "$WORK/backup" ] && echo "backed up at $(cat "$WORK/backup")" || echo "not backed up"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
@@ -180,12 +218,51 @@ guard_signals
 
 # --- the runbook ----------------------------------------------------------------------
 
+if [ -n "$CURRENT_BUNDLE" ] && stale_state; then
+  phase reconcile do_reconcile
+  before_change reconcile
+fi
 phase preflight do_preflight
 before_change preflight
 phase pull do_pull
 before_change pull
 phase rehearse do_rehearse
 before_change rehearse
+
+# The path: swap when nothing the migration would write changes and the environment
+# can switch nginx; else the maintenance window.
+PATH_WHY=""
+case "$(rehearsal_result)/$(cat "$WORK/rehearse/why" 2>/dev/null || true)" in
+  unchanged/* | "skipped/no migrate command") PATH_WHY=$(swap_why_not "$BUNDLE" "$(other_slot "$LIVE")") && MODE=swap ;;
+  changed/*) PATH_WHY="the migration changes the database" ;;
+  *) PATH_WHY="the rehearsal could not prove the migration changes nothing ($(cat "$WORK/rehearse/why" 2>/dev/null || echo "no rehearsal"))" ;;
+esac
+[ -n "$CURRENT_BUNDLE" ] || { MODE=maintenance PATH_WHY="first deploy"; }
+if [ "$MODE" = swap ]; then
+  NEW_SLOT=$(other_slot "$LIVE")
+  say "the swap path: $SHA starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
+  phase start swap_start "$BUNDLE" "$NEW_SLOT"
+  after_swap_change start
+  phase ready swap_ready "$BUNDLE" "$NEW_SLOT"
+  after_swap_change ready
+  phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
+  after_swap_change switch
+  phase drain swap_drain "$BUNDLE"
+  after_swap_change drain
+  phase handover swap_handover "$CURRENT_BUNDLE" "$LIVE" "$BUNDLE" "$NEW_SLOT"
+  after_swap_change handover
+  phase record do_record
+  if [ "$PHASE_RC" -ne 0 ]; then swap_recover record; fi
+  phase retire retire_slot "$CURRENT_BUNDLE" "$LIVE"
+  if [ "$PHASE_RC" -ne 0 ]; then warn "the old slot $LIVE could not be retired (the deploy succeeded): 'berth status $ENV_NAME' lists its containers"; fi
+  phase prune do_prune
+  if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
+  say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"
+  finish_run "$EXIT_OK"
+fi
+say "the maintenance path: ${PATH_WHY}"
+if ! slot_runs "$BUNDLE" "$LIVE"; then NEW_SLOT=a; fi
+SLOT=$NEW_SLOT
 phase maintenance-on do_maintenance_on
 after_change maintenance-on
 phase stop do_stop
@@ -198,6 +275,10 @@ phase start do_start
 after_change start
 phase ready do_ready
 after_change ready
+if [ "$NEW_SLOT" != "$LIVE" ]; then
+  phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
+  after_change switch
+fi
 phase maintenance-off do_maintenance_off
 after_change maintenance-off
 phase record do_record

@@ -17,6 +17,8 @@ set -euo pipefail
 . "$BERTH_SCRIPTS/lib/common.sh"
 # shellcheck source=lib/compose.sh
 . "$BERTH_SCRIPTS/lib/compose.sh"
+# shellcheck source=lib/swap.sh
+. "$BERTH_SCRIPTS/lib/swap.sh"
 
 usage="usage: berth logs <env> [--run <run-id> | --app [--service <name>] [--tail <lines>]] [--json]"
 PHASE=logs
@@ -60,7 +62,7 @@ if [ -n "$APP" ]; then
   compose_bin || fail "$EXIT_REFUSED" "$COMPOSE_MISSING"
   args=(logs --no-color --tail "${TAIL:-200}")
   [ -z "$SERVICE" ] || args+=("$SERVICE")
-  COMPOSE_TIMEOUT=${COMPOSE_TIMEOUT:-120} compose "$ENV_DIR/releases/$current" "${args[@]}"
+  SLOT=$(live_slot) COMPOSE_TIMEOUT=${COMPOSE_TIMEOUT:-120} compose "$ENV_DIR/releases/$current" "${args[@]}"
   exit 0
 fi
 if [ -n "$SERVICE" ] || [ -n "$TAIL" ]; then fail "$EXIT_ERROR" "--service and --tail go with --app; $usage"; fi

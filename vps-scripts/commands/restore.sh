@@ -61,6 +61,8 @@ CURRENT=$(read_release current_release)
 [ -n "$CURRENT" ] || refuse "$ENV_NAME has no current release to restore under; on a new server put the file in place before the first deploy (docs/ops/disaster-recovery.md)"
 STATE_SHA=$CURRENT
 BUNDLE="$ENV_DIR/releases/$CURRENT"
+# The slot the current release serves from; every compose call follows SLOT.
+SLOT=$(live_slot)
 [ -f "$BUNDLE/release.json" ] || refuse "the bundle of the current release $CURRENT is missing ($BUNDLE); run 'berth status $ENV_NAME'"
 mapfile -t DBS < <(release_databases "$BUNDLE")
 [ ${#DBS[@]} -gt 0 ] || refuse "the current release of $ENV_NAME configures no database"

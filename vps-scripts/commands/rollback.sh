@@ -106,6 +106,11 @@ fi
 
 BUNDLE="$ENV_DIR/releases/$TARGET"
 CURRENT_BUNDLE="$ENV_DIR/releases/$CURRENT"
+# The slot the current release serves from; every compose call follows SLOT.
+LIVE=$(live_slot)
+SLOT=$LIVE
+NEW_SLOT=$LIVE
+MODE=maintenance
 [ -f "$BUNDLE/release.json" ] ||
   refuse "the bundle of $TARGET is no longer on the server ($BUNDLE was pruned); deploy that SHA again with the deploy action, which uploads it"
 [ -f "$CURRENT_BUNDLE/release.json" ] || refuse "the bundle of the current release $CURRENT is missing ($CURRENT_BUNDLE); run 'berth status $ENV_NAME'"
@@ -139,7 +144,14 @@ do_pull() { pull_release "$BUNDLE"; }
 
 do_maintenance_on() { maintenance_on "$TARGET"; }
 
-do_stop() { stop_release_writers "$CURRENT_BUNDLE" "$CURRENT"; }
+do_stop() {
+  if [ "$NEW_SLOT" != "$LIVE" ]; then
+    say "$TARGET cannot run in slot $LIVE (no slot b file: built by an older berth): stopping all of $CURRENT; $TARGET starts in slot $NEW_SLOT"
+    SLOT=$LIVE retire_slot "$CURRENT_BUNDLE" "$LIVE"
+    return
+  fi
+  SLOT=$LIVE stop_release_writers "$CURRENT_BUNDLE" "$CURRENT"
+}
 
 # A safety copy of the DB being replaced, so a failed rollback can put it back.
 do_backup() { backup_databases "$CURRENT-before-rollback" "${DBS[@]}"; }
@@ -165,9 +177,11 @@ record_rollback() {
   if [ -e "$WORK/restored" ]; then restored=$RESTORE_FROM; fi
   record_run rollback "$TARGET" "$CURRENT" "$BUNDLE" "$result" "${failed:-record}" \
     "$(jq -cn --arg from "$CURRENT" --arg database "$DB_MODE" --arg restoredFrom "$restored" \
+      --arg mode "$MODE" --arg slot "$NEW_SLOT" \
       '{from: $from, database: $database, restoredFrom: (if $restoredFrom == "" then null else $restoredFrom end),
-        migrated: false}')"
+        migrated: false, mode: $mode, slot: $slot}')"
   if [ "$result" = rolled_back ]; then
+    write_slot "$NEW_SLOT" "$TARGET" "$LIVE"
     write_atomic "$ENV_DIR/previous_release" "$CURRENT"
     write_atomic "$ENV_DIR/current_release" "$TARGET"
   fi
@@ -190,10 +204,26 @@ recover() {
     phase restore restore_databases "$BUNDLE" "$(cat "$WORK/backup")" keep "${DBS[@]}"
     if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "putting back the database from $(cat "$WORK/backup") failed"; fi
   fi
+  if [ "$NEW_SLOT" != "$LIVE" ]; then
+    swap_undo "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
+    SLOT=$LIVE
+    NEW_SLOT=$LIVE
+  fi
   serve_again "$CURRENT_BUNDLE" "$CURRENT" "$failed" record_rollback failed "$failed"
   say "rollback to $TARGET failed in phase $failed; $CURRENT is serving again"
   finish_run "$EXIT_ROLLED_BACK"
 }
+
+# The swap path failed before record: the current release served throughout.
+swap_recover() {
+  say "phase $1 failed on the swap path: $CURRENT keeps serving from slot $LIVE"
+  swap_undo "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
+  NEW_SLOT=$LIVE
+  try_record record_rollback failed "$1"
+  say "rollback to $TARGET failed in phase $1; $CURRENT served throughout"
+  finish_run "$EXIT_ROLLED_BACK"
+}
+after_swap_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then swap_recover "$1"; fi; }
 
 unrecovered() {
   PHASE=$1
@@ -211,6 +241,42 @@ phase preflight do_preflight
 before_change preflight
 phase pull do_pull
 before_change pull
+
+# The database stays: the swap path, with no maintenance page (lib/swap.sh), when the
+# environment can switch nginx; the target starts in the other slot.
+PATH_WHY=""
+if [ "$DB_MODE" != restore ]; then
+  NEW_SLOT=$(other_slot "$LIVE")
+  if [ "$NEW_SLOT" = b ] && ! slot_runs "$BUNDLE" b; then
+    PATH_WHY="$TARGET cannot run in slot b: $(jq -r '.swap.why // "built by a berth without the swap path"' "$BUNDLE/release.json")"
+  else
+    PATH_WHY=$(swap_why_not "$BUNDLE" "$NEW_SLOT") && MODE=swap
+  fi
+  if [ "$MODE" = swap ]; then
+    say "the swap path: $TARGET starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
+    phase start swap_start "$BUNDLE" "$NEW_SLOT"
+    after_swap_change start
+    phase ready swap_ready "$BUNDLE" "$NEW_SLOT"
+    after_swap_change ready
+    phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
+    after_swap_change switch
+    phase drain swap_drain "$BUNDLE"
+    after_swap_change drain
+    phase handover swap_handover "$CURRENT_BUNDLE" "$LIVE" "$BUNDLE" "$NEW_SLOT"
+    after_swap_change handover
+    phase record do_record
+    if [ "$PHASE_RC" -ne 0 ]; then swap_recover record; fi
+    phase retire retire_slot "$CURRENT_BUNDLE" "$LIVE"
+    if [ "$PHASE_RC" -ne 0 ]; then warn "the old slot $LIVE could not be retired (the rollback succeeded): 'berth status $ENV_NAME' lists its containers"; fi
+    say "rolled back $ENV_NAME to $TARGET in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"
+    finish_run "$EXIT_OK"
+  fi
+  NEW_SLOT=$LIVE
+  say "no swap: $PATH_WHY; the containers are replaced in place"
+fi
+# The target cannot run in the live slot b (an older bundle): it starts in slot a.
+if ! slot_runs "$BUNDLE" "$LIVE"; then NEW_SLOT=a; fi
+SLOT=$NEW_SLOT
 if [ "$DB_MODE" = restore ]; then
   phase maintenance-on do_maintenance_on
   after_change maintenance-on
@@ -225,6 +291,10 @@ phase start do_start
 after_change start
 phase ready do_ready
 after_change ready
+if [ "$NEW_SLOT" != "$LIVE" ]; then
+  phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
+  after_change switch
+fi
 if [ "$DB_MODE" = restore ]; then
   phase maintenance-off do_maintenance_off
   after_change maintenance-off

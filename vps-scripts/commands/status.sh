@@ -14,6 +14,8 @@ set -euo pipefail
 . "$BERTH_SCRIPTS/lib/phases.sh"
 # shellcheck source=lib/release.sh
 . "$BERTH_SCRIPTS/lib/release.sh"
+# shellcheck source=lib/swap.sh
+. "$BERTH_SCRIPTS/lib/swap.sh"
 
 [ $# -eq 1 ] || [ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth status <env> [--json]"
 need_env "$1"
@@ -38,13 +40,13 @@ maintenance=$( [ -f "$(maintenance_flag)" ] && echo true || echo false)
 # arrays when docker fails and jq succeeds on empty input.
 containers='[]'
 if ps_lines=$(docker ps -a --filter "label=com.docker.compose.project" --format '{{json .}}' 2>/dev/null); then
-  containers=$(jq -sc --arg e "$ENV_NAME" '[.[] | select(.Labels | test("com.docker.compose.project=[^,]*-" + $e + "(,|$)")) | {name: .Names, image: .Image, state: .State, status: .Status}]' <<<"$ps_lines" 2>/dev/null) || containers='[]'
+  containers=$(jq -sc --arg e "$ENV_NAME" '[.[] | select(.Labels | test("com.docker.compose.project=[^,]*-" + $e + "(_b)?(,|$)")) | {name: .Names, image: .Image, state: .State, status: .Status}]' <<<"$ps_lines" 2>/dev/null) || containers='[]'
 fi
 
-status=$(jq -n --arg env "$ENV_NAME" --arg current "$(read_release current_release)" --arg previous "$(read_release previous_release)" \
+status=$(jq -n --arg env "$ENV_NAME" --arg current "$(read_release current_release)" --arg previous "$(read_release previous_release)" --arg slot "$(live_slot)" \
   --argjson lock "$holder" --argjson inflight "$inflight" --argjson interrupted "$interrupted" \
   --argjson maintenance "$maintenance" --argjson last "$last" --argjson containers "$containers" \
-  '{environment: $env, current: $current, previous: $previous, maintenance: $maintenance, lock: $lock,
+  '{environment: $env, current: $current, previous: $previous, slot: $slot, maintenance: $maintenance, lock: $lock,
     inflight: $inflight, interrupted: $interrupted, last: $last, containers: $containers}')
 if $json; then
   printf '%s\n' "$status"
@@ -54,6 +56,7 @@ jq -r '
   "environment  \(.environment)",
   "current      \(.current | if . == "" then "(none)" else . end)",
   "previous     \(.previous | if . == "" then "(none)" else . end)",
+  "slot         \(.slot)",
   "maintenance  \(if .maintenance then "ON" else "off" end)",
   "lock         \(if .lock == null then "free" else "held: \(.lock.what // "?") of \(.lock.release // "?") by \(.lock.actor // "?") since \(.lock.started // "?")" end)",
   (if .inflight != null then "in flight    \(.inflight.kind) of \(.inflight.sha) in phase \(.inflight.phase)\(if .interrupted then " — INTERRUPTED (process gone); the next deploy or rollback recovers" else "" end)" else empty end),

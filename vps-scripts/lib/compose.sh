@@ -41,17 +41,30 @@ write_override() {
   mv -f "$bundle/compose.berth.yml.tmp" "$bundle/compose.berth.yml"
 }
 
-# compose <bundle> <args…>: run compose for that release, bounded by COMPOSE_TIMEOUT.
-# COMPOSE_OVERRIDE names one more file to merge last (the rehearsal's mounts).
+# compose <bundle> <args…>: run compose for that release, bounded by COMPOSE_TIMEOUT,
+# in slot SLOT (a unless set; lib/swap.sh): slot b is project <project>_b with the
+# bundle's slot b file. COMPOSE_OVERRIDE names one more file to merge last (the
+# rehearsal's mounts).
 compose() {
-  local bundle=$1 file project env_file extra=()
+  local bundle=$1 file project env_file extra=() extra_env=()
   shift
   [ -z "${COMPOSE_OVERRIDE:-}" ] || extra=(-f "$COMPOSE_OVERRIDE")
   file=$(manifest "$bundle" .compose.file)
   project=$(manifest "$bundle" .compose.project)
+  if [ "${SLOT:-a}" = b ]; then
+    file=$(jq -r '.swap.file // empty' "$bundle/release.json")
+    valid_file_name "$file" || { say "release $(manifest "$bundle" .sha) has no slot b compose file (built by an older berth)"; return 1; }
+    project="${project}_b"
+    # Slot b's file reads its moved host ports from these (lib/swap.sh).
+    local ports b name
+    ports=$(slot_b_ports "$bundle") || return 1
+    while read -r _ b name; do
+      [ "$name" = - ] || [ -z "$name" ] || extra_env+=("$name=$b")
+    done <<<"$ports"
+  fi
   env_file=$(manifest "$bundle" .envFile)
   [ -f "$bundle/compose.berth.yml" ] || write_override "$bundle"
-  BERTH_SHA=$(manifest "$bundle" .sha) BERTH_ENV=$ENV_NAME \
+  env "${extra_env[@]}" BERTH_SHA="$(manifest "$bundle" .sha)" BERTH_ENV="$ENV_NAME" \
     timeout "${COMPOSE_TIMEOUT:-600}" "${COMPOSE[@]}" \
     --project-name "$project" --project-directory "$ENV_DIR" \
     --env-file "$env_file" \

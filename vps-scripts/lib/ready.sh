@@ -30,7 +30,7 @@ wait_ready() {
 # maintenance window). Empty until the container runs.
 published_port() {
   local project cid hp
-  project=$(manifest "$1" .compose.project)
+  project=$(slot_project "$1" "${SLOT:-a}")
   cid=$(docker ps -q --filter "label=com.docker.compose.project=$project" \
     --filter "label=com.docker.compose.service=$2" --filter "label=com.docker.compose.oneoff=False" | head -n1)
   [ -n "$cid" ] || return 0

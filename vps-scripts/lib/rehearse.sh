@@ -55,7 +55,7 @@ rehearse_migration() {
   if [ $# -eq 0 ]; then rehearse_skip "$out" "no database configured"; return 0; fi
   if [ -z "$current_bundle" ] || [ ! -f "$1" ]; then rehearse_skip "$out" "no database yet (first deploy)"; return 0; fi
   svc=$(manifest "$bundle" .migrate.service)
-  project=$(manifest "$current_bundle" .compose.project)
+  project=$(slot_project "$current_bundle" "${SLOT:-a}")
   if ! mounts=$(rehearse_mounts "$project" "$svc" "$@"); then
     rehearse_skip "$out" "no running $svc container of the current release shows where the databases are mounted"
     return 0

@@ -102,7 +102,7 @@ stop_writers() {
     compose "$bundle" stop "$@"
     return
   fi
-  project=$(manifest "$bundle" .compose.project)
+  project=$(slot_project "$bundle" "${SLOT:-a}")
   for w in "$@"; do
     grace=$(jq -r --arg w "$w" '.stopGraceSeconds[$w]' "$bundle/release.json")
     mapfile -t cids < <(docker ps -q --filter "label=com.docker.compose.project=$project" \

@@ -20,5 +20,7 @@
 . "$BERTH_SCRIPTS/lib/lock.sh"
 # shellcheck source=lib/nginx-assets.sh
 . "$BERTH_SCRIPTS/lib/nginx-assets.sh"
+# shellcheck source=lib/swap.sh
+. "$BERTH_SCRIPTS/lib/swap.sh"
 # shellcheck source=lib/release.sh
 . "$BERTH_SCRIPTS/lib/release.sh"

@@ -605,6 +605,46 @@ if [ "$nginx" = 1 ]; then
   fix=do_site
   step nginx-site "$site_file$([ -z "$site_link" ] || echo " (enabled in $enabled_dir)"): $server_name on $http_listen → 127.0.0.1:${app_port:-$frontend_port}$(has_cert && echo ", HTTPS on $https_listen" || echo ", plain HTTP (no certificate in $cert_dir yet)")" site_ok
 
+  # Zero-downtime deploys switch nginx between slots (docs/ops/deploy.md): the deploy
+  # user may test and reload this nginx, nothing else (one sudoers line), and
+  # <root>/nginx.json tells berth those commands, the pid file and the config directory.
+  grant_words() {
+    local n=/usr/sbin/nginx
+    find_master "$enabled_dir" >/dev/null 2>&1 || true
+    printf '%s\n' "$n" "${master_args[@]}"
+  }
+  grant_line() {
+    local words
+    mapfile -t words < <(grant_words)
+    printf '%s ALL=(root) NOPASSWD: %s -t -q, %s -s reload\n' "$user" "${words[*]}" "${words[*]}"
+  }
+  grant_json() {
+    local words pidfile=/run/nginx.pid
+    mapfile -t words < <(grant_words)
+    [ -z "$master_pid" ] || [ ! -r /run/nginx.pid ] || [ "$(cat /run/nginx.pid)" = "$master_pid" ] ||
+      pidfile=$(nginx "${master_args[@]}" -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]]\{1,\}\([^;]*\);.*/\1/p' | head -n1)
+    # (the words go in on stdin: jq would read -p and -c as its own options)
+    printf '%s\n' "${words[@]}" | jq -R . | jq -s --arg pid "${pidfile:-/run/nginx.pid}" --arg conf "$(dirname "$enabled_dir")" \
+      '. as $n | {test: (["sudo", "-n"] + $n + ["-t", "-q"]), reload: (["sudo", "-n"] + $n + ["-s", "reload"]), pid: $pid, conf: $conf}' 
+  }
+  grant_file="/etc/sudoers.d/berth-$user"
+  grant_ok() {
+    [ -f "$grant_file" ] && [ "$(cat "$grant_file")" = "$(grant_line)" ] &&
+      [ -f "$root/nginx.json" ] && [ "$(jq -c . "$root/nginx.json" 2>/dev/null)" = "$(grant_json | jq -c .)" ] &&
+      [ -d "$root/$env_name/nginx" ]
+  }
+  do_grant() {
+    command -v visudo >/dev/null 2>&1 || apt-get install -y -q sudo >&2
+    grant_line >"$work/sudoers"
+    visudo -cq -f "$work/sudoers" || die "the sudoers line for $user is invalid: $(cat "$work/sudoers")"
+    install -m 440 "$work/sudoers" "$grant_file"
+    grant_json >"$work/nginx.json"
+    install -o "$user" -g "$user" -m 644 "$work/nginx.json" "$root/nginx.json"
+    install -d -o "$user" -g "$user" -m 755 "$root/$env_name/nginx"
+  }
+  fix=do_grant
+  step nginx-reload "$grant_file: $user may test and reload nginx (zero-downtime deploys), nothing else" grant_ok
+
   if [ -n "$certbot_email" ]; then
     do_certbot() {
       install -d -m 755 "$acme_root"

@@ -58078,11 +58078,11 @@ __webpack_unused_export__ = Alias.Alias;
 __webpack_unused_export__ = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
-__webpack_unused_export__ = identity.isMap;
+exports.jh = identity.isMap;
 __webpack_unused_export__ = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
-__webpack_unused_export__ = identity.isScalar;
-__webpack_unused_export__ = identity.isSeq;
+exports.jn = identity.isScalar;
+exports.oP = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;
@@ -69961,9 +69961,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -69981,7 +69981,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -72371,7 +72371,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -75913,13 +75913,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -76967,6 +76967,29 @@ const berthYamlSchema = object({
         .strict()
         .default({ releases: 5, backups: 10 })
         .meta(d("Pruning; the current and previous releases are never pruned")),
+    swap: object({
+        enabled: schemas_boolean()
+            .default(true)
+            .meta(d("Deploy with no downtime when the rehearsal shows the migration changes nothing")),
+        port_offset: schemas_number()
+            .int()
+            .min(1)
+            .max(60000)
+            .default(10000)
+            .meta(d("Slot b publishes each host port of the compose file moved by this much")),
+        singletons: array(serviceName)
+            .optional()
+            .meta(d("Services that must never run twice at once (workers, schedulers): stopped right before their replacement starts; default every service that publishes no port")),
+        drain_seconds: schemas_number()
+            .int()
+            .min(0)
+            .max(3600)
+            .default(30)
+            .meta(d("Longest wait for nginx to finish requests on the old slot before it stops")),
+    })
+        .strict()
+        .default({ enabled: true, port_offset: 10000, drain_seconds: 30 })
+        .meta(d("The swap path: the new release beside the old, nginx switched, no maintenance page")),
     min_free_mb: schemas_number()
         .int()
         .min(0)
@@ -77009,6 +77032,9 @@ const berthYamlSchema = object({
     mustName(cfg.ready.service, ["ready", "service"]);
     cfg.writers?.forEach((w, i) => {
         mustName(w, ["writers", i]);
+    });
+    cfg.swap.singletons?.forEach((w, i) => {
+        mustName(w, ["swap", "singletons", i]);
     });
 });
 
@@ -86304,12 +86330,17 @@ function berthHome(start = (0,external_node_path_namespaceObject.dirname)(proces
     }
     throw new Error(`cannot find berth's vps-scripts next to ${start}; set BERTH_HOME to the berth checkout`);
 }
-function writeBundle(dir, manifest, composeSource, home) {
+/** `generated`: more files berth wrote for the release (slot b's compose file), by name. */
+function writeBundle(dir, manifest, composeSource, home, generated = {}) {
     (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
     const composeName = (0,external_node_path_namespaceObject.basename)(composeSource);
     assertUploadable(composeName);
     (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, "release.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     (0,external_node_fs_namespaceObject.cpSync)(composeSource, (0,external_node_path_namespaceObject.join)(dir, composeName));
+    for (const [name, text] of Object.entries(generated)) {
+        assertUploadable(name);
+        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, (0,external_node_path_namespaceObject.basename)(name)), text);
+    }
     for (const part of ["vps-scripts", "nginx"]) {
         const from = (0,external_node_path_namespaceObject.join)(home, part);
         if ((0,external_node_fs_namespaceObject.existsSync)(from))
@@ -86504,125 +86535,6 @@ function promotableImages(lines, sha, from) {
     return images;
 }
 
-;// CONCATENATED MODULE: ./build/tsc/release/stop-grace.js
-/**
- * How long each writer may take to stop, from the compose file's `stop_grace_period`
- * (compose's default: 10 s). The server stops writers with `docker stop -t` and these
- * numbers instead of a compose invocation, which would cost the maintenance window
- * about half a second. Pure: the caller reads the file.
- */
-
-const UNIT_SECONDS = { h: 3600, m: 60, s: 1, ms: 0.001, us: 0.000001 };
-/** A compose duration ("10s", "1m30s", "500ms", or a number of seconds) in whole seconds, rounded up. */
-function durationSeconds(value) {
-    if (typeof value === "number" && Number.isFinite(value) && value >= 0)
-        return Math.ceil(value);
-    if (typeof value !== "string" || !/^([0-9]+(\.[0-9]+)?(h|ms|us|m|s))+$/.test(value))
-        return undefined;
-    let total = 0;
-    for (const m of value.matchAll(/([0-9]+(?:\.[0-9]+)?)(h|ms|us|m|s)/g)) {
-        total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? "s"] ?? 1);
-    }
-    return Math.ceil(total);
-}
-function stopGraceSeconds(composeText, writers) {
-    let services = {};
-    try {
-        const doc = (0,dist/* parse */.qg)(composeText);
-        services = doc?.services ?? {};
-    }
-    catch {
-        return {};
-    }
-    const out = {};
-    for (const w of writers) {
-        const grace = durationSeconds(services[w]?.stop_grace_period);
-        // An unreadable value (e.g. a ${VAR}) leaves the writer to `compose stop` on the server.
-        if (services[w]?.stop_grace_period !== undefined && grace === undefined)
-            return {};
-        out[w] = Math.min(grace ?? 10, 3600);
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./build/tsc/release/manifest.js
-
-function buildManifest(config, env, sha, images, composeFile, run, composeText = "") {
-    // Without an explicit list, the services that touch the DB are the migrate service's.
-    const writers = config.writers ?? (config.migrate ? [config.migrate.service] : Object.keys(config.services));
-    return {
-        schema: 1,
-        app: config.app,
-        environment: env.name,
-        sha,
-        images,
-        compose: { file: composeFile, project: env.project },
-        envFile: env.envFile,
-        databases: env.databasePaths,
-        migrate: config.migrate ? { service: config.migrate.service, command: config.migrate.command } : null,
-        writers,
-        stopGraceSeconds: stopGraceSeconds(composeText, writers),
-        ready: {
-            service: config.ready.service,
-            port: config.ready.port,
-            path: config.ready.path,
-            intervalSeconds: config.ready.interval_seconds,
-            successes: config.ready.successes,
-            timeoutSeconds: config.ready.timeout_seconds,
-        },
-        keep: { releases: config.keep.releases, backups: config.keep.backups },
-        minFreeMB: config.min_free_mb,
-        actor: run.actor,
-        runUrl: run.runUrl,
-        runId: run.runId,
-    };
-}
-
-;// CONCATENATED MODULE: ./build/tsc/remote/commands.js
-/** Unpack the uploaded tarball (stdin) into a fresh dir, verify checksums, swap into place. */
-const RECEIVE = `set -eu
-dest=$1 incoming=$2
-# <root>/<env> holds the maintenance flag nginx's workers read: traversable whatever
-# the deploy user's umask (its private parts, backups and env files, keep their own modes).
-envdir=$(dirname -- "$(dirname -- "$dest")")
-if [ ! -d "$envdir" ]; then mkdir -p -- "$envdir" && chmod 755 -- "$envdir"; fi
-rm -rf -- "$incoming"
-mkdir -p -- "$incoming"
-tar -xzf - -C "$incoming"
-(cd -- "$incoming" && sha256sum --quiet --strict -c SHA256SUMS)
-if [ -d "$dest" ]; then
-  old="$dest.replaced.$$"
-  mv -T -- "$dest" "$old"
-  mv -T -- "$incoming" "$dest"
-  rm -rf -- "$old"
-else
-  mv -T -- "$incoming" "$dest"
-fi
-echo "stored $dest"`;
-function receiveBundle(dest, incoming) {
-    return { argv: ["sh", "-c", RECEIVE, "berth-receive", dest, incoming] };
-}
-/** Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version. */
-function installScripts(bundleDir, root) {
-    return { argv: ["env", `BERTH_ROOT=${root}`, `${bundleDir}/vps-scripts/bin/berth`, "install"] };
-}
-/** Registry login on the server; the password goes on stdin, never in argv. */
-function registryLogin(host, username) {
-    return { argv: ["docker", "login", host, "--username", username, "--password-stdin"] };
-}
-function berthPath(root) {
-    return `${root}/bin/berth`;
-}
-function releaseDir(root, env, sha) {
-    return `${root}/${env}/releases/${sha}`;
-}
-/** The environment's ledger, as raw text (parsed on the runner). */
-function readLedger(root, env) {
-    return {
-        argv: ["sh", "-c", 'if [ -f "$1" ]; then cat -- "$1"; fi', "berth-ledger", `${root}/${env}/releases.log`],
-    };
-}
-
 ;// CONCATENATED MODULE: ./build/tsc/config/compose-vars.js
 /**
  * Compose interpolation, as the compose spec defines it
@@ -86722,65 +86634,6 @@ function interpolate(s) {
     return { text, unresolved };
 }
 
-;// CONCATENATED MODULE: ./build/tsc/config/compose-mounts.js
-/**
- * Compose service `volumes:` entries, short (`./data:/app/data:rw`, `name:/path`,
- * `/path`) and long (`{type: bind|volume|tmpfs, source, target}`) syntax, per
- * https://github.com/compose-spec/compose-spec/blob/main/05-services.md#volumes. Pure.
- */
-
-/** Compose reads a short-syntax source as a host path when it starts like one. */
-const looksLikePath = (s) => /^(?:[./~]|\$\{)/.test(s);
-/** A mount, or a message saying why it cannot be read. */
-function parseMount(entry) {
-    if (typeof entry === "string")
-        return parseShort(entry);
-    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
-        const e = entry;
-        const raw = JSON.stringify(e);
-        const type = String(e.type ?? "volume");
-        const target = interpolate(String(e.target ?? "")).text;
-        if (!target.startsWith("/")) {
-            return "has no absolute target: (the path in the container); write e.g. {type: bind, source: ./data, target: /app/data}";
-        }
-        const src = e.source === undefined ? undefined : interpolate(String(e.source));
-        const readOnly = e.read_only === true;
-        if (type === "tmpfs")
-            return { type, source: undefined, unresolved: [], target, readOnly, raw };
-        if (type !== "bind" && type !== "volume") {
-            return `has type ${type}, which berth does not read; use bind or volume`;
-        }
-        if (type === "volume" && !src?.text) {
-            return { type: "anonymous", source: undefined, unresolved: [], target, readOnly, raw };
-        }
-        if (!src?.text)
-            return "is a bind mount without source:; write e.g. {type: bind, source: ./data, target: /app/data}";
-        return { type, source: src.text, unresolved: src.unresolved, target, readOnly, raw };
-    }
-    return 'is not a volume mount; write e.g. "./data:/app/data"';
-}
-function parseShort(raw) {
-    const { text, unresolved } = interpolate(raw);
-    // Split on ":" outside ${…}: an unresolved variable stays as ${NAME}, which has no ":".
-    const parts = text.split(":");
-    if (parts.length === 1) {
-        if (!text.startsWith("/"))
-            return 'has no absolute container path; write e.g. "./data:/app/data"';
-        return { type: "anonymous", source: undefined, unresolved: [], target: text, readOnly: false, raw };
-    }
-    if (parts.length > 3)
-        return 'has too many ":" parts; write e.g. "./data:/app/data:rw"';
-    const [source = "", target = "", mode = ""] = parts;
-    if (!target.startsWith("/")) {
-        return `has target ${JSON.stringify(target)}, not an absolute container path; write e.g. "./data:/app/data"`;
-    }
-    const readOnly = mode.split(",").includes("ro");
-    const inSource = unresolved.filter((v) => source.includes(`\${${v}}`));
-    if (looksLikePath(source))
-        return { type: "bind", source, unresolved: inSource, target, readOnly, raw };
-    return { type: "volume", source, unresolved: inSource, target, readOnly, raw };
-}
-
 ;// CONCATENATED MODULE: ./build/tsc/config/compose-ports.js
 /**
  * Compose `ports:` entries, short (`"127.0.0.1:3100:3000"`, `"3000"`, `"8080:80/tcp"`,
@@ -86809,7 +86662,7 @@ function parsePort(entry) {
     if (typeof entry === "number")
         entry = String(entry);
     if (typeof entry === "string")
-        return compose_ports_parseShort(entry);
+        return parseShort(entry);
     if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
         const e = entry;
         const raw = JSON.stringify(e);
@@ -86830,7 +86683,7 @@ function parsePort(entry) {
     }
     return 'is not a port mapping; write e.g. "127.0.0.1:3100:3000"';
 }
-function compose_ports_parseShort(raw) {
+function parseShort(raw) {
     let rest = interpolate(raw).text;
     let protocol = "tcp";
     const proto = /\/(tcp|udp|sctp)$/i.exec(rest);
@@ -86859,6 +86712,384 @@ function compose_ports_parseShort(raw) {
         return 'has no valid container port; write e.g. "127.0.0.1:3100:3000" (host IP : host port : container port)';
     }
     return { raw, hostIp: hostIp || undefined, hostPort: hostPort || undefined, containerPort, protocol };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/release/slot-b.js
+/**
+ * The second slot of the swap path (docs/design.md §3): the same compose file, run as
+ * project `<project>_b` beside the live one, with every published host port moved by a
+ * fixed offset (two containers cannot publish one port) and every named volume pinned to
+ * the live slot's volume (compose prefixes volume names with the project, which would
+ * give slot b empty volumes). Compose concatenates `ports:` across `-f` files, so an
+ * override cannot move a port: slot b gets its own rewritten copy of the file. Pure.
+ */
+
+
+const SLOT_B_FILE = "compose.slot-b.yml";
+const no = (why) => ({ possible: false, why });
+/** Rewrite `composeText` for slot b, or say why the release cannot run twice side by side. */
+function slotB(composeText, project, offset) {
+    let doc;
+    try {
+        doc = (0,dist/* parseDocument */.Tp)(composeText, { merge: true, uniqueKeys: false });
+    }
+    catch (e) {
+        return no(`the compose file does not parse: ${e.message}`);
+    }
+    if (doc.errors.length > 0)
+        return no(`the compose file does not parse: ${doc.errors[0]?.message}`);
+    const services = doc.get("services");
+    if (!(0,dist/* isMap */.jh)(services))
+        return no("the compose file has no services: map");
+    const ports = {};
+    const variables = [];
+    for (const pair of services.items) {
+        const name = String((0,dist/* isScalar */.jn)(pair.key) ? pair.key.value : pair.key);
+        const svc = pair.value;
+        if (!(0,dist/* isMap */.jh)(svc))
+            continue;
+        if (svc.has("container_name")) {
+            return no(`services.${name} sets container_name:, so two of it cannot run at once; remove it`);
+        }
+        const mode = svc.get("network_mode");
+        if (typeof mode === "string" && mode === "host") {
+            return no(`services.${name} uses network_mode: host, whose ports cannot be moved`);
+        }
+        const list = svc.get("ports");
+        if (list === undefined || list === null)
+            continue;
+        if (!(0,dist/* isSeq */.oP)(list))
+            return no(`services.${name}.ports is not a list`);
+        for (let i = 0; i < list.items.length; i++) {
+            const moved = movePort(list.items[i], offset, ports, variables);
+            if ("error" in moved)
+                return no(`services.${name}.ports[${i}] ${moved.error}`);
+            list.items[i] = doc.createNode(moved.entry);
+        }
+    }
+    const volumes = doc.get("volumes");
+    if ((0,dist/* isMap */.jh)(volumes)) {
+        for (const pair of volumes.items) {
+            const name = String((0,dist/* isScalar */.jn)(pair.key) ? pair.key.value : pair.key);
+            pair.value = doc.createNode(pinVolume(name, pair.value, project));
+        }
+    }
+    return { possible: true, text: doc.toString(), ports, variables };
+}
+const VARIABLE = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-(\d{1,5}))?\}|([A-Za-z_][A-Za-z0-9_]*))$/;
+const LITERAL = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+/** Short syntax as written, split on the colons outside `${…}` and `[…]`: [ip:]host:container. */
+function shortParts(raw) {
+    const parts = [];
+    let depth = 0;
+    let cur = "";
+    for (let i = 0; i < raw.length; i++) {
+        const c = raw[i];
+        if ((c === "$" && raw[i + 1] === "{") || c === "[")
+            depth++;
+        else if ((c === "}" || c === "]") && depth > 0)
+            depth--;
+        if (c === ":" && depth === 0) {
+            parts.push(cur);
+            cur = "";
+        }
+        else
+            cur += c;
+    }
+    parts.push(cur);
+    if (parts.length === 1)
+        return { ip: undefined, host: undefined, container: parts[0] ?? "" };
+    if (parts.length === 2)
+        return { ip: undefined, host: parts[0] ?? "", container: parts[1] ?? "" };
+    if (parts.length === 3)
+        return { ip: parts[0], host: parts[1] ?? "", container: parts[2] ?? "" };
+    return undefined;
+}
+/** The entry with its host port(s) moved; a message when it cannot be. */
+function movePort(node, offset, ports, variables) {
+    const value = (0,dist/* isScalar */.jn)(node) ? node.value : (0,dist/* isMap */.jh)(node) ? node.toJSON() : node;
+    const p = parsePort(value);
+    if (typeof p === "string")
+        return { error: p };
+    let written;
+    if (typeof value === "object" && value !== null) {
+        const published = value.published;
+        written = published === undefined ? undefined : String(published);
+    }
+    else {
+        const raw = String(value).replace(/\/(tcp|udp|sctp)$/i, "");
+        const parts = shortParts(raw);
+        written = parts?.host;
+        if (parts === undefined)
+            return { error: "cannot be read to move its host port" };
+    }
+    if (written === undefined || written === "")
+        return { entry: value }; // Docker picks a free port: no clash
+    const replace = (host) => {
+        if (typeof value === "object" && value !== null)
+            return { entry: { ...value, published: host } };
+        const raw = String(value);
+        const proto = /\/(tcp|udp|sctp)$/i.exec(raw)?.[0] ?? "";
+        const m = shortParts(raw.slice(0, raw.length - proto.length));
+        return { entry: `${m?.ip === undefined ? "" : `${m.ip}:`}${host}:${m?.container}${proto}` };
+    };
+    const range = LITERAL.exec(written);
+    if (range) {
+        const start = Number(range[1]);
+        const end = range[2] === undefined ? start : Number(range[2]);
+        if (end + offset > 65535) {
+            return {
+                error: `publishes host port ${end}; moved by swap.port_offset ${offset} it passes 65535: lower swap.port_offset`,
+            };
+        }
+        for (let port = start; port <= end && p.protocol === "tcp"; port++)
+            ports[String(port)] = String(port + offset);
+        return replace(range[2] === undefined ? `${start + offset}` : `${start + offset}-${end + offset}`);
+    }
+    if (VARIABLE.test(written)) {
+        const name = `BERTH_SLOT_B_PORT_${variables.length + 1}`;
+        variables.push({ name, from: written });
+        return replace(`\${${name}}`);
+    }
+    return {
+        error: `publishes host port ${JSON.stringify(written)}, which berth cannot move; write a number or one variable like \${WEB_PORT}`,
+    };
+}
+/** A top-level volume made to name slot a's: external (slot b never creates or removes it). */
+function pinVolume(name, node, project) {
+    const v = (0,dist/* isMap */.jh)(node) ? node.toJSON() : {};
+    if (v.external === true || (typeof v.external === "object" && v.external !== null))
+        return node ?? null;
+    const real = typeof v.name === "string" ? v.name : `${project}_${name}`;
+    // `external: {name:}` is read by compose v1 in every file version, and by v2.
+    return { external: { name: real } };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/release/stop-grace.js
+/**
+ * How long each writer may take to stop, from the compose file's `stop_grace_period`
+ * (compose's default: 10 s). The server stops writers with `docker stop -t` and these
+ * numbers instead of a compose invocation, which would cost the maintenance window
+ * about half a second. Pure: the caller reads the file.
+ */
+
+const UNIT_SECONDS = { h: 3600, m: 60, s: 1, ms: 0.001, us: 0.000001 };
+/** A compose duration ("10s", "1m30s", "500ms", or a number of seconds) in whole seconds, rounded up. */
+function durationSeconds(value) {
+    if (typeof value === "number" && Number.isFinite(value) && value >= 0)
+        return Math.ceil(value);
+    if (typeof value !== "string" || !/^([0-9]+(\.[0-9]+)?(h|ms|us|m|s))+$/.test(value))
+        return undefined;
+    let total = 0;
+    for (const m of value.matchAll(/([0-9]+(?:\.[0-9]+)?)(h|ms|us|m|s)/g)) {
+        total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? "s"] ?? 1);
+    }
+    return Math.ceil(total);
+}
+function stopGraceSeconds(composeText, writers) {
+    let services = {};
+    try {
+        const doc = (0,dist/* parse */.qg)(composeText);
+        services = doc?.services ?? {};
+    }
+    catch {
+        return {};
+    }
+    const out = {};
+    for (const w of writers) {
+        const grace = durationSeconds(services[w]?.stop_grace_period);
+        // An unreadable value (e.g. a ${VAR}) leaves the writer to `compose stop` on the server.
+        if (services[w]?.stop_grace_period !== undefined && grace === undefined)
+            return {};
+        out[w] = Math.min(grace ?? 10, 3600);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./build/tsc/release/manifest.js
+/**
+ * release.json: the contract between the action and `berth` on the server. Pure:
+ * built from validated config + images; vps-scripts read it with jq.
+ */
+
+
+
+function buildManifest(config, env, sha, images, composeFile, run, composeText = "") {
+    // Without an explicit list, the services that touch the DB are the migrate service's.
+    const writers = config.writers ?? (config.migrate ? [config.migrate.service] : Object.keys(config.services));
+    return {
+        schema: 1,
+        app: config.app,
+        environment: env.name,
+        sha,
+        images,
+        compose: { file: composeFile, project: env.project },
+        envFile: env.envFile,
+        databases: env.databasePaths,
+        migrate: config.migrate ? { service: config.migrate.service, command: config.migrate.command } : null,
+        writers,
+        stopGraceSeconds: stopGraceSeconds(composeText, writers),
+        ready: {
+            service: config.ready.service,
+            port: config.ready.port,
+            path: config.ready.path,
+            intervalSeconds: config.ready.interval_seconds,
+            successes: config.ready.successes,
+            timeoutSeconds: config.ready.timeout_seconds,
+        },
+        swap: swapPlan(config, env.project, composeText).plan,
+        keep: { releases: config.keep.releases, backups: config.keep.backups },
+        minFreeMB: config.min_free_mb,
+        actor: run.actor,
+        runUrl: run.runUrl,
+        runId: run.runId,
+    };
+}
+/** The swap plan, and slot b's compose text for the bundle when it is possible. */
+function swapPlan(config, project, composeText) {
+    const singletons = config.swap.singletons ?? servicesWithoutPorts(config, composeText);
+    const base = { singletons, drainSeconds: config.swap.drain_seconds, portOffset: config.swap.port_offset };
+    if (!config.swap.enabled) {
+        return {
+            plan: {
+                possible: false,
+                why: "swap.enabled is false in berth.yml",
+                file: null,
+                ports: {},
+                variables: [],
+                ...base,
+            },
+            text: undefined,
+        };
+    }
+    const b = slotB(composeText, project, config.swap.port_offset);
+    if (!b.possible)
+        return {
+            plan: { possible: false, why: b.why, file: null, ports: {}, variables: [], ...base },
+            text: undefined,
+        };
+    return {
+        plan: { possible: true, why: "", file: SLOT_B_FILE, ports: b.ports, variables: b.variables, ...base },
+        text: b.text,
+    };
+}
+/** berth.yml's services whose compose service publishes no port: they serve no request. */
+function servicesWithoutPorts(config, composeText) {
+    let services = {};
+    try {
+        services = (0,dist/* parse */.qg)(composeText)?.services ?? {};
+    }
+    catch {
+        return Object.keys(config.services);
+    }
+    return Object.keys(config.services).filter((s) => {
+        const ports = services[s]?.ports;
+        return !Array.isArray(ports) || ports.length === 0;
+    });
+}
+
+;// CONCATENATED MODULE: ./build/tsc/remote/commands.js
+/** Unpack the uploaded tarball (stdin) into a fresh dir, verify checksums, swap into place. */
+const RECEIVE = `set -eu
+dest=$1 incoming=$2
+# <root>/<env> holds the maintenance flag nginx's workers read: traversable whatever
+# the deploy user's umask (its private parts, backups and env files, keep their own modes).
+envdir=$(dirname -- "$(dirname -- "$dest")")
+if [ ! -d "$envdir" ]; then mkdir -p -- "$envdir" && chmod 755 -- "$envdir"; fi
+rm -rf -- "$incoming"
+mkdir -p -- "$incoming"
+tar -xzf - -C "$incoming"
+(cd -- "$incoming" && sha256sum --quiet --strict -c SHA256SUMS)
+if [ -d "$dest" ]; then
+  old="$dest.replaced.$$"
+  mv -T -- "$dest" "$old"
+  mv -T -- "$incoming" "$dest"
+  rm -rf -- "$old"
+else
+  mv -T -- "$incoming" "$dest"
+fi
+echo "stored $dest"`;
+function receiveBundle(dest, incoming) {
+    return { argv: ["sh", "-c", RECEIVE, "berth-receive", dest, incoming] };
+}
+/** Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version. */
+function installScripts(bundleDir, root) {
+    return { argv: ["env", `BERTH_ROOT=${root}`, `${bundleDir}/vps-scripts/bin/berth`, "install"] };
+}
+/** Registry login on the server; the password goes on stdin, never in argv. */
+function registryLogin(host, username) {
+    return { argv: ["docker", "login", host, "--username", username, "--password-stdin"] };
+}
+function berthPath(root) {
+    return `${root}/bin/berth`;
+}
+function releaseDir(root, env, sha) {
+    return `${root}/${env}/releases/${sha}`;
+}
+/** The environment's ledger, as raw text (parsed on the runner). */
+function readLedger(root, env) {
+    return {
+        argv: ["sh", "-c", 'if [ -f "$1" ]; then cat -- "$1"; fi', "berth-ledger", `${root}/${env}/releases.log`],
+    };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/compose-mounts.js
+/**
+ * Compose service `volumes:` entries, short (`./data:/app/data:rw`, `name:/path`,
+ * `/path`) and long (`{type: bind|volume|tmpfs, source, target}`) syntax, per
+ * https://github.com/compose-spec/compose-spec/blob/main/05-services.md#volumes. Pure.
+ */
+
+/** Compose reads a short-syntax source as a host path when it starts like one. */
+const looksLikePath = (s) => /^(?:[./~]|\$\{)/.test(s);
+/** A mount, or a message saying why it cannot be read. */
+function parseMount(entry) {
+    if (typeof entry === "string")
+        return compose_mounts_parseShort(entry);
+    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+        const e = entry;
+        const raw = JSON.stringify(e);
+        const type = String(e.type ?? "volume");
+        const target = interpolate(String(e.target ?? "")).text;
+        if (!target.startsWith("/")) {
+            return "has no absolute target: (the path in the container); write e.g. {type: bind, source: ./data, target: /app/data}";
+        }
+        const src = e.source === undefined ? undefined : interpolate(String(e.source));
+        const readOnly = e.read_only === true;
+        if (type === "tmpfs")
+            return { type, source: undefined, unresolved: [], target, readOnly, raw };
+        if (type !== "bind" && type !== "volume") {
+            return `has type ${type}, which berth does not read; use bind or volume`;
+        }
+        if (type === "volume" && !src?.text) {
+            return { type: "anonymous", source: undefined, unresolved: [], target, readOnly, raw };
+        }
+        if (!src?.text)
+            return "is a bind mount without source:; write e.g. {type: bind, source: ./data, target: /app/data}";
+        return { type, source: src.text, unresolved: src.unresolved, target, readOnly, raw };
+    }
+    return 'is not a volume mount; write e.g. "./data:/app/data"';
+}
+function compose_mounts_parseShort(raw) {
+    const { text, unresolved } = interpolate(raw);
+    // Split on ":" outside ${…}: an unresolved variable stays as ${NAME}, which has no ":".
+    const parts = text.split(":");
+    if (parts.length === 1) {
+        if (!text.startsWith("/"))
+            return 'has no absolute container path; write e.g. "./data:/app/data"';
+        return { type: "anonymous", source: undefined, unresolved: [], target: text, readOnly: false, raw };
+    }
+    if (parts.length > 3)
+        return 'has too many ":" parts; write e.g. "./data:/app/data:rw"';
+    const [source = "", target = "", mode = ""] = parts;
+    if (!target.startsWith("/")) {
+        return `has target ${JSON.stringify(target)}, not an absolute container path; write e.g. "./data:/app/data"`;
+    }
+    const readOnly = mode.split(",").includes("ro");
+    const inSource = unresolved.filter((v) => source.includes(`\${${v}}`));
+    if (looksLikePath(source))
+        return { type: "bind", source, unresolved: inSource, target, readOnly, raw };
+    return { type: "volume", source, unresolved: inSource, target, readOnly, raw };
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/config/compose-database.js
@@ -87451,7 +87682,10 @@ async function deploy(req, deps) {
     for (const note of databases.notes)
         reporter.info(note);
     const manifest = buildManifest(req.config, { ...req.env, databasePaths: databases.paths }, sha, images, composeName(req), req.run, composeText);
-    const bundle = writeBundle((0,external_node_path_namespaceObject.join)(req.workDir, "bundle"), manifest, (0,external_node_path_namespaceObject.join)(req.configDir, req.config.compose.file), req.home);
+    const slotB = swapPlan(req.config, req.env.project, composeText);
+    if (!slotB.plan.possible)
+        reporter.info(`swap path not possible for this release: ${slotB.plan.why}`);
+    const bundle = writeBundle((0,external_node_path_namespaceObject.join)(req.workDir, "bundle"), manifest, (0,external_node_path_namespaceObject.join)(req.configDir, req.config.compose.file), req.home, slotB.text === undefined || slotB.plan.file === null ? {} : { [slotB.plan.file]: slotB.text });
     const deploymentId = await bestEffort(reporter, "GitHub deployment", () => deps.github?.create(sha, req.env.name, `berth deploy ${sha.slice(0, 12)}`));
     await bestEffort(reporter, "GitHub deployment status", () => deploymentId === undefined
         ? undefined

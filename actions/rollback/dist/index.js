@@ -69127,9 +69127,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -69147,7 +69147,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -71537,7 +71537,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -75079,13 +75079,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -76133,6 +76133,29 @@ const berthYamlSchema = object({
         .strict()
         .default({ releases: 5, backups: 10 })
         .meta(d("Pruning; the current and previous releases are never pruned")),
+    swap: object({
+        enabled: schemas_boolean()
+            .default(true)
+            .meta(d("Deploy with no downtime when the rehearsal shows the migration changes nothing")),
+        port_offset: schemas_number()
+            .int()
+            .min(1)
+            .max(60000)
+            .default(10000)
+            .meta(d("Slot b publishes each host port of the compose file moved by this much")),
+        singletons: array(serviceName)
+            .optional()
+            .meta(d("Services that must never run twice at once (workers, schedulers): stopped right before their replacement starts; default every service that publishes no port")),
+        drain_seconds: schemas_number()
+            .int()
+            .min(0)
+            .max(3600)
+            .default(30)
+            .meta(d("Longest wait for nginx to finish requests on the old slot before it stops")),
+    })
+        .strict()
+        .default({ enabled: true, port_offset: 10000, drain_seconds: 30 })
+        .meta(d("The swap path: the new release beside the old, nginx switched, no maintenance page")),
     min_free_mb: schemas_number()
         .int()
         .min(0)
@@ -76175,6 +76198,9 @@ const berthYamlSchema = object({
     mustName(cfg.ready.service, ["ready", "service"]);
     cfg.writers?.forEach((w, i) => {
         mustName(w, ["writers", i]);
+    });
+    cfg.swap.singletons?.forEach((w, i) => {
+        mustName(w, ["swap", "singletons", i]);
     });
 });
 
@@ -81631,12 +81657,17 @@ function berthHome(start = dirname(process.argv[1] ?? ".")) {
     }
     throw new Error(`cannot find berth's vps-scripts next to ${start}; set BERTH_HOME to the berth checkout`);
 }
-function writeBundle(dir, manifest, composeSource, home) {
+/** `generated`: more files berth wrote for the release (slot b's compose file), by name. */
+function writeBundle(dir, manifest, composeSource, home, generated = {}) {
     mkdirSync(dir, { recursive: true });
     const composeName = basename(composeSource);
     assertUploadable(composeName);
     writeFileSync(join(dir, "release.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     cpSync(composeSource, join(dir, composeName));
+    for (const [name, text] of Object.entries(generated)) {
+        assertUploadable(name);
+        writeFileSync(join(dir, basename(name)), text);
+    }
     for (const part of ["vps-scripts", "nginx"]) {
         const from = join(home, part);
         if (existsSync(from))

@@ -36,11 +36,25 @@ export function deploySummary(environment: string, r: DeployReport): string {
         "</details>",
         "",
       ];
+  const path = r.path
+    ? [
+        r.path.mode === "swap"
+          ? "Path: **swap** — the new release started beside the old one and nginx switched to it; no maintenance page."
+          : `Path: **maintenance** — a planned window${r.path.why ? `: ${r.path.why}` : ""}.`,
+        ...(r.path.rehearsal
+          ? [
+              `Rehearsal: ${r.path.rehearsal.result}${r.path.rehearsal.seconds === null ? "" : ` in ${r.path.rehearsal.seconds} s`}${r.path.rehearsal.why ? ` (${r.path.rehearsal.why})` : ""}.`,
+            ]
+          : []),
+        "",
+      ]
+    : [];
   return [
     heading,
     "",
     `SHA \`${r.sha}\`${which}${r.previousSha ? ` (previous \`${r.previousSha}\`)` : ""}, ${r.durationSeconds} s`,
     "",
+    ...path,
     ...ran,
     "| service | image |",
     "| --- | --- |",

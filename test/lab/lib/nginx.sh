@@ -56,8 +56,12 @@ CONF
     set \$berth_maintenance_root $assets;
     set \$berth_maintenance_bypass 0;
     include $assets/snippets/berth-maintenance.conf;
-    location /api/ { proxy_pass http://127.0.0.1:${BACKEND_PORT[$env]}; }
-    location / { proxy_pass http://127.0.0.1:${FRONTEND_PORT[$env]}; }
+    # The live slot's ports, as nginx/render.sh renders them (berth's live.conf switches them).
+    set \$berth_${env}_${BACKEND_PORT[$env]} 127.0.0.1:${BACKEND_PORT[$env]};
+    set \$berth_${env}_${FRONTEND_PORT[$env]} 127.0.0.1:${FRONTEND_PORT[$env]};
+    include $VPS_ROOT/$env/nginx/live.con[f];
+    location /api/ { proxy_pass http://\$berth_${env}_${BACKEND_PORT[$env]}; }
+    location / { proxy_pass http://\$berth_${env}_${FRONTEND_PORT[$env]}; }
   }
 CONF
     done
@@ -69,8 +73,28 @@ CONF
   return 0
 }
 
+# What `berth setup` does on a server so deploys can switch slots without root: the
+# deploy user may test and reload this nginx (one sudoers line), and <root>/nginx.json
+# tells berth those two commands, the pid file and where the config lives.
+nginx_reload_grant() {
+  local dir="$LAB_DIR/nginx" base
+  base=(/usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf")
+  command -v sudo >/dev/null || die "sudo is not installed (apt-get install sudo): the deploy user reloads nginx through it"
+  printf 'deploy ALL=(root) NOPASSWD: %s -t -q, %s -s reload\n' "${base[*]}" "${base[*]}" >"$dir/sudoers.new"
+  visudo -cq -f "$dir/sudoers.new" || die "the lab's sudoers line is invalid: $(cat "$dir/sudoers.new")"
+  install -m 440 "$dir/sudoers.new" /etc/sudoers.d/berth-lab
+  rm -f "$dir/sudoers.new"
+  # (the words go in on stdin: jq would read -p and -c as its own options)
+  printf '%s\n' "${base[@]}" | jq -R . | jq -s --arg dir "$dir" '. as $n | {test: (["sudo", "-n"] + $n + ["-t", "-q"]),
+      reload: (["sudo", "-n"] + $n + ["-s", "reload"]), pid: ($dir + "/nginx.pid"), conf: $dir}' >"$VPS_ROOT/nginx.json"
+  chown deploy:deploy "$VPS_ROOT/nginx.json"
+  local env
+  for env in staging production; do install -d -o deploy -g deploy -m 755 "$VPS_ROOT/$env/nginx"; done
+}
+
 nginx_up() {
   local dir="$LAB_DIR/nginx" changed=0
+  nginx_reload_grant
   nginx_config && changed=1
   if pid_alive "$dir/nginx.pid"; then
     [ "$changed" -eq 0 ] || { log "reloading nginx"; nginx -p "$dir" -c "$dir/nginx.conf" -s reload; }

@@ -1,0 +1,305 @@
+# shellcheck shell=bash
+# The swap path (docs/design.md §3): when the rehearsal shows the migration changes
+# nothing, the new release starts beside the running one in the other slot, becomes
+# ready, nginx is switched to it with a graceful reload, the old nginx workers finish
+# their requests, the singletons (workers, schedulers) are handed over, and the old slot
+# is retired. No maintenance page; no request fails.
+#
+# Slots: a is the compose project and the ports of the compose file as written; b is
+# project <project>_b with slot b's file from the bundle (release.json .swap: every host
+# port moved by swap.port_offset, named volumes pinned to slot a's).
+#
+# <env>/slot holds "<slot> <sha> <from slot>", written just before current_release: if a
+# run dies between the two, current_release still names the release serving in <from>.
+# <env>/nginx/live.conf is included by the environment's nginx server block (render.sh):
+# one `set $berth_<env>_<port> 127.0.0.1:<port>;` per port the live slot publishes.
+
+# live_slot: the slot current_release serves from (a when none was ever recorded).
+live_slot() {
+  local slot="" sha="" from="" current
+  current=$(read_release current_release)
+  if [ -s "$ENV_DIR/slot" ]; then read -r slot sha from <"$ENV_DIR/slot" || true; fi
+  case "$slot" in a | b) ;; *)
+    echo a
+    return
+    ;;
+  esac
+  if [ "$sha" = "$current" ]; then echo "$slot"; elif [ "$from" = a ] || [ "$from" = b ]; then echo "$from"; else echo "$slot"; fi
+}
+
+other_slot() { if [ "$1" = a ]; then echo b; else echo a; fi; }
+
+# write_slot <slot> <sha> <from slot>: record where <sha> serves (before current_release).
+write_slot() { write_atomic "$ENV_DIR/slot" "$1 $2 $3"; }
+
+# slot_project <bundle> <slot>: the compose project of that slot.
+slot_project() {
+  local project
+  project=$(manifest "$1" .compose.project)
+  if [ "$2" = b ]; then printf '%s_b' "$project"; else printf '%s' "$project"; fi
+}
+
+# slot_runs <bundle> <slot>: 0 when the bundle can run in that slot (b needs slot b's file).
+slot_runs() {
+  [ "$2" = a ] && return 0
+  jq -e '.swap.possible == true and (.swap.file | type == "string")' "$1/release.json" >/dev/null 2>&1
+}
+
+# env_value <env file> <name>: the value the env file gives <name> (its last line, quotes
+# stripped), as compose reads it for interpolation; empty when it has none.
+env_value() {
+  [ -r "$1" ] || return 0
+  sed -n "s/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}$2=//p" "$1" | tail -n 1 | sed "s/^\([\"']\)\(.*\)\1\$/\2/"
+}
+
+# slot_b_ports <bundle>: "<slot a port> <slot b port> <variable or ->" per published TCP
+# host port: the literal ones from release.json, and those a variable sets (its value
+# from the env file, else its default) moved by the port offset.
+slot_b_ports() {
+  local bundle=$1 env_file offset name from var default a
+  jq -r '(.swap.ports // {}) | to_entries[] | "\(.key) \(.value) -"' "$bundle/release.json"
+  env_file=$(manifest "$bundle" .envFile)
+  offset=$(jq -r '.swap.portOffset // 10000' "$bundle/release.json")
+  while IFS=$'\t' read -r name from; do
+    [ -n "$name" ] || continue
+    [[ $from =~ ^\$\{?([A-Za-z_][A-Za-z0-9_]*)(:?-([0-9]{1,5}))?\}?$ ]] || return 1
+    var=${BASH_REMATCH[1]} default=${BASH_REMATCH[3]}
+    a=$(env_value "$env_file" "$var")
+    a=${a:-$default}
+    if ! [[ $a =~ ^[0-9]{1,5}$ ]] || [ $((a + offset)) -gt 65535 ]; then
+      say "slot b: $from is $(printf '%q' "$a") in $env_file: not a port berth can move by $offset"
+      return 1
+    fi
+    printf '%s %s %s\n' "$a" $((a + offset)) "$name"
+  done < <(jq -r '(.swap.variables // [])[] | "\(.name)\t\(.from)"' "$bundle/release.json")
+}
+
+# --- nginx -------------------------------------------------------------------------------
+
+# nginx_setting <key> <default…>: a value of <root>/nginx.json (written by berth setup or
+# the lab) as lines: the argv of `reload`/`test`, or the `pid` file and `conf` directory.
+nginx_setting() {
+  local key=$1 file="$BERTH_ROOT/nginx.json"
+  shift
+  if [ -f "$file" ] && jq -e --arg k "$key" 'has($k)' "$file" >/dev/null 2>&1; then
+    jq -r --arg k "$key" '.[$k] | if type == "array" then .[] else . end' "$file"
+  else
+    printf '%s\n' "$@"
+  fi
+}
+
+nginx_run() {
+  local what=$1 cmd
+  shift
+  if [ "$what" = reload ]; then
+    mapfile -t cmd < <(nginx_setting reload sudo -n /usr/sbin/nginx -s reload)
+  else
+    mapfile -t cmd < <(nginx_setting test sudo -n /usr/sbin/nginx -t -q)
+  fi
+  "${cmd[@]}"
+}
+
+live_conf() { printf '%s/nginx/live.conf' "$ENV_DIR"; }
+
+# swap_why_not <bundle> [<slot>]: nothing (0) when the swap path can run for this release
+# and environment (into slot a, a release needs no slot b file), else why not on stdout (1).
+swap_why_not() {
+  local bundle=$1 conf_dir
+  if jq -e '.swap.possible == false' "$bundle/release.json" >/dev/null 2>&1; then
+    jq -r '.swap.why' "$bundle/release.json"
+    return 1
+  fi
+  if [ "${2:-b}" = b ] && ! slot_runs "$bundle" b; then
+    echo "the release was built by a berth without the swap path"
+    return 1
+  fi
+  conf_dir=$(nginx_setting conf /etc/nginx)
+  # The site includes it as live.con[f] (a glob: no error while the file is absent).
+  if ! grep -rqsF -- "$ENV_DIR/nginx/live.con" "$conf_dir"; then
+    printf 'no nginx site under %s includes %s: render the site again with nginx/render.sh (or berth setup) to get zero-downtime deploys\n' "$conf_dir" "$(live_conf)"
+    return 1
+  fi
+  if ! nginx_run test >/dev/null 2>&1; then
+    printf 'the deploy user may not test and reload nginx (%s failed): berth setup installs the sudoers line (docs/ops/deploy.md)\n' "$(nginx_setting test sudo -n /usr/sbin/nginx -t -q | paste -sd' ' -)"
+    return 1
+  fi
+}
+
+# nginx_workers: the pids of nginx's worker processes (children of the master).
+nginx_workers() {
+  local pidfile master
+  pidfile=$(nginx_setting pid /run/nginx.pid)
+  master=$(cat "$pidfile" 2>/dev/null || true)
+  [[ $master =~ ^[0-9]+$ ]] || return 0
+  pgrep -P "$master" 2>/dev/null | sort -n || true
+}
+
+# write_live_conf <bundle> <slot>: point nginx's variables at that slot's host ports.
+write_live_conf() {
+  local bundle=$1 slot=$2 body a b _ ports
+  ports=$(slot_b_ports "$bundle") || return 1
+  body="# written by berth: ${ENV_NAME//-/_} serves release $(manifest "$bundle" .sha) from slot $slot"
+  while read -r a b _; do
+    [ -n "$a" ] || continue
+    [ "$slot" = b ] || b=$a
+    # shellcheck disable=SC2016 # an nginx variable, written as is
+    body+=$'\n''set $berth_'"${ENV_NAME//-/_}_$a 127.0.0.1:$b;"
+  done <<<"$ports"
+  mkdir -p "$ENV_DIR/nginx"
+  chmod 0755 "$ENV_DIR/nginx"
+  write_atomic "$(live_conf)" "$body"
+  chmod 0644 "$(live_conf)"
+}
+
+# switch_nginx <bundle> <slot>: write the live file, test, reload; return once a new
+# worker runs (the new configuration is in force). On a failed test or reload the file
+# is put back and 1 returned: nginx still serves the old slot.
+switch_nginx() {
+  local bundle=$1 slot=$2 before after saved="" deadline new
+  before=$(nginx_workers)
+  [ -f "$(live_conf)" ] && saved=$(cat "$(live_conf)")
+  write_live_conf "$bundle" "$slot"
+  if ! nginx_run test || ! nginx_run reload; then
+    say "nginx refused the switch to slot $slot: the old slot keeps serving"
+    if [ -n "$saved" ]; then write_atomic "$(live_conf)" "$saved"; else rm -f "$(live_conf)"; fi
+    return 1
+  fi
+  deadline=$(($(date +%s) + 10))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    after=$(nginx_workers)
+    new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep -c . || true)
+    if [ "$new" -gt 0 ]; then
+      say "nginx serves slot $slot (reloaded: $new new worker(s))"
+      printf '%s\n' "$before" >"$WORK/old_workers"
+      return 0
+    fi
+    sleep 0.1
+  done
+  say "nginx started no new worker within 10 s of the reload: the switch is not confirmed"
+  if [ -n "$saved" ]; then write_atomic "$(live_conf)" "$saved"; else rm -f "$(live_conf)"; fi
+  nginx_run reload || true
+  return 1
+}
+
+# drain <seconds>: wait until the nginx workers from before the switch have finished
+# their requests and exited (graceful reload), at most <seconds>.
+drain() {
+  local limit=$1 deadline left
+  deadline=$(($(date +%s) + limit))
+  while :; do
+    left=0
+    while read -r pid; do
+      [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && left=$((left + 1))
+    done <"$WORK/old_workers"
+    if [ "$left" -eq 0 ]; then
+      say "the old nginx workers finished their requests"
+      return 0
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      warn "$left old nginx worker(s) still busy after ${limit}s (long-lived connections?): going on; their connections end with the old slot"
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+
+# --- the slots' containers ---------------------------------------------------------------------
+
+# slot_services <bundle> <singletons|others>: berth.yml's services split by .swap.singletons
+# (a bundle from before the swap path: its writers but the ready service).
+slot_services() {
+  jq -r --arg which "$2" '(.swap.singletons // ((.writers // []) - [.ready.service])) as $s | (.images | keys) as $all
+    | if $which == "singletons" then $all - ($all - $s) else $all - $s end | .[]' "$1/release.json"
+}
+
+# retire_slot <bundle> <slot>: stop and remove that slot's containers (each with its
+# stop_grace_period); named volumes and data stay.
+retire_slot() { SLOT=$2 compose "$1" down --remove-orphans; }
+
+# clear_slot <project>: remove every container of a compose project, without its bundle
+# (an interrupted swap's leftovers).
+clear_slot() {
+  local cids
+  mapfile -t cids < <(docker ps -aq --filter "label=com.docker.compose.project=$1")
+  [ ${#cids[@]} -eq 0 ] || docker rm -f "${cids[@]}" >/dev/null
+}
+
+# reconcile_slots <current bundle>: after an interrupted run, make the environment one
+# release in one slot: nginx on the live slot, the live slot's services running, the
+# other slot's containers gone. Idempotent.
+# The order keeps the site serving: the live slot up, nginx on it, then the rest removed.
+reconcile_slots() {
+  local bundle=$1 live other project
+  live=$(live_slot)
+  other=$(other_slot "$live")
+  project=$(slot_project "$bundle" "$other")
+  say "after an interrupted run: $(manifest "$bundle" .sha) serves from slot $live"
+  SLOT=$live compose "$bundle" up -d --no-recreate
+  if [ -f "$(live_conf)" ] && ! grep -q "from slot $live\$" "$(live_conf)"; then
+    say "nginx pointed at slot $other: switching it back to slot $live"
+    SLOT=$live wait_ready "$bundle"
+    switch_nginx "$bundle" "$live"
+  fi
+  if [ -n "$(docker ps -aq --filter "label=com.docker.compose.project=$project")" ]; then
+    say "the interrupted run left slot $other ($project) behind: removing it"
+    clear_slot "$project"
+  fi
+}
+
+# --- the swap path's phases (deploy, rollback) -------------------------------------------
+
+# swap_start <bundle> <slot>: every service but the singletons, beside the live slot.
+swap_start() {
+  local others
+  mapfile -t others < <(slot_services "$1" others)
+  touch "$WORK/swap_started"
+  say "starting $(manifest "$1" .sha) in slot $2: ${others[*]}"
+  SLOT=$2 compose "$1" up -d --no-deps "${others[@]}"
+}
+
+swap_ready() { SLOT=$2 wait_ready "$1"; }
+
+swap_switch() {
+  touch "$WORK/switched"
+  switch_nginx "$1" "$2"
+}
+
+swap_drain() { drain "$(jq -r '.swap.drainSeconds // 30' "$1/release.json")"; }
+
+# swap_handover <old bundle> <old slot> <new bundle> <new slot>: singletons never run
+# twice: the old ones stop right before the new ones start.
+swap_handover() {
+  local singletons
+  mapfile -t singletons < <(slot_services "$3" singletons)
+  if [ ${#singletons[@]} -eq 0 ]; then
+    say "no singletons to hand over"
+    return 0
+  fi
+  touch "$WORK/handover_began"
+  say "handing over ${singletons[*]}: stopped in slot $2, then started in slot $4"
+  SLOT=$2 compose "$1" stop "${singletons[@]}"
+  SLOT=$4 compose "$3" up -d --no-deps "${singletons[@]}"
+}
+
+# swap_undo <new bundle> <new slot> <old bundle> <old slot>: after a failure before the
+# record: nginx back on the old slot, its singletons running again, the new slot gone.
+swap_undo() {
+  local singletons
+  if [ -e "$WORK/switched" ]; then
+    phase switch switch_nginx "$3" "$4"
+    if [ "$PHASE_RC" -ne 0 ]; then warn "nginx could not be switched back to slot $4: check $(live_conf) and reload nginx"; fi
+  fi
+  if [ -e "$WORK/handover_began" ]; then
+    mapfile -t singletons < <(slot_services "$1" singletons)
+    phase handover undo_handover "$1" "$2" "$3" "$4" "${singletons[@]}"
+  fi
+  phase retire retire_slot "$1" "$2"
+  if [ "$PHASE_RC" -ne 0 ]; then warn "the containers of slot $2 could not all be removed: 'berth status $ENV_NAME' lists them"; fi
+}
+
+undo_handover() {
+  local new=$1 new_slot=$2 old=$3 old_slot=$4
+  shift 4
+  SLOT=$new_slot compose "$new" stop "$@"
+  SLOT=$old_slot compose "$old" up -d --no-deps "$@"
+}
