@@ -260,6 +260,26 @@ describe("the step summary", () => {
     );
   });
 
+  it("says which path ran: swap with no window, or maintenance and why", () => {
+    const swap = deploySummary("production", {
+      ...report,
+      path: {
+        mode: "swap",
+        why: "",
+        rehearsal: { result: "unchanged", why: "the migration changed nothing", seconds: 1.4 },
+      },
+    });
+    expect(swap).toContain("Path: **swap** — the new release started beside the old one");
+    expect(swap).toContain("Rehearsal: unchanged in 1.4 s (the migration changed nothing).");
+    const window = deploySummary("production", {
+      ...report,
+      path: { mode: "maintenance", why: "the migration changes the database", rehearsal: null },
+    });
+    expect(window).toContain("Path: **maintenance** — a planned window: the migration changes the database.");
+    expect(window).not.toContain("Rehearsal:");
+    expect(deploySummary("production", report)).not.toContain("Path:");
+  });
+
   it("marks a dry run, with only the images", () => {
     const text = deploySummary("production", { ...report, dryRun: true, result: "dry-run", previousSha: "" });
     expect(text).toContain("### berth deploy to production: dry run, nothing deployed");
