@@ -119,18 +119,29 @@ swap_why_not() {
     printf 'no nginx site under %s includes %s: render the site again with nginx/render.sh (or berth setup) to get zero-downtime deploys\n' "$conf_dir" "$(live_conf)"
     return 1
   fi
+  if ! nginx_master >/dev/null; then
+    printf 'the pid file %s names no running nginx: set "pid" in %s (berth setup writes it) so berth can see the reload take effect\n' "$(nginx_setting pid /run/nginx.pid)" "$BERTH_ROOT/nginx.json"
+    return 1
+  fi
   if ! nginx_run test >/dev/null 2>&1; then
     printf 'the deploy user may not test and reload nginx (%s failed): berth setup installs the sudoers line (docs/ops/deploy.md)\n' "$(nginx_setting test sudo -n /usr/sbin/nginx -t -q | paste -sd' ' -)"
     return 1
   fi
 }
 
+# nginx_master: the pid in nginx's pid file when it names a running process, else nothing (1).
+nginx_master() {
+  local master
+  master=$(cat "$(nginx_setting pid /run/nginx.pid)" 2>/dev/null || true)
+  # (not kill -0: the deploy user may not signal root's nginx; /proc shows it runs)
+  [[ $master =~ ^[0-9]+$ ]] && [ -d "/proc/$master" ] || return 1
+  printf '%s' "$master"
+}
+
 # nginx_workers: the pids of nginx's worker processes (children of the master).
 nginx_workers() {
-  local pidfile master
-  pidfile=$(nginx_setting pid /run/nginx.pid)
-  master=$(cat "$pidfile" 2>/dev/null || true)
-  [[ $master =~ ^[0-9]+$ ]] || return 0
+  local master
+  master=$(nginx_master) || return 0
   pgrep -P "$master" 2>/dev/null | sort -n || true
 }
 
@@ -189,7 +200,7 @@ drain() {
   while :; do
     left=0
     while read -r pid; do
-      [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && left=$((left + 1))
+      [ -n "$pid" ] && [ -d "/proc/$pid" ] && left=$((left + 1))
     done <"$WORK/old_workers"
     if [ "$left" -eq 0 ]; then
       say "the old nginx workers finished their requests"

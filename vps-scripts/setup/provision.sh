@@ -618,11 +618,19 @@ if [ "$nginx" = 1 ]; then
     mapfile -t words < <(grant_words)
     printf '%s ALL=(root) NOPASSWD: %s -t -q, %s -s reload\n' "$user" "${words[*]}" "${words[*]}"
   }
+  # nginx's pid file: its config's `pid` (relative to the -p prefix), else the build default.
+  nginx_pidfile() {
+    local pidfile prefix=""
+    find_master "$enabled_dir" >/dev/null 2>&1 || true
+    pidfile=$(nginx "${master_args[@]}" -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]]\{1,\}\([^;]*\);.*/\1/p' | head -n1)
+    [ "${master_args[0]:-}" != -p ] || prefix=${master_args[1]%/}/
+    if [ -z "$pidfile" ]; then pidfile=/run/nginx.pid; elif [[ $pidfile != /* ]]; then pidfile="$prefix$pidfile"; fi
+    printf '%s' "$pidfile"
+  }
   grant_json() {
-    local words pidfile=/run/nginx.pid
+    local words pidfile
     mapfile -t words < <(grant_words)
-    [ -z "$master_pid" ] || [ ! -r /run/nginx.pid ] || [ "$(cat /run/nginx.pid)" = "$master_pid" ] ||
-      pidfile=$(nginx "${master_args[@]}" -T 2>/dev/null | sed -n 's/^[[:space:]]*pid[[:space:]]\{1,\}\([^;]*\);.*/\1/p' | head -n1)
+    pidfile=$(nginx_pidfile)
     # (the words go in on stdin: jq would read -p and -c as its own options)
     printf '%s\n' "${words[@]}" | jq -R . | jq -s --arg pid "${pidfile:-/run/nginx.pid}" --arg conf "$(dirname "$enabled_dir")" \
       '. as $n | {test: (["sudo", "-n"] + $n + ["-t", "-q"]), reload: (["sudo", "-n"] + $n + ["-s", "reload"]), pid: $pid, conf: $conf}' 
