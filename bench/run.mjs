@@ -2,7 +2,10 @@
 //
 // berth's numbers, measured on the lab and side by side with two baselines run in the
 // same way under the same load:
-//   berth            actions/deploy (maintenance, backup, migrate, start, ready) and actions/rollback
+//   berth            actions/deploy of a migration release (the maintenance path: backup, migrate, start, ready)
+//   berth-swap       actions/deploy of a release whose migration changes nothing (the swap path: no window)
+//   rollbacks        actions/rollback keeping the database (swap) and restoring it (maintenance)
+//   broken migration a release whose migration fails: refused in its rehearsal
 //   compose-pull-up  `docker-compose pull && up -d`, then the migration, over SSH (what most teams do)
 //   classic          `down` → copy the DB → migrate → `up -d`, over SSH
 // Each deploy moves the example app from v1 (schema 2) to v2 (migration 3) while a client
@@ -82,6 +85,9 @@ async function build(knobs) {
 log("building v1 (schema 2) and v2 (migration 3)");
 const v1 = await build(["MAX_MIGRATION=2"]);
 const v2 = await build([]);
+log("building v3 (no schema change) and a release whose migration fails");
+const v3 = await build([]);
+const vBad = await build(["FAIL_MIGRATION=1"]);
 
 // --- the client -----------------------------------------------------------------------
 /** Constant-rate client through nginx (alternating reads and writes); bounded in count and time. */
@@ -138,14 +144,29 @@ async function underLoad(baseUrl, fn) {
   return { deploySeconds, ...(await c.end()) };
 }
 
-async function deploy(env, r) {
+async function deploy(env, r, { result = "succeeded" } = {}) {
   const d = await runAction(
     "deploy",
     { environment: env, sha: r.sha, images: r.images, ...ssh, ...registry },
     runner,
   );
-  if (d.exitCode !== 0) throw new Error(`deploy of ${r.sha} to ${env} failed`);
+  if (d.outputs.result !== result || (result === "succeeded") !== (d.exitCode === 0))
+    throw new Error(
+      `deploy of ${r.sha} to ${env}: ${d.outputs.result} (exit ${d.exitCode}), expected ${result}`,
+    );
   return d;
+}
+
+const lastLedgerLine = (env) =>
+  readFileSync(join(lab.vps.root, env, "releases.log"), "utf8")
+    .trim()
+    .split("\n")
+    .map(JSON.parse)
+    .at(-1);
+
+async function rollback(env, inputs) {
+  const rb = await runAction("rollback", { environment: env, ...inputs, ...ssh, ...registry }, runner);
+  if (rb.exitCode !== 0) throw new Error(`rollback of ${env} (${JSON.stringify(inputs)}) failed`);
 }
 
 // --- baselines over SSH (as an SSH action would run them) -----------------------------------
@@ -200,7 +221,15 @@ const BASELINES = {
 };
 
 // --- the runs -----------------------------------------------------------------------------
-const samples = { berth: [], "compose-pull-up": [], classic: [] };
+const samples = {
+  berth: [],
+  "berth-swap": [],
+  "rollback keep-db": [],
+  "rollback restore-db": [],
+  "broken migration": [],
+  "compose-pull-up": [],
+  classic: [],
+};
 const phaseSamples = {};
 const rollbackSeconds = [];
 const sshPerDeploy = [];
@@ -223,15 +252,31 @@ for (let run = 1; run <= RUNS; run++) {
   for (const [p, s] of Object.entries(ledgerLine.durations)) {
     phaseSamples[p] = [...(phaseSamples[p] ?? []), s];
   }
-  const t0 = performance.now();
-  const rb = await runAction(
-    "rollback",
-    { environment: "staging", database: "restore", ...ssh, ...registry },
-    runner,
+
+  // The swap path: a release whose migration changes nothing, then a keep-db rollback.
+  log(`run ${run}/${RUNS}: berth-swap, rollbacks, a broken migration`);
+  const swap = await underLoad(lab.nginx.staging, () => deploy("staging", v3));
+  const swapLine = lastLedgerLine("staging");
+  if (swapLine.mode !== "swap" || (await versionAt(lab.nginx.staging)) !== v3.sha)
+    throw new Error(`berth-swap: mode ${swapLine.mode}, serving ${await versionAt(lab.nginx.staging)}`);
+  samples["berth-swap"].push({ ...swap, serverSeconds: swapLine.totalSeconds });
+  const keep = await underLoad(lab.nginx.staging, () => rollback("staging", {}));
+  if (lastLedgerLine("staging").mode !== "swap" || (await versionAt(lab.nginx.staging)) !== v2.sha)
+    throw new Error("rollback keep-db: not a swap to v2");
+  samples["rollback keep-db"].push(keep);
+  // A migration that fails its rehearsal: refused, nothing changes, no window.
+  const bad = await underLoad(lab.nginx.staging, () => deploy("staging", vBad, { result: "refused" }));
+  if ((await versionAt(lab.nginx.staging)) !== v2.sha)
+    throw new Error("broken migration: v2 no longer served");
+  samples["broken migration"].push(bad);
+  // Back across the migration: the database restored, in the maintenance window.
+  const restore = await underLoad(lab.nginx.staging, () =>
+    rollback("staging", { sha: v1.sha, database: "restore" }),
   );
-  if (rb.exitCode !== 0 || (await versionAt(lab.nginx.staging)) !== v1.sha)
-    throw new Error("berth: rollback failed");
-  rollbackSeconds.push((performance.now() - t0) / 1000);
+  if ((await versionAt(lab.nginx.staging)) !== v1.sha)
+    throw new Error("rollback restore-db: v1 is not served");
+  samples["rollback restore-db"].push(restore);
+  rollbackSeconds.push(restore.deploySeconds);
 
   for (const [name, steps] of Object.entries(BASELINES)) {
     log(`run ${run}/${RUNS}: ${name}`);
@@ -347,6 +392,13 @@ const result = {
       serverSeconds: stats(samples.berth.map((s) => s.serverSeconds)),
       sshConnectionsPerDeploy: stats(sshPerDeploy).median,
     },
+    "berth-swap": {
+      ...summarize(samples["berth-swap"]),
+      serverSeconds: stats(samples["berth-swap"].map((s) => s.serverSeconds)),
+    },
+    "rollback keep-db": summarize(samples["rollback keep-db"]),
+    "rollback restore-db": summarize(samples["rollback restore-db"]),
+    "broken migration": summarize(samples["broken migration"]),
     "compose-pull-up": summarize(samples["compose-pull-up"]),
     classic: summarize(samples.classic),
   },
@@ -363,8 +415,15 @@ const result = {
 const b = result.systems.berth;
 const target =
   b.phases.backup.median + b.phases.migrate.median + b.phases.start.median + b.phases.ready.median + 1;
+const sys = result.systems;
 result.targets = {
   berthOtherErrorsZero: b.otherErrorsMax === 0,
+  swapNoNon2xx: sys["berth-swap"].otherErrorsMax === 0 && sys["berth-swap"].window503SecondsRange.max === 0,
+  keepDbRollbackNoNon2xx:
+    sys["rollback keep-db"].otherErrorsMax === 0 && sys["rollback keep-db"].window503SecondsRange.max === 0,
+  brokenMigrationNoNon2xx:
+    sys["broken migration"].otherErrorsMax === 0 && sys["broken migration"].window503SecondsRange.max === 0,
+  restoreDbRollbackOnly503: sys["rollback restore-db"].otherErrorsMax === 0,
   window503WithinBackupMigrateStartReadyPlus1s: b.window503Seconds <= target,
   window503LimitSeconds: Math.round(target * 100) / 100,
   rollbackUnder10s: b.rollbackSeconds < 10,
@@ -383,7 +442,11 @@ const table = `
 
 | system | deploy s | 503 window s | other errors | failed deploys | rollback s |
 | --- | --- | --- | --- | --- | --- |
-${row("berth", b, String(b.rollbackSeconds))}
+${row("berth (migration: maintenance path)", b, String(b.rollbackSeconds))}
+${row("berth-swap (no schema change)", sys["berth-swap"], "—")}
+${row("berth rollback keep-db (swap)", sys["rollback keep-db"], "—")}
+${row("berth rollback restore-db (maintenance)", sys["rollback restore-db"], "—")}
+${row("berth broken migration (refused)", sys["broken migration"], "—")}
 ${row("compose-pull-up", result.systems["compose-pull-up"], "—")}
 ${row("classic", result.systems.classic, "—")}
 

@@ -18,6 +18,7 @@ import {
   served,
   tempDir,
 } from "../helpers/lab.js";
+import { startWriter } from "../helpers/load.js";
 
 const ENV = "staging";
 const { url, dir: envDir, db, read } = labEnvironment(ENV);
@@ -203,20 +204,127 @@ http {
   });
   // A dropped SSH connection mid-deploy: test/faults/deploy-faults.test.ts (group 1, four phases).
 
-  it("a release whose migration changes nothing: rehearsed, and not run again inside the window", async () => {
+  it("a release whose migration changes nothing takes the swap path: no maintenance page, the client sees only 2xx, nothing lost", async () => {
     const v3 = await release();
-    const before = dbChecksum(db);
+    // Earlier deploys that changed nothing took the swap path too: start from whichever slot serves.
+    const from = existsSync(join(envDir, "slot")) ? (read("slot").split(" ")[0] ?? "a") : "a";
+    const to = from === "a" ? "b" : "a";
+    const backendPort = Number(labEnv().ports[ENV].backend);
+    const slotBPort = backendPort + 10000;
+    // Three writers: through nginx (what users see), and straight at each slot's backend,
+    // so old and new containers write the same WAL database at once during the overlap.
+    const viaNginx = startWriter(url, "nginx");
+    const slotA = startWriter(`http://127.0.0.1:${backendPort}`, "slot-a", { intervalMs: 10 });
+    const slotB = startWriter(`http://127.0.0.1:${slotBPort}`, "slot-b", { intervalMs: 10 });
+    await new Promise((r) => setTimeout(r, 500));
     const run = await deploy(v3);
-    expect(run.exitCode).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    const [users, a, b] = await Promise.all([viaNginx.stop(), slotA.stop(), slotB.stop()]);
+    expect(run.exitCode, run.stdout.slice(-3000)).toBe(0);
+
+    // The path and the phases: no window, nothing migrated, the new slot live.
     expect(run.stdout).toContain("rehearsal: the migration changes nothing");
-    expect(run.stdout).toContain("not run: the rehearsal showed this migration changes nothing");
+    expect(run.stdout).toContain("the swap path");
+    const phases = Object.keys(JSON.parse(run.outputs.phases ?? "{}"));
+    expect(phases).toEqual([
+      "preflight",
+      "pull",
+      "rehearse",
+      "start",
+      "ready",
+      "switch",
+      "drain",
+      "handover",
+      "record",
+      "retire",
+      "prune",
+    ]);
     expect(ledger(ENV).at(-1)).toMatchObject({
       sha: v3.sha,
       result: "succeeded",
+      mode: "swap",
+      slot: to,
       migrated: false,
       rehearsal: { result: "unchanged" },
     });
-    expect(dbChecksum(db)).toBe(before);
+    expect(read("slot")).toBe(`${to} ${v3.sha} ${from}`);
     expect(await served(url)).toBe(v3.sha);
+
+    // What users saw: only 201s, never a 502 or 503.
+    expect(users.statuses).toEqual({ 201: users.ids.length });
+    expect(users.ids.length).toBeGreaterThan(20);
+    // Both slots wrote while both ran, and the old one was retired.
+    expect(a.ids.length).toBeGreaterThan(0);
+    expect(b.ids.length).toBeGreaterThan(0);
+    const [oldSlot, newSlot] = from === "a" ? [a, b] : [b, a];
+    expect(newSlot.firstAck).toBeLessThan(oldSlot.lastAck);
+    for (const w of [a, b])
+      expect(Object.keys(w.statuses).filter((s) => s !== "201" && s !== "0")).toEqual([]);
+    // Every acknowledged write is in the database, which is whole.
+    const acknowledged = [...users.ids, ...a.ids, ...b.ids];
+    const present = new Set(
+      execFileSync("sqlite3", [db, "SELECT id FROM notes"]).toString().trim().split("\n").map(Number),
+    );
+    expect(acknowledged.filter((id) => !present.has(id))).toEqual([]);
+    expect(execFileSync("sqlite3", [db, "PRAGMA integrity_check"]).toString().trim()).toBe("ok");
+    const project = (slot: string) => (slot === "a" ? "example-staging" : "example-staging_b");
+    expect(projectContainers(project(from))).toEqual([]);
+    expect(projectContainers(project(to)).length).toBe(2);
+    expect(existsSync(join(envDir, "maintenance", "MAINTENANCE_ON"))).toBe(false);
+  });
+
+  it("a keep-db rollback takes the swap path back to the other slot: the client sees only 2xx", async () => {
+    const before = ledger(ENV).at(-1) as { sha: string; previousSha: string; slot: string };
+    const to = before.slot === "a" ? "b" : "a";
+    const users = startWriter(url, "rollback");
+    await new Promise((r) => setTimeout(r, 300));
+    const run = await app.rollback(ENV);
+    await new Promise((r) => setTimeout(r, 300));
+    const seen = await users.stop();
+    expect(run.exitCode, run.stdout.slice(-3000)).toBe(0);
+    expect(seen.statuses).toEqual({ 201: seen.ids.length });
+    expect(ledger(ENV).at(-1)).toMatchObject({
+      kind: "rollback",
+      sha: before.previousSha,
+      result: "rolled_back",
+      mode: "swap",
+      slot: to,
+    });
+    expect(await served(url)).toBe(before.previousSha);
+    const project = (slot: string) => (slot === "a" ? "example-staging" : "example-staging_b");
+    expect(projectContainers(project(before.slot))).toEqual([]);
+    expect(projectContainers(project(to)).length).toBe(2);
+  });
+  it("the maintenance path runs in whichever slot is live: a restore-db rollback, then a migration", async () => {
+    const live = read("slot").split(" ")[0] ?? "a";
+    const project = live === "a" ? "example-staging" : "example-staging_b";
+    const back = await app.rollback(ENV, { sha: v1.sha, database: "restore" });
+    expect(back.exitCode, back.stdout.slice(-3000)).toBe(0);
+    expect(ledger(ENV).at(-1)).toMatchObject({
+      kind: "rollback",
+      sha: v1.sha,
+      mode: "maintenance",
+      slot: live,
+    });
+    expect(await served(url)).toBe(v1.sha);
+    const forward = await deploy(v2);
+    expect(forward.exitCode, forward.stdout.slice(-3000)).toBe(0);
+    expect(ledger(ENV).at(-1)).toMatchObject({
+      sha: v2.sha,
+      mode: "maintenance",
+      slot: live,
+      migrated: true,
+    });
+    expect(await served(url)).toBe(v2.sha);
+    expect(projectContainers(project).length).toBe(2);
+    expect(projectContainers(live === "a" ? "example-staging_b" : "example-staging")).toEqual([]);
+    expect(execFileSync("sqlite3", [db, "PRAGMA integrity_check"]).toString().trim()).toBe("ok");
   });
 });
+
+function projectContainers(project: string): string[] {
+  return execFileSync("docker", ["ps", "-q", "--filter", `label=com.docker.compose.project=${project}`])
+    .toString()
+    .split("\n")
+    .filter(Boolean);
+}

@@ -77,6 +77,7 @@ function cleanUp() {
   if (exists("id", USER)) execFileSync("userdel", ["--force", "--remove", USER], { stdio: "ignore" });
   if (exists("getent", "group", USER)) execFileSync("groupdel", [USER], { stdio: "ignore" });
   rmSync(ROOT, { recursive: true, force: true });
+  rmSync(`/etc/sudoers.d/berth-${USER}`, { force: true });
   if (existsSync(siteFile)) {
     rmSync(siteFile);
     const conf = join(lab.labDir, "nginx", "nginx.conf");
@@ -223,7 +224,22 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
     expect(readFileSync(envFile, "utf8")).toMatch(/^SECRET_KEY_BASE=$/m);
     expect(readFileSync(envFile, "utf8")).toMatch(/^# WEB_PORT= /m);
     // The site, and the line for the ssh-known-hosts secret.
-    expect(readFileSync(siteFile, "utf8")).toContain(`proxy_pass http://127.0.0.1:${APP_PORT};`);
+    // Every route through the live slot's variable, the rendered port until a swap says otherwise.
+    expect(readFileSync(siteFile, "utf8")).toContain(`set $berth_staging_${APP_PORT} 127.0.0.1:${APP_PORT};`);
+    expect(readFileSync(siteFile, "utf8")).toContain(`proxy_pass http://$berth_staging_${APP_PORT};`);
+    // The one sudoers line for zero-downtime switches (test and reload nginx, nothing else),
+    // and nginx.json telling berth how to run them.
+    const grant = readFileSync(`/etc/sudoers.d/berth-${USER}`, "utf8");
+    expect(grant).toMatch(
+      new RegExp(`^${USER} ALL=\\(root\\) NOPASSWD: /usr/sbin/nginx .*-t -q, /usr/sbin/nginx .*-s reload\n$`),
+    );
+    const nginxJson = JSON.parse(readFileSync(`${ROOT}/nginx.json`, "utf8")) as {
+      reload: string[];
+      test: string[];
+    };
+    expect(nginxJson.reload.slice(0, 3)).toEqual(["sudo", "-n", "/usr/sbin/nginx"]);
+    expect(execFileSync("runuser", ["-u", USER, "--", ...nginxJson.test]).toString()).toBe("");
+    expect(mode(`${ENV_DIR}/nginx`)).toBe("755");
     const line = /BERTH_SSH_KNOWN_HOSTS {2}(\S.*)\n/.exec(run.out)?.[1];
     expect(line).toBe(lab.ssh.knownHosts.trim());
     secrets = { knownHosts: `${line}\n`, privateKey: readFileSync(privateKeyPath, "utf8") };
@@ -291,7 +307,10 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
       expect(existsSync(`${ENV_DIR}/storage/${db}`), db).toBe(true);
   });
 
-  it("the next deploy's pre-migration backup set holds both SQLite files", async () => {
+  it("the next deploy swaps with no downtime; the worker, a singleton, never runs twice; a backup set holds both SQLite files", async () => {
+    const before = JSON.parse(
+      readFileSync(`${ENV_DIR}/releases.log`, "utf8").trim().split("\n").at(-1) as string,
+    ) as { sha: string };
     writeFileSync(join(repo, "CHANGELOG.md"), "v2\n");
     git("-c", "user.name=Newcomer", "-c", "user.email=newcomer@example.com", "add", "CHANGELOG.md");
     git("-c", "user.name=Newcomer", "-c", "user.email=newcomer@example.com", "commit", "-qm", "v2");
@@ -300,16 +319,37 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
     if (run.exitCode !== 0) console.log(run.stdout, run.stderr);
     expect(run.exitCode).toBe(0);
     const last = readFileSync(`${ENV_DIR}/releases.log`, "utf8").trim().split("\n").at(-1) as string;
-    const line = JSON.parse(last) as { sha: string; result: string; backup: string | null };
-    expect(line).toMatchObject({ sha: r.sha, result: "succeeded" });
-    expect(line.backup).toMatch(new RegExp(`^${ENV_DIR}/backups/.+\\.db$`));
-    expect(existsSync(line.backup as string)).toBe(true);
-    expect(existsSync(`${line.backup}.1`)).toBe(true);
-    const tables = (f: string) =>
-      execFileSync("sqlite3", ["-readonly", f, ".tables"], { encoding: "utf8" }).trim();
-    expect(tables(line.backup as string)).toContain("posts");
-    expect(tables(`${line.backup}.1`)).toContain("heartbeats");
+    expect(JSON.parse(last)).toMatchObject({ sha: r.sha, result: "succeeded", mode: "swap", slot: "b" });
+    expect(run.stdout).toContain("handing over worker");
     const res = await fetch(`${site}/`, { signal: AbortSignal.timeout(10_000) });
     expect(((await res.json()) as { sha: string }).sha).toBe(r.sha);
+
+    // The worker writes a heartbeat a second: the new one's rows start after the old one's
+    // end, never interleaved (two workers at once would interleave them).
+    await new Promise((done) => setTimeout(done, 2500));
+    const shas = execFileSync(
+      "sqlite3",
+      ["-readonly", `${ENV_DIR}/storage/production_queue.sqlite3`, "SELECT sha FROM heartbeats ORDER BY id"],
+      { encoding: "utf8" },
+    )
+      .trim()
+      .split("\n");
+    const runs = shas.filter((sha, i) => i === 0 || sha !== shas[i - 1]);
+    expect(runs.slice(-2)).toEqual([before.sha, r.sha]);
+
+    // A backup now: one set, both files.
+    const out = execFileSync(
+      "runuser",
+      ["-u", USER, "--", `${ROOT}/bin/berth`, "backup", "staging", "--json"],
+      {
+        encoding: "utf8",
+      },
+    );
+    const backup = JSON.parse(out) as { path: string; files: string[] };
+    expect(backup.files).toEqual([backup.path, `${backup.path}.1`]);
+    const tables = (f: string) =>
+      execFileSync("sqlite3", ["-readonly", f, ".tables"], { encoding: "utf8" }).trim();
+    expect(tables(backup.path)).toContain("posts");
+    expect(tables(`${backup.path}.1`)).toContain("heartbeats");
   });
 });

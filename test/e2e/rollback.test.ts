@@ -114,7 +114,7 @@ describe("rollback on the lab VPS", () => {
     expect(read("previous_release")).toBe(v1.sha);
   });
 
-  it("without a database change in between there is no maintenance window", async () => {
+  it("without a database change in between: the swap path, no maintenance window", async () => {
     expect((await app.deploy(ENV, v3)).exitCode).toBe(0);
     const before = dbChecksum(db);
     // From anywhere: `berth rollback` on the VPS itself, as the deploy user.
@@ -125,8 +125,22 @@ describe("rollback on the lab VPS", () => {
     expect(await served(url, "/version")).toBe(v2.sha);
     expect(dbChecksum(db)).toBe(before);
     const line = last();
-    expect(line).toMatchObject({ kind: "rollback", sha: v2.sha, from: v3.sha, database: "unchanged" });
-    expect(Object.keys(line.durations)).toEqual(["preflight", "pull", "start", "ready"]);
+    expect(line).toMatchObject({
+      kind: "rollback",
+      sha: v2.sha,
+      from: v3.sha,
+      database: "unchanged",
+      mode: "swap",
+    });
+    expect(Object.keys(line.durations)).toEqual([
+      "preflight",
+      "pull",
+      "start",
+      "ready",
+      "switch",
+      "drain",
+      "handover",
+    ]);
     console.log(`plain rollback on the VPS: ${seconds.toFixed(1)} s from command to ready`);
   });
 

@@ -52,6 +52,30 @@ const alive = (pid: number) => {
   }
 };
 
+// The maintenance path's faults need releases that take it: the same app with the swap
+// path turned off in berth.yml (a release that changes nothing would otherwise swap).
+const maintenanceWorkspace = tempDir("berth-faults-maint-");
+execFileSync("cp", ["-a", `${app.workspace}/.`, maintenanceWorkspace]);
+writeFileSync(
+  join(maintenanceWorkspace, "berth.yml"),
+  `${readFileSync(join(app.workspace, "berth.yml"), "utf8")}\nswap:\n  enabled: false\n`,
+);
+type Path = "maintenance" | "swap";
+const deployBy = (path: Path, r: Release, onStdout?: (chunk: string) => void) =>
+  path === "maintenance"
+    ? app.deployFrom(maintenanceWorkspace, ENV, r, onStdout)
+    : app.deploy(ENV, r, onStdout);
+/** The running containers of the staging project in slot a and in slot b. */
+const slotContainers = () =>
+  ["example-staging", "example-staging_b"].map(
+    (p) =>
+      execFileSync("docker", ["ps", "-q", "--filter", `label=com.docker.compose.project=${p}`], {
+        encoding: "utf8",
+      })
+        .split("\n")
+        .filter(Boolean).length,
+  );
+
 describe("fault matrix: around a running deploy", () => {
   let current: Release;
 
@@ -64,10 +88,17 @@ describe("fault matrix: around a running deploy", () => {
   });
 
   describe("1. SSH connection dropped: the deploy finishes, the action reattaches and reports it", () => {
-    it.each(["pull", "backup", "migrate", "ready"])("during %s", async (phase) => {
+    it.each([
+      ["maintenance", "pull"],
+      ["maintenance", "backup"],
+      ["maintenance", "migrate"],
+      ["maintenance", "ready"],
+      ["swap", "start"],
+      ["swap", "switch"],
+    ] as [Path, string][])("on the %s path, during %s", async (path, phase) => {
       const next = await app.release();
       let killed = false;
-      const run = await app.deploy(ENV, next, (chunk) => {
+      const run = await deployBy(path, next, (chunk) => {
         if (!killed && chunk.includes(`::group::${phase}`)) {
           killed = true;
           execFileSync("pkill", ["-KILL", "-f", "^sshd: deploy"]);
@@ -77,8 +108,9 @@ describe("fault matrix: around a running deploy", () => {
       expect(run.stdout).toContain("reattaching");
       expect(run.exitCode).toBe(0);
       expect(run.outputs.result).toBe("succeeded");
-      expect(ledger(ENV).at(-1)).toMatchObject({ sha: next.sha, result: "succeeded" });
+      expect(ledger(ENV).at(-1)).toMatchObject({ sha: next.sha, result: "succeeded", mode: path });
       await healthy(next.sha);
+      expect(slotContainers().sort()).toEqual([0, 2]);
       current = next;
     });
   });
@@ -86,7 +118,7 @@ describe("fault matrix: around a running deploy", () => {
   it("2. runner killed mid-deploy: the server still finishes in a consistent state", async () => {
     const next = await app.release();
     let killed = false;
-    const run = await app.deploy(ENV, next, (chunk) => {
+    const run = await deployBy("maintenance", next, (chunk) => {
       if (!killed && chunk.includes("::group::backup")) {
         killed = true;
         execFileSync("pkill", ["-KILL", "-f", "actions/deploy/dist/index.js"]);
@@ -106,51 +138,66 @@ describe("fault matrix: around a running deploy", () => {
   });
 
   describe("3. the remote berth deploy killed (SIGKILL): status says so, the next deploy recovers", () => {
-    it.each(["pull", "maintenance-on", "stop", "backup", "migrate", "start", "ready"])(
-      "in phase %s",
-      async (phase) => {
-        const victim = await app.release();
-        let killedIn = "";
-        const rowsBefore = notes().length;
-        // Watch the server's own in-flight record and kill the run the moment it enters the phase.
-        const watch = setInterval(() => {
-          if (killedIn) return;
-          let state: { runId: string; phase: string; sha: string };
-          try {
-            state = JSON.parse(readFileSync(join(envDir, "deploy.state"), "utf8"));
-          } catch {
-            return;
-          }
-          if (state.sha !== victim.sha || state.phase !== phase) return;
-          // `berth run` made the run its own session: its pid is the process group.
-          const pgid = readFileSync(join(envDir, "runs", state.runId, "pid"), "utf8").trim();
-          execFileSync("kill", ["-KILL", "--", `-${pgid}`]);
-          killedIn = state.phase;
-        }, 1);
-        const run = await app.deploy(ENV, victim);
-        clearInterval(watch);
-        expect(killedIn).toBe(phase);
-        expect(run.exitCode).not.toBe(0);
-        expect(run.stdout).toMatch(/ended without an exit code/);
+    it.each([
+      ...["pull", "maintenance-on", "stop", "backup", "migrate", "start", "ready"].map((p) => [
+        "maintenance",
+        p,
+      ]),
+      // The swap path: killed with both slots running, nginx on either. "switched": the
+      // moment berth has written nginx's live file for the new slot (switch and drain
+      // last milliseconds: the phase itself is too short to catch).
+      ...["start", "ready", "switched"].map((p) => ["swap", p]),
+    ] as [Path, string][])("on the %s path, in phase %s", async (path, phase) => {
+      const victim = await app.release();
+      let killedIn = "";
+      const rowsBefore = notes().length;
+      const liveConf = join(envDir, "nginx", "live.conf");
+      const switched = () => existsSync(liveConf) && readFileSync(liveConf, "utf8").includes(victim.sha);
+      // Watch the server's own in-flight record and kill the run the moment it enters the phase.
+      const watch = setInterval(() => {
+        if (killedIn) return;
+        let state: { runId: string; phase: string; sha: string };
+        try {
+          state = JSON.parse(readFileSync(join(envDir, "deploy.state"), "utf8"));
+        } catch {
+          return;
+        }
+        if (state.sha !== victim.sha) return;
+        if (phase === "switched" ? !switched() : state.phase !== phase) return;
+        // `berth run` made the run its own session: its pid is the process group.
+        const pgid = readFileSync(join(envDir, "runs", state.runId, "pid"), "utf8").trim();
+        execFileSync("kill", ["-KILL", "--", `-${pgid}`]);
+        killedIn = state.phase;
+      }, 1);
+      const run = await deployBy(path, victim);
+      clearInterval(watch);
+      if (phase === "switched") expect(["switch", "drain", "handover"]).toContain(killedIn);
+      else expect(killedIn).toBe(phase);
+      expect(run.exitCode).not.toBe(0);
+      expect(run.stdout).toMatch(/ended without an exit code/);
 
-        const s = status() as { interrupted: boolean; inflight: { phase: string; sha: string } };
-        expect(s.interrupted).toBe(true);
-        expect(s.inflight).toMatchObject({ phase, sha: victim.sha });
-        expect(berth("status", ENV)).toContain("INTERRUPTED");
-        await sleep(1000); // a one-off migrate container outlives its killed client
-        expect(integrity()).toBe("ok");
-        expect(notes().length).toBe(rowsBefore);
+      const s = status() as { interrupted: boolean; inflight: { phase: string; sha: string } };
+      expect(s.interrupted).toBe(true);
+      expect(s.inflight).toMatchObject({ phase: killedIn, sha: victim.sha });
+      // Killed mid-swap, the site still answers, from one release or the other.
+      if (path === "swap") expect([current.sha, victim.sha]).toContain(await served(url, "/version"));
+      expect(berth("status", ENV)).toContain("INTERRUPTED");
+      await sleep(1000); // a one-off migrate container outlives its killed client
+      expect(integrity()).toBe("ok");
+      expect(notes().length).toBe(rowsBefore);
 
-        const next = await app.release();
-        const recovery = await app.deploy(ENV, next);
-        expect(recovery.exitCode).toBe(0);
-        expect(recovery.stdout).toContain("an earlier run was interrupted");
-        await healthy(next.sha);
-        expect(notes().length).toBe(rowsBefore);
-        expect(status()).toMatchObject({ interrupted: false });
-        current = next;
-      },
-    );
+      const next = await app.release();
+      const recovery = await deployBy(path, next);
+      expect(recovery.exitCode).toBe(0);
+      expect(recovery.stdout).toContain("an earlier run was interrupted");
+      expect(recovery.stdout).toContain("after an interrupted run");
+      await healthy(next.sha);
+      expect(notes().length).toBe(rowsBefore);
+      expect(status()).toMatchObject({ interrupted: false });
+      // One release in one slot: nothing the killed run started is left running.
+      expect(slotContainers().sort()).toEqual([0, 2]);
+      current = next;
+    });
   });
 
   it("4. a release that crashes on start: the previous release serves, DB as before, maintenance off", async () => {

@@ -19,7 +19,12 @@ export interface Example {
   release(knobs?: Record<string, string>): Promise<Release>;
   deploy(env: string, r: Release, onStdout?: (chunk: string) => void): Promise<ActionRun>;
   /** Deploy with the berth.yml of another workspace (a copy with a changed setting). */
-  deployFrom(workspace: string, env: string, r: Release): Promise<ActionRun>;
+  deployFrom(
+    workspace: string,
+    env: string,
+    r: Release,
+    onStdout?: (chunk: string) => void,
+  ): Promise<ActionRun>;
   rollback(env: string, inputs?: { sha?: string; database?: "restore" | "keep" }): Promise<ActionRun>;
 }
 
@@ -51,8 +56,8 @@ export function example(): Example {
     deploy(env, r, onStdout) {
       return deployAction(workspace, env, r, onStdout);
     },
-    deployFrom(ws, env, r) {
-      return deployAction(ws, env, r);
+    deployFrom(ws, env, r, onStdout) {
+      return deployAction(ws, env, r, onStdout);
     },
     rollback(env, inputs = {}) {
       return runAction("rollback", { environment: env, ...inputs, ...sshInputs() }, runnerEnv);

@@ -21,6 +21,8 @@ export interface LabEnv {
   registry: { url: string; host: string; username: string; password: string };
   vps: { root: string };
   nginx: { staging: string; production: string };
+  /** The example app's loopback host ports (slot a) per environment. */
+  ports: Record<"staging" | "production", { backend: number; frontend: number }>;
   baseImage: string;
   labDir: string;
 }
