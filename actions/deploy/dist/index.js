@@ -87727,6 +87727,7 @@ async function run(req, deps, r) {
             exitCode: outcome.exitCode,
             durationSeconds: Math.round((deps.now() - started) / 100) / 10,
             phases: outcome.phases,
+            ...(typeof ledger.mode === "string" ? { path: ledgerPath(ledger) } : {}),
             uploaded: bundle.files,
         };
         await bestEffort(reporter, "GitHub deployment status", () => deploymentId === undefined
@@ -87826,6 +87827,21 @@ async function bestEffort(reporter, what, fn) {
         reporter.warning(`${what}: ${e.message} (continuing; the deploy does not depend on it)`);
         return undefined;
     }
+}
+/** The path a ledger line says the run took (mode, why not the swap, the rehearsal). */
+function ledgerPath(line) {
+    const r = line.rehearsal;
+    return {
+        mode: String(line.mode),
+        why: typeof line.pathWhy === "string" ? line.pathWhy : "",
+        rehearsal: r && typeof r.result === "string"
+            ? {
+                result: r.result,
+                why: typeof r.why === "string" ? r.why : "",
+                seconds: typeof r.seconds === "number" ? r.seconds : null,
+            }
+            : null,
+    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -93539,11 +93555,25 @@ function deploySummary(environment, r) {
             "</details>",
             "",
         ];
+    const path = r.path
+        ? [
+            r.path.mode === "swap"
+                ? "Path: **swap** — the new release started beside the old one and nginx switched to it; no maintenance page."
+                : `Path: **maintenance** — a planned window${r.path.why ? `: ${r.path.why}` : ""}.`,
+            ...(r.path.rehearsal
+                ? [
+                    `Rehearsal: ${r.path.rehearsal.result}${r.path.rehearsal.seconds === null ? "" : ` in ${r.path.rehearsal.seconds} s`}${r.path.rehearsal.why ? ` (${r.path.rehearsal.why})` : ""}.`,
+                ]
+                : []),
+            "",
+        ]
+        : [];
     return [
         heading,
         "",
         `SHA \`${r.sha}\`${which}${r.previousSha ? ` (previous \`${r.previousSha}\`)` : ""}, ${r.durationSeconds} s`,
         "",
+        ...path,
         ...ran,
         "| service | image |",
         "| --- | --- |",
