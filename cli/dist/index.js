@@ -44724,7 +44724,10 @@ function renderCallers(c) {
             "on:",
             "  push:",
             "    branches: [main]",
-            ...job(c, "staging", ["contents: read", "packages: write", "deployments: write"], [], [
+            ...job(c, "staging", 
+            // id-token and attestations: berth's optional provenance job (attest-provenance);
+            // GitHub checks them before the run starts, even with it off.
+            ["contents: read", "packages: write", "deployments: write", "id-token: write", "attestations: write"], [], [
                 ...environmentSecrets,
                 ...(c.registryPushToken
                     ? [`${PUSH_TOKEN_SECRET} is a repository secret: it pushes the images.`]
