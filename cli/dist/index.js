@@ -45582,9 +45582,20 @@ echo "stored $dest"`));
 function commands_receiveBundle(dest, incoming) {
     return { argv: ["sh", "-c", RECEIVE, "berth-receive", dest, incoming] };
 }
-/** Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version. */
-function commands_installScripts(bundleDir, root) {
-    return { argv: ["env", `BERTH_ROOT=${root}`, `${bundleDir}/vps-scripts/bin/berth`, "install"] };
+/**
+ * Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version; older
+ * scripts than the installed ones only with allowDowngrade (commands/install.sh).
+ */
+function commands_installScripts(bundleDir, root, allowDowngrade = false) {
+    return {
+        argv: [
+            "env",
+            `BERTH_ROOT=${root}`,
+            `${bundleDir}/vps-scripts/bin/berth`,
+            "install",
+            ...(allowDowngrade ? ["--allow-downgrade"] : []),
+        ],
+    };
 }
 /** Registry login on the server; the password goes on stdin, never in argv. */
 function commands_registryLogin(host, username) {
@@ -45690,11 +45701,11 @@ async function loginRegistry(transport, repos, credentials) {
         await must(transport, `registry login to ${registryBaseUrl(host)}`, registryLogin(arg, credentials.username).argv, credentials.password);
     }
 }
-async function uploadBundle(transport, server, sha, runId, bundle) {
+async function uploadBundle(transport, server, sha, runId, bundle, install = { allowDowngrade: false }) {
     const dest = releaseDir(server.root, server.environment, sha);
     const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
     await must(transport, "upload of the release bundle", receiveBundle(dest, incoming).argv, await tarball(bundle));
-    await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
+    await must(transport, "install of the berth scripts", installScripts(dest, server.root, install.allowDowngrade).argv);
 }
 /**
  * Turns the remote log into runner log groups and collects per-phase seconds. Every

@@ -36,6 +36,8 @@ export interface DeployRequest {
   /** Resolve and check the release, then stop: nothing is uploaded, the target is not contacted. */
   readonly dryRun: boolean;
   readonly credentials: Credentials | undefined;
+  /** Install this bundle's server scripts even over newer ones (`berth install --allow-downgrade`). */
+  readonly allowScriptsDowngrade?: boolean;
   readonly run: RunInfo;
   /** berth's own checkout (vps-scripts/, nginx/). */
   readonly home: string;
@@ -165,7 +167,9 @@ async function run(
         req.credentials,
       );
     }
-    await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle);
+    await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle, {
+      allowDowngrade: req.allowScriptsDowngrade === true,
+    });
     reporter.info(`uploaded ${bundle.files.length} files (listed with checksums in the step summary)`);
     const outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
 

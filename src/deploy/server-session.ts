@@ -63,6 +63,7 @@ export async function uploadBundle(
   sha: string,
   runId: string,
   bundle: Bundle,
+  install: { readonly allowDowngrade: boolean } = { allowDowngrade: false },
 ) {
   const dest = releaseDir(server.root, server.environment, sha);
   const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
@@ -72,7 +73,11 @@ export async function uploadBundle(
     receiveBundle(dest, incoming).argv,
     await tarball(bundle),
   );
-  await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
+  await must(
+    transport,
+    "install of the berth scripts",
+    installScripts(dest, server.root, install.allowDowngrade).argv,
+  );
 }
 
 /**

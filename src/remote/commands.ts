@@ -30,9 +30,20 @@ export function receiveBundle(dest: string, incoming: string): Command {
   return { argv: ["sh", "-c", RECEIVE, "berth-receive", dest, incoming] };
 }
 
-/** Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version. */
-export function installScripts(bundleDir: string, root: string): Command {
-  return { argv: ["env", `BERTH_ROOT=${root}`, `${bundleDir}/vps-scripts/bin/berth`, "install"] };
+/**
+ * Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version; older
+ * scripts than the installed ones only with allowDowngrade (commands/install.sh).
+ */
+export function installScripts(bundleDir: string, root: string, allowDowngrade = false): Command {
+  return {
+    argv: [
+      "env",
+      `BERTH_ROOT=${root}`,
+      `${bundleDir}/vps-scripts/bin/berth`,
+      "install",
+      ...(allowDowngrade ? ["--allow-downgrade"] : []),
+    ],
+  };
 }
 
 /** Registry login on the server; the password goes on stdin, never in argv. */

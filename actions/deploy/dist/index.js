@@ -86602,9 +86602,20 @@ echo "stored $dest"`;
 function receiveBundle(dest, incoming) {
     return { argv: ["sh", "-c", RECEIVE, "berth-receive", dest, incoming] };
 }
-/** Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version. */
-function installScripts(bundleDir, root) {
-    return { argv: ["env", `BERTH_ROOT=${root}`, `${bundleDir}/vps-scripts/bin/berth`, "install"] };
+/**
+ * Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version; older
+ * scripts than the installed ones only with allowDowngrade (commands/install.sh).
+ */
+function installScripts(bundleDir, root, allowDowngrade = false) {
+    return {
+        argv: [
+            "env",
+            `BERTH_ROOT=${root}`,
+            `${bundleDir}/vps-scripts/bin/berth`,
+            "install",
+            ...(allowDowngrade ? ["--allow-downgrade"] : []),
+        ],
+    };
 }
 /** Registry login on the server; the password goes on stdin, never in argv. */
 function registryLogin(host, username) {
@@ -87341,11 +87352,11 @@ async function loginRegistry(transport, repos, credentials) {
         await must(transport, `registry login to ${registryBaseUrl(host)}`, registryLogin(arg, credentials.username).argv, credentials.password);
     }
 }
-async function uploadBundle(transport, server, sha, runId, bundle) {
+async function uploadBundle(transport, server, sha, runId, bundle, install = { allowDowngrade: false }) {
     const dest = releaseDir(server.root, server.environment, sha);
     const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
     await must(transport, "upload of the release bundle", receiveBundle(dest, incoming).argv, await tarball(bundle));
-    await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
+    await must(transport, "install of the berth scripts", installScripts(dest, server.root, install.allowDowngrade).argv);
 }
 /**
  * Turns the remote log into runner log groups and collects per-phase seconds. Every
@@ -87480,7 +87491,9 @@ async function run(req, deps, r) {
         if (req.credentials) {
             await loginRegistry(ssh, Object.values(images).map((i) => i.repo), req.credentials);
         }
-        await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle);
+        await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle, {
+            allowDowngrade: req.allowScriptsDowngrade === true,
+        });
         reporter.info(`uploaded ${bundle.files.length} files (listed with checksums in the step summary)`);
         const outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
         const ledger = outcome.result ?? {};
@@ -93231,6 +93244,10 @@ const specs = {
         description: "Optional token to record a GitHub Deployment and its status (needs deployments: write)",
         secret: true,
     },
+    "allow-scripts-downgrade": {
+        description: "true: install this berth's server scripts even when the server has newer ones (every environment deployed from that root then runs these); default: such a deploy is refused before anything changes",
+        default: "false",
+    },
 };
 const privateKey = schemas_string({ error: "is required: the deploy user's private key (store it as a secret)" })
     .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), {
@@ -93259,6 +93276,9 @@ const schema = object({
         .default("false")
         .transform((v) => v === "true"),
     "github-token": schemas_string().optional(),
+    "allow-scripts-downgrade": schemas_enum(["true", "false"], { error: "must be true or false" })
+        .default("false")
+        .transform((v) => v === "true"),
 })
     .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
     error: "is required: the full 40-hex commit SHA to deploy (only a promotion without images may leave it empty: it then ships the source environment's current release)",
@@ -93368,6 +93388,7 @@ async function main() {
         promoteFrom: source,
         dryRun: inputs["dry-run"],
         credentials: creds,
+        allowScriptsDowngrade: inputs["allow-scripts-downgrade"],
         run: runInfo(),
         home: berthHome(),
         workDir: (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), "berth-deploy-")),

@@ -81580,9 +81580,20 @@ echo "stored $dest"`));
 function commands_receiveBundle(dest, incoming) {
     return { argv: ["sh", "-c", RECEIVE, "berth-receive", dest, incoming] };
 }
-/** Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version. */
-function commands_installScripts(bundleDir, root) {
-    return { argv: ["env", `BERTH_ROOT=${root}`, `${bundleDir}/vps-scripts/bin/berth`, "install"] };
+/**
+ * Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version; older
+ * scripts than the installed ones only with allowDowngrade (commands/install.sh).
+ */
+function commands_installScripts(bundleDir, root, allowDowngrade = false) {
+    return {
+        argv: [
+            "env",
+            `BERTH_ROOT=${root}`,
+            `${bundleDir}/vps-scripts/bin/berth`,
+            "install",
+            ...(allowDowngrade ? ["--allow-downgrade"] : []),
+        ],
+    };
 }
 /** Registry login on the server; the password goes on stdin, never in argv. */
 function registryLogin(host, username) {
@@ -81842,11 +81853,11 @@ async function loginRegistry(transport, repos, credentials) {
         await must(transport, `registry login to ${registryBaseUrl(host)}`, registryLogin(arg, credentials.username).argv, credentials.password);
     }
 }
-async function uploadBundle(transport, server, sha, runId, bundle) {
+async function uploadBundle(transport, server, sha, runId, bundle, install = { allowDowngrade: false }) {
     const dest = releaseDir(server.root, server.environment, sha);
     const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
     await must(transport, "upload of the release bundle", receiveBundle(dest, incoming).argv, await tarball(bundle));
-    await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
+    await must(transport, "install of the berth scripts", installScripts(dest, server.root, install.allowDowngrade).argv);
 }
 /**
  * Turns the remote log into runner log groups and collects per-phase seconds. Every
@@ -82455,6 +82466,10 @@ const specs = {
         description: "Optional token to record a GitHub Deployment and its status (needs deployments: write)",
         secret: true,
     },
+    "allow-scripts-downgrade": {
+        description: "true: install this berth's server scripts even when the server has newer ones (every environment deployed from that root then runs these); default: such a deploy is refused before anything changes",
+        default: "false",
+    },
 };
 const privateKey = schemas_string({ error: "is required: the deploy user's private key (store it as a secret)" })
     .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), {
@@ -82483,6 +82498,9 @@ const schema = object({
         .default("false")
         .transform((v) => v === "true"),
     "github-token": schemas_string().optional(),
+    "allow-scripts-downgrade": schemas_enum(["true", "false"], { error: "must be true or false" })
+        .default("false")
+        .transform((v) => v === "true"),
 })
     .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
     error: "is required: the full 40-hex commit SHA to deploy (only a promotion without images may leave it empty: it then ships the source environment's current release)",
