@@ -1,7 +1,8 @@
 /**
  * actions/deploy, as the runbook reads: resolve the release (SHA and images) → write the
- * bundle → connect → log the server in to the registry → upload → run `berth deploy`
- * detached and stream it → report. The phases themselves run on the server. A dry run
+ * bundle → connect → upload (and install the scripts) → log the server in to the registry
+ * for this run only → run `berth deploy` detached and stream it → forget the login →
+ * report. The phases themselves run on the server. A dry run
  * stops after resolving: it reads at most the promotion source's ledger and the registry.
  */
 import { readFileSync } from "node:fs";
@@ -17,7 +18,14 @@ import { readLedger } from "../remote/commands.js";
 import { writeBundle } from "./bundle.js";
 import { hostDatabasePaths } from "./database-paths.js";
 import type { GitHubDeployments } from "./github-deployment.js";
-import { loginRegistry, type Reporter, runVerb, type Server, uploadBundle } from "./server-session.js";
+import {
+  forgetRegistryLogin,
+  loginRegistry,
+  type Reporter,
+  runVerb,
+  type Server,
+  uploadBundle,
+} from "./server-session.js";
 
 export interface DeployRequest {
   readonly config: BerthYaml;
@@ -160,18 +168,20 @@ async function run(
   const { common, sha, images, bundle, started, deploymentId } = r;
   const ssh = await deps.server.connect();
   try {
-    if (req.credentials) {
-      await loginRegistry(
-        ssh,
-        Object.values(images).map((i) => i.repo),
-        req.credentials,
-      );
-    }
     await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle, {
       allowDowngrade: req.allowScriptsDowngrade === true,
     });
     reporter.info(`uploaded ${bundle.files.length} files (listed with checksums in the step summary)`);
-    const outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
+    let outcome: Awaited<ReturnType<typeof runVerb>>;
+    try {
+      if (req.credentials) {
+        const repos = Object.values(images).map((i) => i.repo);
+        await loginRegistry(ssh, deps.server, req.run.runId, repos, req.credentials);
+      }
+      outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
+    } finally {
+      if (req.credentials) await forgetRegistryLogin(ssh, deps.server, req.run.runId, reporter);
+    }
 
     const ledger = outcome.result ?? {};
     const result =

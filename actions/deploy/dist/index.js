@@ -86617,9 +86617,30 @@ function installScripts(bundleDir, root, allowDowngrade = false) {
         ],
     };
 }
-/** Registry login on the server; the password goes on stdin, never in argv. */
-function registryLogin(host, username) {
-    return { argv: ["docker", "login", host, "--username", username, "--password-stdin"] };
+/**
+ * Where one run's registry login lives on the server: a docker config of its own, which
+ * `pull_release` (vps-scripts/lib/release.sh) uses for that run's pulls and `berth run`
+ * removes when the run ends. The deploy user's ~/.docker/config.json (the standing,
+ * read-only pull credential `berth setup` stores) is never written.
+ */
+function runAuthDir(root, env, runId) {
+    return `${root}/${env}/.registry-auth/${runId}`;
+}
+const LOGIN = `set -eu
+dir=$1 host=$2 user=$3
+# <root>/<env> holds the maintenance flag nginx's workers read (see berth-receive).
+envdir=$(dirname -- "$(dirname -- "$dir")")
+if [ ! -d "$envdir" ]; then mkdir -p -- "$envdir" && chmod 755 -- "$envdir"; fi
+umask 077
+mkdir -p -- "$dir"
+DOCKER_CONFIG=$dir exec docker login "$host" --username "$user" --password-stdin`;
+/** Registry login on the server into the run's own docker config; the password goes on stdin, never in argv. */
+function registryLogin(authDir, host, username) {
+    return { argv: ["sh", "-c", LOGIN, "berth-login", authDir, host, username] };
+}
+/** Forget a run's registry login (its docker config directory). */
+function registryLogout(authDir) {
+    return { argv: ["rm", "-rf", "--", authDir] };
 }
 function berthPath(root) {
     return `${root}/bin/berth`;
@@ -87346,10 +87367,30 @@ async function must(transport, what, argv, stdin) {
     }
     return r;
 }
-async function loginRegistry(transport, repos, credentials) {
+/**
+ * Log the server in to each image registry for this run only: into a docker config of
+ * the run's own (runAuthDir), which the run's pulls use and `berth run` removes when the
+ * run ends. The job's token, which expires with the job, never replaces the deploy
+ * user's standing pull credential in ~/.docker/config.json.
+ */
+async function loginRegistry(transport, server, runId, repos, credentials) {
+    const dir = runAuthDir(server.root, server.environment, runId);
     for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
         const arg = host === "registry-1.docker.io" ? "docker.io" : host;
-        await must(transport, `registry login to ${registryBaseUrl(host)}`, registryLogin(arg, credentials.username).argv, credentials.password);
+        await must(transport, `registry login to ${registryBaseUrl(host)}`, registryLogin(dir, arg, credentials.username).argv, credentials.password);
+    }
+}
+/** Remove the run's registry login (again: `berth run` does when the run ends); never fails the run. */
+async function forgetRegistryLogin(transport, server, runId, reporter) {
+    const dir = runAuthDir(server.root, server.environment, runId);
+    try {
+        const r = await transport.exec(registryLogout(dir));
+        if (r.exitCode === 0)
+            return;
+        reporter.warning(`could not remove this run's registry login ${dir} on the server: ${r.stderr.trim()}`);
+    }
+    catch (e) {
+        reporter.warning(`could not remove this run's registry login ${dir} on the server (${e.message}); berth run removes it when the run ends`);
     }
 }
 async function uploadBundle(transport, server, sha, runId, bundle, install = { allowDowngrade: false }) {
@@ -87416,8 +87457,9 @@ async function runVerb(transport, server, runId, verb, reporter) {
 ;// CONCATENATED MODULE: ./build/tsc/deploy/deploy.js
 /**
  * actions/deploy, as the runbook reads: resolve the release (SHA and images) → write the
- * bundle → connect → log the server in to the registry → upload → run `berth deploy`
- * detached and stream it → report. The phases themselves run on the server. A dry run
+ * bundle → connect → upload (and install the scripts) → log the server in to the registry
+ * for this run only → run `berth deploy` detached and stream it → forget the login →
+ * report. The phases themselves run on the server. A dry run
  * stops after resolving: it reads at most the promotion source's ledger and the registry.
  */
 
@@ -87488,14 +87530,22 @@ async function run(req, deps, r) {
     const { common, sha, images, bundle, started, deploymentId } = r;
     const ssh = await deps.server.connect();
     try {
-        if (req.credentials) {
-            await loginRegistry(ssh, Object.values(images).map((i) => i.repo), req.credentials);
-        }
         await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle, {
             allowDowngrade: req.allowScriptsDowngrade === true,
         });
         reporter.info(`uploaded ${bundle.files.length} files (listed with checksums in the step summary)`);
-        const outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
+        let outcome;
+        try {
+            if (req.credentials) {
+                const repos = Object.values(images).map((i) => i.repo);
+                await loginRegistry(ssh, deps.server, req.run.runId, repos, req.credentials);
+            }
+            outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
+        }
+        finally {
+            if (req.credentials)
+                await forgetRegistryLogin(ssh, deps.server, req.run.runId, reporter);
+        }
         const ledger = outcome.result ?? {};
         const result = typeof ledger.result === "string" ? ledger.result : outcome.exitCode === 0 ? "succeeded" : "unknown";
         const report = {
