@@ -43139,7 +43139,7 @@ const berthYamlSchema = object({
         .int()
         .min(0)
         .default(200)
-        .meta(d("Free disk required in preflight, besides 2× the DB")),
+        .meta(d("Free disk required in preflight, besides 2× the DB and 3× the compressed images still to pull")),
     environments: record(environmentName, environment)
         .refine((e) => Object.keys(e).length > 0, { error: "needs at least one environment, e.g. staging" })
         .meta(d("One block per environment (staging, production, …)")),
@@ -45448,6 +45448,28 @@ async function follow(first, run, options) {
  * basic credentials and retry. Source: https://distribution.github.io/distribution/spec/api/
  * and https://distribution.github.io/distribution/spec/auth/token/
  */
+const bytesOf = (d, what) => {
+    if (typeof d?.size !== "number" || !Number.isSafeInteger(d.size) || d.size < 0)
+        throw new Error(`${what} has no valid size (${JSON.stringify(d?.size)})`);
+    return d.size;
+};
+/** An image manifest's compressed bytes: its config blob and every layer. */
+function manifestBytes(doc) {
+    if (!Array.isArray(doc.layers))
+        throw new Error("the manifest lists no layers");
+    return (bytesOf(doc.config, "the config") +
+        doc.layers.reduce((n, l, i) => n + bytesOf(l, `layer ${i}`), 0));
+}
+/**
+ * An index's images a Linux server may pull: its Linux entries (build attestations are
+ * listed with platform unknown/unknown and are never pulled).
+ */
+function linuxImages(doc) {
+    const entries = (Array.isArray(doc.manifests) ? doc.manifests : []);
+    return entries
+        .filter((m) => m.platform?.os === "linux" && typeof m.digest === "string")
+        .map((m) => m.digest);
+}
 /** Accept every manifest type a push can produce, so HEAD returns the pushed digest. */
 const MANIFEST_TYPES = [
     "application/vnd.oci.image.index.v1+json",
@@ -45510,12 +45532,30 @@ class HttpRegistry {
         }
         return digest;
     }
-    async request(url, host, name) {
+    async pullBytes(repo, digest) {
+        const doc = await this.manifest(repo, digest);
+        if (!Array.isArray(doc.manifests))
+            return manifestBytes(doc);
+        const images = linuxImages(doc);
+        if (images.length === 0)
+            throw new Error(`${repo}@${digest} is an index with no Linux image`);
+        const sizes = await Promise.all(images.map(async (d) => manifestBytes(await this.manifest(repo, d))));
+        return Math.max(...sizes);
+    }
+    async manifest(repo, digest) {
+        const { host, name } = registry_splitRepo(repo);
+        const url = `${registry_registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(digest)}`;
+        const res = await this.request(url, host, name, "GET");
+        if (!res.ok)
+            throw new Error(`registry ${host}: GET ${name}@${digest} answered HTTP ${res.status}`);
+        return (await res.json());
+    }
+    async request(url, host, name, method = "HEAD") {
         const headers = { Accept: MANIFEST_TYPES };
         const cached = this.tokens.get(`${host}/${name}`);
         if (cached)
             headers.Authorization = cached;
-        let res = await this.fetchImpl(url, { method: "HEAD", headers, signal: AbortSignal.timeout(30_000) });
+        let res = await this.fetchImpl(url, { method, headers, signal: AbortSignal.timeout(30_000) });
         if (res.status !== 401)
             return res;
         const auth = await this.authorize(res.headers.get("www-authenticate") ?? "", host);
@@ -45523,7 +45563,7 @@ class HttpRegistry {
             return res;
         this.tokens.set(`${host}/${name}`, auth);
         res = await this.fetchImpl(url, {
-            method: "HEAD",
+            method,
             headers: { ...headers, Authorization: auth },
             signal: AbortSignal.timeout(30_000),
         });

@@ -109,15 +109,18 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const prefer = [...(req.config.migrate ? [req.config.migrate.service] : []), ...(req.config.writers ?? [])];
   const databases = hostDatabasePaths(req.env, composeText, composeName(req), prefer);
   for (const note of databases.notes) reporter.info(note);
-  const manifest = buildManifest(
-    req.config,
-    { ...req.env, databasePaths: databases.paths },
-    sha,
-    images,
-    composeName(req),
-    req.run,
-    composeText,
-  );
+  const manifest = {
+    ...buildManifest(
+      req.config,
+      { ...req.env, databasePaths: databases.paths },
+      sha,
+      images,
+      composeName(req),
+      req.run,
+      composeText,
+    ),
+    imageBytes: await pullSizes(images, deps.registry, reporter),
+  };
   const bundle = writeBundle(
     join(req.workDir, "bundle"),
     manifest,
@@ -209,6 +212,26 @@ async function run(
   } finally {
     ssh.close();
   }
+}
+
+/**
+ * Each image's compressed size, for the server's disk check (vps-scripts/lib/release.sh
+ * preflight_disk). An image the registry does not size is left out, and said so: the
+ * check then counts the rest.
+ */
+async function pullSizes(images: Images, registry: Registry, reporter: Reporter) {
+  const sizes: Record<string, number> = {};
+  if (!registry.pullBytes) return sizes;
+  for (const [service, img] of Object.entries(images)) {
+    try {
+      sizes[service] = await registry.pullBytes(img.repo, img.digest);
+    } catch (e) {
+      reporter.warning(
+        `${service}: could not read the size of ${img.repo}@${img.digest} in the registry (${(e as Error).message}); the server's disk check will not count it`,
+      );
+    }
+  }
+  return sizes;
 }
 
 function composeName(req: DeployRequest): string {

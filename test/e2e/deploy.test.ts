@@ -234,6 +234,15 @@ http {
       const run = await deploy(v3);
       expect(run.exitCode).toBe(0);
       expect(run.stdout).toMatch(/pulling (backend|frontend) /);
+      // The preflight disk check counted them, by the compressed sizes the action read.
+      const bytes = JSON.parse(
+        readFileSync(join(envDir, "releases", v3.sha, "release.json"), "utf8"),
+      ).imageBytes;
+      for (const service of Object.keys(JSON.parse(v3.images)))
+        expect(bytes[service], service).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(
+        /disk: \d+ MB free.*3× the \d+ MB \(compressed\) of images to pull \((backend|frontend)/,
+      );
       expect(run.stdout).not.toContain("trying the server's own credential");
       expect(run.stdout).toContain("rehearsal: the migration changes nothing");
       expect(run.stdout).toContain("not run: the rehearsal showed this migration changes nothing");
