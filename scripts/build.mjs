@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { updateVersion, VERSION_FILE } from "./scripts-version.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // With an argument, the bundles go under that directory instead (actions/<x>/dist,
@@ -25,6 +26,8 @@ run(bin("tsc"), ["-p", "tsconfig.build.json"]);
 writeFileSync(join(tscOut, "package.json"), "{}\n");
 // The schema's generated artefacts (JSON Schema, docs/ops/configuration.md).
 if (!process.argv[2]) run(process.execPath, ["--no-warnings", join(root, "scripts", "gen-reference.mjs")]);
+// The server scripts' serial, raised when they changed (scripts/scripts-version.mjs).
+if (!process.argv[2]) console.log(`${VERSION_FILE}: serial ${updateVersion(root).serial}`);
 
 const actions = readdirSync(join(root, "src", "actions"), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, "src", "actions", d.name, "index.ts")))

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readVersion, renderVersion, VERSION_FILE, wantedVersion } from "./scripts-version.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const fresh = mkdtempSync(join(tmpdir(), "berth-dist-"));
@@ -42,12 +43,31 @@ for (const bundle of bundles) {
       problems.push(`${rel}: differs from a fresh build (run npm run build and commit it)`);
   }
 }
+// The server scripts' serial must describe the scripts as they are (install compares it).
+{
+  const wanted = wantedVersion(root);
+  let recorded;
+  try {
+    recorded = readFileSync(join(root, VERSION_FILE), "utf8");
+  } catch {
+    recorded = "";
+  }
+  if (recorded !== renderVersion(wanted))
+    problems.push(
+      `${VERSION_FILE}: ${recorded ? `serial ${readVersion(root).serial} was written for other server scripts (or another package version)` : "missing"}; run npm run build (it raises the serial) and commit it`,
+    );
+}
 // The working tree can match a fresh build while HEAD does not: check git too, when there is git.
 try {
-  const dirty = execFileSync("git", ["status", "--porcelain", "--", "actions", "cli"], { cwd: root })
+  const dirty = execFileSync("git", ["status", "--porcelain", "--", "actions", "cli", VERSION_FILE], {
+    cwd: root,
+  })
     .toString()
     .trim();
-  if (dirty) problems.push(`uncommitted changes under actions/ or cli/ (commit the rebuilt dist):\n${dirty}`);
+  if (dirty)
+    problems.push(
+      `uncommitted changes under actions/, cli/ or in vps-scripts/VERSION (commit the rebuilt dist):\n${dirty}`,
+    );
 } catch {
   // Not a git checkout (e.g. an unpacked tarball): the byte comparison above still holds.
 }

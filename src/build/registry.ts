@@ -15,6 +15,43 @@ export interface Credentials {
 export interface Registry {
   /** The manifest digest of repo:tag, or null when the tag does not exist. */
   digestOf(repo: string, tag: string): Promise<string | null>;
+  /**
+   * The compressed bytes a server downloads to pull repo@digest (config and layers, from
+   * the manifest; for an index, its largest Linux image): the deploy's disk check counts it.
+   */
+  pullBytes?(repo: string, digest: string): Promise<number>;
+}
+
+interface Descriptor {
+  readonly digest?: unknown;
+  readonly size?: unknown;
+  readonly platform?: { readonly os?: unknown; readonly architecture?: unknown };
+}
+
+const bytesOf = (d: Descriptor | undefined, what: string): number => {
+  if (typeof d?.size !== "number" || !Number.isSafeInteger(d.size) || d.size < 0)
+    throw new Error(`${what} has no valid size (${JSON.stringify(d?.size)})`);
+  return d.size;
+};
+
+/** An image manifest's compressed bytes: its config blob and every layer. */
+export function manifestBytes(doc: { config?: Descriptor; layers?: unknown }): number {
+  if (!Array.isArray(doc.layers)) throw new Error("the manifest lists no layers");
+  return (
+    bytesOf(doc.config, "the config") +
+    doc.layers.reduce((n: number, l, i) => n + bytesOf(l, `layer ${i}`), 0)
+  );
+}
+
+/**
+ * An index's images a Linux server may pull: its Linux entries (build attestations are
+ * listed with platform unknown/unknown and are never pulled).
+ */
+export function linuxImages(doc: { manifests?: unknown }): string[] {
+  const entries = (Array.isArray(doc.manifests) ? doc.manifests : []) as Descriptor[];
+  return entries
+    .filter((m) => m.platform?.os === "linux" && typeof m.digest === "string")
+    .map((m) => m.digest as string);
 }
 
 /** Accept every manifest type a push can produce, so HEAD returns the pushed digest. */
@@ -86,17 +123,34 @@ export class HttpRegistry implements Registry {
     return digest;
   }
 
-  private async request(url: string, host: string, name: string): Promise<Response> {
+  async pullBytes(repo: string, digest: string): Promise<number> {
+    const doc = await this.manifest(repo, digest);
+    if (!Array.isArray(doc.manifests)) return manifestBytes(doc);
+    const images = linuxImages(doc);
+    if (images.length === 0) throw new Error(`${repo}@${digest} is an index with no Linux image`);
+    const sizes = await Promise.all(images.map(async (d) => manifestBytes(await this.manifest(repo, d))));
+    return Math.max(...sizes);
+  }
+
+  private async manifest(repo: string, digest: string): Promise<{ manifests?: unknown; layers?: unknown }> {
+    const { host, name } = splitRepo(repo);
+    const url = `${registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(digest)}`;
+    const res = await this.request(url, host, name, "GET");
+    if (!res.ok) throw new Error(`registry ${host}: GET ${name}@${digest} answered HTTP ${res.status}`);
+    return (await res.json()) as { manifests?: unknown; layers?: unknown };
+  }
+
+  private async request(url: string, host: string, name: string, method = "HEAD"): Promise<Response> {
     const headers: Record<string, string> = { Accept: MANIFEST_TYPES };
     const cached = this.tokens.get(`${host}/${name}`);
     if (cached) headers.Authorization = cached;
-    let res = await this.fetchImpl(url, { method: "HEAD", headers, signal: AbortSignal.timeout(30_000) });
+    let res = await this.fetchImpl(url, { method, headers, signal: AbortSignal.timeout(30_000) });
     if (res.status !== 401) return res;
     const auth = await this.authorize(res.headers.get("www-authenticate") ?? "", host);
     if (!auth) return res;
     this.tokens.set(`${host}/${name}`, auth);
     res = await this.fetchImpl(url, {
-      method: "HEAD",
+      method,
       headers: { ...headers, Authorization: auth },
       signal: AbortSignal.timeout(30_000),
     });

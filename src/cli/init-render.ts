@@ -167,7 +167,9 @@ export function renderCallers(c: CallerPlan): Record<string, string> {
       ...job(
         c,
         "staging",
-        ["contents: read", "packages: write", "deployments: write"],
+        // id-token and attestations: berth's optional provenance job (attest-provenance);
+        // GitHub checks them before the run starts, even with it off.
+        ["contents: read", "packages: write", "deployments: write", "id-token: write", "attestations: write"],
         [],
         [
           ...environmentSecrets,

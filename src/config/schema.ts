@@ -178,7 +178,9 @@ export const berthYamlSchema = z
       .int()
       .min(0)
       .default(200)
-      .meta(d("Free disk required in preflight, besides 2× the DB")),
+      .meta(
+        d("Free disk required in preflight, besides 2× the DB and 3× the compressed images still to pull"),
+      ),
     environments: z
       .record(f.environmentName, environment)
       .refine((e) => Object.keys(e).length > 0, { error: "needs at least one environment, e.g. staging" })

@@ -1,7 +1,8 @@
 /**
  * actions/deploy, as the runbook reads: resolve the release (SHA and images) → write the
- * bundle → connect → log the server in to the registry → upload → run `berth deploy`
- * detached and stream it → report. The phases themselves run on the server. A dry run
+ * bundle → connect → upload (and install the scripts) → log the server in to the registry
+ * for this run only → run `berth deploy` detached and stream it → forget the login →
+ * report. The phases themselves run on the server. A dry run
  * stops after resolving: it reads at most the promotion source's ledger and the registry.
  */
 import { readFileSync } from "node:fs";
@@ -17,7 +18,14 @@ import { readLedger } from "../remote/commands.js";
 import { writeBundle } from "./bundle.js";
 import { hostDatabasePaths } from "./database-paths.js";
 import type { GitHubDeployments } from "./github-deployment.js";
-import { loginRegistry, type Reporter, runVerb, type Server, uploadBundle } from "./server-session.js";
+import {
+  forgetRegistryLogin,
+  loginRegistry,
+  type Reporter,
+  runVerb,
+  type Server,
+  uploadBundle,
+} from "./server-session.js";
 
 export interface DeployRequest {
   readonly config: BerthYaml;
@@ -36,6 +44,8 @@ export interface DeployRequest {
   /** Resolve and check the release, then stop: nothing is uploaded, the target is not contacted. */
   readonly dryRun: boolean;
   readonly credentials: Credentials | undefined;
+  /** Install this bundle's server scripts even over newer ones (`berth install --allow-downgrade`). */
+  readonly allowScriptsDowngrade?: boolean;
   readonly run: RunInfo;
   /** berth's own checkout (vps-scripts/, nginx/). */
   readonly home: string;
@@ -109,15 +119,18 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const prefer = [...(req.config.migrate ? [req.config.migrate.service] : []), ...(req.config.writers ?? [])];
   const databases = hostDatabasePaths(req.env, composeText, composeName(req), prefer);
   for (const note of databases.notes) reporter.info(note);
-  const manifest = buildManifest(
-    req.config,
-    { ...req.env, databasePaths: databases.paths },
-    sha,
-    images,
-    composeName(req),
-    req.run,
-    composeText,
-  );
+  const manifest = {
+    ...buildManifest(
+      req.config,
+      { ...req.env, databasePaths: databases.paths },
+      sha,
+      images,
+      composeName(req),
+      req.run,
+      composeText,
+    ),
+    imageBytes: await pullSizes(images, deps.registry, reporter),
+  };
   const slotB = swapPlan(req.config, req.env.project, composeText);
   if (!slotB.plan.possible) reporter.info(`swap path not possible for this release: ${slotB.plan.why}`);
   const bundle = writeBundle(
@@ -171,16 +184,20 @@ async function run(
   const { common, sha, images, bundle, started, deploymentId } = r;
   const ssh = await deps.server.connect();
   try {
-    if (req.credentials) {
-      await loginRegistry(
-        ssh,
-        Object.values(images).map((i) => i.repo),
-        req.credentials,
-      );
-    }
-    await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle);
+    await uploadBundle(ssh, deps.server, sha, req.run.runId, bundle, {
+      allowDowngrade: req.allowScriptsDowngrade === true,
+    });
     reporter.info(`uploaded ${bundle.files.length} files (listed with checksums in the step summary)`);
-    const outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
+    let outcome: Awaited<ReturnType<typeof runVerb>>;
+    try {
+      if (req.credentials) {
+        const repos = Object.values(images).map((i) => i.repo);
+        await loginRegistry(ssh, deps.server, req.run.runId, repos, req.credentials);
+      }
+      outcome = await runVerb(ssh, deps.server, req.run.runId, ["deploy", req.env.name, sha], reporter);
+    } finally {
+      if (req.credentials) await forgetRegistryLogin(ssh, deps.server, req.run.runId, reporter);
+    }
 
     const ledger = outcome.result ?? {};
     const result =
@@ -209,6 +226,26 @@ async function run(
   } finally {
     ssh.close();
   }
+}
+
+/**
+ * Each image's compressed size, for the server's disk check (vps-scripts/lib/release.sh
+ * preflight_disk). An image the registry does not size is left out, and said so: the
+ * check then counts the rest.
+ */
+async function pullSizes(images: Images, registry: Registry, reporter: Reporter) {
+  const sizes: Record<string, number> = {};
+  if (!registry.pullBytes) return sizes;
+  for (const [service, img] of Object.entries(images)) {
+    try {
+      sizes[service] = await registry.pullBytes(img.repo, img.digest);
+    } catch (e) {
+      reporter.warning(
+        `${service}: could not read the size of ${img.repo}@${img.digest} in the registry (${(e as Error).message}); the server's disk check will not count it`,
+      );
+    }
+  }
+  return sizes;
 }
 
 function composeName(req: DeployRequest): string {

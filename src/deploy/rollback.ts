@@ -1,13 +1,13 @@
 /**
- * actions/rollback: connect → (log the server in, in case the target's images were
- * pruned) → run `berth rollback` detached and stream it → record a GitHub deployment of
+ * actions/rollback: connect → (log the server in for this run only, in case the
+ * target's images were pruned) → run `berth rollback` detached and stream it → record a GitHub deployment of
  * the release now serving → report. The target, its digests and the database choice are
  * resolved on the server from the ledger.
  */
 import type { Credentials } from "../build/registry.js";
 import type { GitHubDeployments } from "./github-deployment.js";
 import type { Reporter, Server } from "./server-session.js";
-import { loginRegistry, runVerb } from "./server-session.js";
+import { forgetRegistryLogin, loginRegistry, runVerb } from "./server-session.js";
 
 export interface RollbackRequest {
   readonly environment: string;
@@ -57,8 +57,13 @@ export async function rollback(req: RollbackRequest, deps: RollbackDeps): Promis
   const ssh = await deps.server.connect();
   let report: RollbackReport;
   try {
-    if (req.credentials) await loginRegistry(ssh, req.repos, req.credentials);
-    const outcome = await runVerb(ssh, deps.server, req.runId, rollbackVerb(req), deps.reporter);
+    let outcome: Awaited<ReturnType<typeof runVerb>>;
+    try {
+      if (req.credentials) await loginRegistry(ssh, deps.server, req.runId, req.repos, req.credentials);
+      outcome = await runVerb(ssh, deps.server, req.runId, rollbackVerb(req), deps.reporter);
+    } finally {
+      if (req.credentials) await forgetRegistryLogin(ssh, deps.server, req.runId, deps.reporter);
+    }
     const ledger = outcome.result ?? {};
     const str = (k: string) => (typeof ledger[k] === "string" ? (ledger[k] as string) : "");
     report = {

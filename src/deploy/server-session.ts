@@ -6,7 +6,15 @@
 import type { Credentials } from "../build/registry.js";
 import { registryBaseUrl, splitRepo } from "../build/registry.js";
 import type { LogEvent } from "../release/log-events.js";
-import { berthPath, installScripts, receiveBundle, registryLogin, releaseDir } from "../remote/commands.js";
+import {
+  berthPath,
+  installScripts,
+  receiveBundle,
+  registryLogin,
+  registryLogout,
+  releaseDir,
+  runAuthDir,
+} from "../remote/commands.js";
 import type { Transport } from "../transport/transport.js";
 import { type Bundle, tarball } from "./bundle.js";
 import { follow, type RunOutcome, startDetached } from "./remote-run.js";
@@ -41,18 +49,46 @@ async function must(transport: Transport, what: string, argv: readonly string[],
   return r;
 }
 
+/**
+ * Log the server in to each image registry for this run only: into a docker config of
+ * the run's own (runAuthDir), which the run's pulls use and `berth run` removes when the
+ * run ends. The job's token, which expires with the job, never replaces the deploy
+ * user's standing pull credential in ~/.docker/config.json.
+ */
 export async function loginRegistry(
   transport: Transport,
+  server: Server,
+  runId: string,
   repos: readonly string[],
   credentials: Credentials,
 ) {
+  const dir = runAuthDir(server.root, server.environment, runId);
   for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
     const arg = host === "registry-1.docker.io" ? "docker.io" : host;
     await must(
       transport,
       `registry login to ${registryBaseUrl(host)}`,
-      registryLogin(arg, credentials.username).argv,
+      registryLogin(dir, arg, credentials.username).argv,
       credentials.password,
+    );
+  }
+}
+
+/** Remove the run's registry login (again: `berth run` does when the run ends); never fails the run. */
+export async function forgetRegistryLogin(
+  transport: Transport,
+  server: Server,
+  runId: string,
+  reporter: Pick<Reporter, "warning">,
+) {
+  const dir = runAuthDir(server.root, server.environment, runId);
+  try {
+    const r = await transport.exec(registryLogout(dir));
+    if (r.exitCode === 0) return;
+    reporter.warning(`could not remove this run's registry login ${dir} on the server: ${r.stderr.trim()}`);
+  } catch (e) {
+    reporter.warning(
+      `could not remove this run's registry login ${dir} on the server (${(e as Error).message}); berth run removes it when the run ends`,
     );
   }
 }
@@ -63,6 +99,7 @@ export async function uploadBundle(
   sha: string,
   runId: string,
   bundle: Bundle,
+  install: { readonly allowDowngrade: boolean } = { allowDowngrade: false },
 ) {
   const dest = releaseDir(server.root, server.environment, sha);
   const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
@@ -72,7 +109,11 @@ export async function uploadBundle(
     receiveBundle(dest, incoming).argv,
     await tarball(bundle),
   );
-  await must(transport, "install of the berth scripts", installScripts(dest, server.root).argv);
+  await must(
+    transport,
+    "install of the berth scripts",
+    installScripts(dest, server.root, install.allowDowngrade).argv,
+  );
 }
 
 /**

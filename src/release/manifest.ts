@@ -35,6 +35,11 @@ export interface Manifest {
   readonly swap: SwapPlan;
   readonly keep: { readonly releases: number; readonly backups: number };
   readonly minFreeMB: number;
+  /**
+   * Compressed bytes each service's image downloads (registry manifests), for the disk
+   * check's count of images not on the server yet; absent when the registry was not asked.
+   */
+  readonly imageBytes?: Readonly<Record<string, number>>;
   readonly actor: string;
   readonly runUrl: string;
   readonly runId: string;

@@ -30,14 +30,49 @@ export function receiveBundle(dest: string, incoming: string): Command {
   return { argv: ["sh", "-c", RECEIVE, "berth-receive", dest, incoming] };
 }
 
-/** Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version. */
-export function installScripts(bundleDir: string, root: string): Command {
-  return { argv: ["env", `BERTH_ROOT=${root}`, `${bundleDir}/vps-scripts/bin/berth`, "install"] };
+/**
+ * Copy the bundle's vps-scripts into <root>/bin…, so the server runs our version; older
+ * scripts than the installed ones only with allowDowngrade (commands/install.sh).
+ */
+export function installScripts(bundleDir: string, root: string, allowDowngrade = false): Command {
+  return {
+    argv: [
+      "env",
+      `BERTH_ROOT=${root}`,
+      `${bundleDir}/vps-scripts/bin/berth`,
+      "install",
+      ...(allowDowngrade ? ["--allow-downgrade"] : []),
+    ],
+  };
 }
 
-/** Registry login on the server; the password goes on stdin, never in argv. */
-export function registryLogin(host: string, username: string): Command {
-  return { argv: ["docker", "login", host, "--username", username, "--password-stdin"] };
+/**
+ * Where one run's registry login lives on the server: a docker config of its own, which
+ * `pull_release` (vps-scripts/lib/release.sh) uses for that run's pulls and `berth run`
+ * removes when the run ends. The deploy user's ~/.docker/config.json (the standing,
+ * read-only pull credential `berth setup` stores) is never written.
+ */
+export function runAuthDir(root: string, env: string, runId: string): string {
+  return `${root}/${env}/.registry-auth/${runId}`;
+}
+
+const LOGIN = `set -eu
+dir=$1 host=$2 user=$3
+# <root>/<env> holds the maintenance flag nginx's workers read (see berth-receive).
+envdir=$(dirname -- "$(dirname -- "$dir")")
+if [ ! -d "$envdir" ]; then mkdir -p -- "$envdir" && chmod 755 -- "$envdir"; fi
+umask 077
+mkdir -p -- "$dir"
+DOCKER_CONFIG=$dir exec docker login "$host" --username "$user" --password-stdin`;
+
+/** Registry login on the server into the run's own docker config; the password goes on stdin, never in argv. */
+export function registryLogin(authDir: string, host: string, username: string): Command {
+  return { argv: ["sh", "-c", LOGIN, "berth-login", authDir, host, username] };
+}
+
+/** Forget a run's registry login (its docker config directory). */
+export function registryLogout(authDir: string): Command {
+  return { argv: ["rm", "-rf", "--", authDir] };
 }
 
 export function berthPath(root: string): string {

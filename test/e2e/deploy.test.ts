@@ -4,7 +4,7 @@
  * nginx and a real SQLite database.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { example, addNote as postNote, type Release } from "../helpers/example.js";
@@ -203,6 +203,72 @@ http {
     }
   });
   // A dropped SSH connection mid-deploy: test/faults/deploy-faults.test.ts (group 1, four phases).
+
+  it("a release pulled with the job's own login: the server's docker config untouched, the disk check counts the images", async () => {
+    const v3 = await release();
+    const before = dbChecksum(db);
+    // The server's standing pull credential (what `berth setup --registry-username`
+    // stores), here one the registry refuses: v3's pulls can only succeed with the job's
+    // login, and the deploy must leave this file as it is.
+    const lab = labEnv();
+    const dockerConfig = "/home/deploy/.docker/config.json";
+    const saved = existsSync(dockerConfig) ? readFileSync(dockerConfig) : undefined;
+    const standing = (password: string) =>
+      `{"auths":{"${lab.registry.host}":{"auth":"${Buffer.from(`${lab.registry.username}:${password}`).toString("base64")}"}}}\n`;
+    const writeStanding = (text: string) => {
+      asDeploy(["mkdir", "-p", "-m", "700", "/home/deploy/.docker"]);
+      writeFileSync(dockerConfig, text, { mode: 0o600 });
+      execFileSync("chown", ["deploy:deploy", dockerConfig]);
+    };
+    const refs = (r: Release) =>
+      Object.values(JSON.parse(r.images) as Record<string, { repo: string; tag: string; digest: string }>);
+    // Not on the server yet (the lab's builder and server share one dockerd): pulled by the deploy.
+    const untag = (r: Release) => {
+      for (const i of refs(r))
+        spawnSync("docker", ["image", "rm", `${i.repo}:${i.tag}`, `${i.repo}@${i.digest}`]);
+      for (const i of refs(r))
+        expect(spawnSync("docker", ["image", "inspect", `${i.repo}@${i.digest}`]).status).not.toBe(0);
+    };
+    try {
+      writeStanding(standing("not-the-password"));
+      untag(v3);
+      const run = await deploy(v3);
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toMatch(/pulling (backend|frontend) /);
+      // The preflight disk check counted them, by the compressed sizes the action read.
+      const bytes = JSON.parse(
+        readFileSync(join(envDir, "releases", v3.sha, "release.json"), "utf8"),
+      ).imageBytes;
+      for (const service of Object.keys(JSON.parse(v3.images)))
+        expect(bytes[service], service).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(
+        /disk: \d+ MB free.*3× the \d+ MB \(compressed\) of images to pull \((backend|frontend)/,
+      );
+      expect(run.stdout).not.toContain("trying the server's own credential");
+      expect(run.stdout).toContain("rehearsal: the migration changes nothing");
+      expect(ledger(ENV).at(-1)).toMatchObject({
+        sha: v3.sha,
+        result: "succeeded",
+        migrated: false,
+        rehearsal: { result: "unchanged" },
+      });
+      expect(dbChecksum(db)).toBe(before);
+      expect(await served(url)).toBe(v3.sha);
+      // The job's token never reached ~/.docker/config.json, and its own config is gone.
+      expect(readFileSync(dockerConfig, "utf8")).toBe(standing("not-the-password"));
+      expect(
+        existsSync(join(envDir, ".registry-auth")) ? readdirSync(join(envDir, ".registry-auth")) : [],
+      ).toEqual([]);
+      // A standing credential works as before: a pull outside any deploy (v1, pruned here).
+      writeStanding(standing(lab.registry.password));
+      untag(v1);
+      const [image] = refs(v1);
+      asDeploy(["docker", "pull", "--quiet", `${image?.repo}@${image?.digest}`]);
+    } finally {
+      if (saved) writeFileSync(dockerConfig, saved);
+      else rmSync(dockerConfig, { force: true });
+    }
+  });
 
   it("a release whose migration changes nothing takes the swap path: no maintenance page, the client sees only 2xx, nothing lost", async () => {
     const v3 = await release();

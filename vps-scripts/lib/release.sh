@@ -41,17 +41,87 @@ preflight_release() {
   say "bundle verified, prerequisites present, env file covers the compose file"
 }
 
+# Unpacked image layers take about 2–3× their compressed size, and a pull holds the
+# compressed download while it unpacks: what a pull may take, per compressed byte.
+readonly PULL_DISK_FACTOR=3
+
+# images_to_pull <bundle>: PULL_BYTES, the compressed bytes of the release's images not
+# on this server yet, from the sizes the action read in the registry manifests
+# (release.json imageBytes; an image without a size counts 0 and is named in the log),
+# and PULL_SERVICES, their services. Images shared by several services count once.
+images_to_pull() {
+  local bundle=$1 svc ref bytes total=0 names=() unknown=()
+  local -A seen=()
+  while IFS=$'\t' read -r svc ref bytes; do
+    [ -z "${seen[$ref]:-}" ] || continue
+    seen[$ref]=1
+    ! docker image inspect "$ref" >/dev/null 2>&1 || continue
+    names+=("$svc")
+    if [[ $bytes =~ ^[0-9]{1,15}$ ]]; then total=$((total + bytes)); else unknown+=("$svc"); fi
+  done < <(jq -r '(.imageBytes // {}) as $b | .images | to_entries[]
+    | "\(.key)\t\(.value.repo)@\(.value.digest)\t\($b[.key] // "")"' "$bundle/release.json")
+  [ ${#unknown[@]} -eq 0 ] || warn "size unknown, not counted in the disk check: ${unknown[*]}"
+  PULL_BYTES=$total
+  PULL_SERVICES=${names[*]:-}
+}
+
+# free_mb <dir>: MB free on the filesystem holding <dir>; fs_of <dir>: that filesystem's id.
+free_mb() { df -Pm -- "$1" | awk 'NR == 2 { print $4 }'; }
+fs_of() { stat -c %d -- "$1"; }
+
 preflight_disk() {
-  local bundle=$1 dbs need free size
+  local bundle=$1 dbs need free size min pull pull_mb docker_root docker_free why
   mapfile -t dbs < <(release_databases "$bundle")
   size=$(($(databases_bytes "${dbs[@]}") / 1048576 + 1))
-  need=$(($(manifest "$bundle" .minFreeMB) + 2 * size))
+  min=$(manifest "$bundle" .minFreeMB)
+  need=$((min + 2 * size))
+  why="minFreeMB $min + 2× the ${size} MB of databases"
   # Before anything changes: berth never writes a database through a link (lib/sqlite.sh).
   sqlite_refuse_links "${dbs[@]}" || fail "$EXIT_REFUSED" "refusing to back up or restore through a symbolic link; nothing was changed"
   private_dir "$ENV_DIR/backups"
-  free=$(df -Pm "$ENV_DIR/backups" | awk 'NR == 2 { print $4 }')
-  [ "$free" -ge "$need" ] || fail "$EXIT_REFUSED" "only ${free} MB free under $ENV_DIR/backups; need ${need} MB (minFreeMB + 2× the ${size} MB of databases). Free some space (old backups, 'docker image prune')"
-  say "disk: ${free} MB free, ${need} MB needed"
+  free=$(free_mb "$ENV_DIR/backups")
+  images_to_pull "$bundle"
+  pull=$PULL_BYTES
+  pull_mb=0
+  [ "$pull" -eq 0 ] || pull_mb=$(((pull * PULL_DISK_FACTOR + 1048575) / 1048576))
+  if [ "$pull_mb" -gt 0 ]; then
+    local images_why="${PULL_DISK_FACTOR}× the $(((pull + 1048575) / 1048576)) MB (compressed) of images to pull ($PULL_SERVICES)"
+    docker_root=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || true)
+    if [ -n "$docker_root" ] && docker_free=$(free_mb "$docker_root" 2>/dev/null) &&
+      [ "$(fs_of "$docker_root" 2>/dev/null)" != "$(fs_of "$ENV_DIR/backups")" ]; then
+      # Another filesystem: each needs its own room.
+      [ "$docker_free" -ge $((min + pull_mb)) ] || fail "$EXIT_REFUSED" "only ${docker_free} MB free under docker's $docker_root; need $((min + pull_mb)) MB (minFreeMB $min + $images_why). Free some space ('docker image prune', old releases) or raise the disk; nothing was changed"
+      say "disk: ${docker_free} MB free for images under $docker_root, $((min + pull_mb)) MB needed ($images_why)"
+    else
+      need=$((need + pull_mb))
+      why="$why + $images_why"
+    fi
+  fi
+  [ "$free" -ge "$need" ] || fail "$EXIT_REFUSED" "only ${free} MB free under $ENV_DIR/backups; need ${need} MB ($why). Free some space (old backups, 'docker image prune'); nothing was changed"
+  say "disk: ${free} MB free, ${need} MB needed ($why)"
+}
+
+# run_docker_config: the docker config holding this run's own registry login, when the
+# action logged in for it (src/remote/commands.ts runAuthDir; `berth run` removes it at
+# the end). Without one, pulls use the deploy user's standing credential
+# (~/.docker/config.json), which berth never writes.
+run_docker_config() {
+  local dir
+  if [ -z "${BERTH_RUN_ID:-}" ] || ! valid_run_id "$BERTH_RUN_ID"; then return 1; fi
+  dir="$ENV_DIR/.registry-auth/$BERTH_RUN_ID"
+  if [ -L "$dir" ] || [ ! -f "$dir/config.json" ]; then return 1; fi
+  printf '%s' "$dir"
+}
+
+# pull_image <ref>: with the run's own login if there is one, else (or if that is
+# refused) with the server's standing credential.
+pull_image() {
+  local auth
+  if auth=$(run_docker_config); then
+    DOCKER_CONFIG=$auth timeout "${PULL_TIMEOUT:-900}" docker pull --quiet "$1" >/dev/null && return 0
+    warn "pulling $1 with this run's registry login failed; trying the server's own credential"
+  fi
+  timeout "${PULL_TIMEOUT:-900}" docker pull --quiet "$1" >/dev/null
 }
 
 # pull_release <bundle>: each image by repo@digest, then check the local image
@@ -61,7 +131,7 @@ pull_release() {
   while IFS=$'\t' read -r svc ref; do
     if ! docker image inspect "$ref" >/dev/null 2>&1; then
       say "pulling $svc $ref"
-      timeout "${PULL_TIMEOUT:-900}" docker pull --quiet "$ref" >/dev/null
+      pull_image "$ref"
     fi
     digests=$(docker image inspect --format '{{json .RepoDigests}}' "$ref")
     # docker lists Docker Hub images by their short name (acme/api@…, nginx@…).

@@ -43,6 +43,11 @@ export const specs = {
     description: "Optional token to record a GitHub Deployment and its status (needs deployments: write)",
     secret: true,
   },
+  "allow-scripts-downgrade": {
+    description:
+      "true: install this berth's server scripts even when the server has newer ones (every environment deployed from that root then runs these); default: such a deploy is refused before anything changes",
+    default: "false",
+  },
 } as const satisfies Record<string, InputSpec>;
 
 const privateKey = z
@@ -79,6 +84,10 @@ export const schema = z
       .default("false")
       .transform((v) => v === "true"),
     "github-token": z.string().optional(),
+    "allow-scripts-downgrade": z
+      .enum(["true", "false"], { error: "must be true or false" })
+      .default("false")
+      .transform((v) => v === "true"),
   })
   .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
     error:

@@ -51,6 +51,7 @@ export async function main(): Promise<void> {
       promoteFrom: source,
       dryRun: inputs["dry-run"],
       credentials: creds,
+      allowScriptsDowngrade: inputs["allow-scripts-downgrade"],
       run: runInfo(),
       home: berthHome(),
       workDir: mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), "berth-deploy-")),

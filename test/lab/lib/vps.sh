@@ -75,6 +75,10 @@ vps_env_files() {
   uid=$(id -u deploy)
   gid=$(id -g deploy)
   install -d -o deploy -g deploy -m 755 /srv/berth-lab "$VPS_ROOT" "$VPS_ROOT/env"
+  # Several checkouts share this lab, each with its own serial of berth's scripts: the
+  # one now bringing the lab up installs its own, whatever an other left (install.sh
+  # refuses a lower serial than the recorded one).
+  rm -f -- "$VPS_ROOT/VERSION"
   for env in "${VPS_ENVS[@]}"; do
     for d in "" releases backups maintenance data runs; do
       install -d -o deploy -g deploy -m 755 "$VPS_ROOT/$env/$d"
