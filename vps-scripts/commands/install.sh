@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR/..
 # berth install
 #
-# Copy these scripts (bin/, lib/, commands/) into BERTH_ROOT, and the bundle's nginx/
+# Copy these scripts (bin/, lib/, commands/, and helper/: the SQLite helper image's
+# Dockerfile and the script it runs) into BERTH_ROOT, and the bundle's nginx/
 # (maintenance snippet and page, server-block template) into BERTH_ROOT/nginx, replacing
 # the installed ones as a whole: each directory is staged next to its target and swapped in with a
 # rename, so a concurrent `berth` never sees a half-copied set. nginx/ is made readable by
@@ -24,7 +25,7 @@ valid_path "$BERTH_ROOT" || fail "$EXIT_ERROR" "BERTH_ROOT $(printf '%q' "$BERTH
 # Two deploys (of two environments) may install at once: one at a time.
 exec 8>>"$BERTH_ROOT/.install.lock"
 flock -w 60 8 || fail "$EXIT_ERROR" "another berth install held $BERTH_ROOT/.install.lock for 60 s"
-sources=(lib commands bin)
+sources=(lib commands bin helper)
 # In an uploaded bundle, nginx/ sits next to vps-scripts/.
 [ ! -d "$BERTH_SCRIPTS/../nginx" ] || sources+=(../nginx)
 for src in "${sources[@]}"; do

@@ -86547,7 +86547,7 @@ function stopGraceSeconds(composeText, writers) {
 
 ;// CONCATENATED MODULE: ./build/tsc/release/manifest.js
 
-function buildManifest(config, env, sha, images, composeFile, run, composeText = "") {
+function buildManifest(config, env, sha, images, composeFile, run, composeText = "", databases = env.databasePaths) {
     // Without an explicit list, the services that touch the DB are the migrate service's.
     const writers = config.writers ?? (config.migrate ? [config.migrate.service] : Object.keys(config.services));
     return {
@@ -86558,7 +86558,7 @@ function buildManifest(config, env, sha, images, composeFile, run, composeText =
         images,
         compose: { file: composeFile, project: env.project },
         envFile: env.envFile,
-        databases: env.databasePaths,
+        databases,
         migrate: config.migrate ? { service: config.migrate.service, command: config.migrate.command } : null,
         writers,
         stopGraceSeconds: stopGraceSeconds(composeText, writers),
@@ -86620,6 +86620,120 @@ function releaseDir(root, env, sha) {
 function readLedger(root, env) {
     return {
         argv: ["sh", "-c", 'if [ -f "$1" ]; then cat -- "$1"; fi', "berth-ledger", `${root}/${env}/releases.log`],
+    };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/compose-database.js
+/**
+ * Where a SQLite file named in berth.yml lives, through the compose file's mounts.
+ * berth.yml may name it by its host path (absolute, or relative to the project
+ * directory <root>/<env>) or by the path the app sees in its container. Pure.
+ */
+
+const inside = (path, dir) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
+const below = (path, dir) => external_node_path_namespaceObject.posix.relative(dir, path);
+/** The mount that holds `containerPath` in `svc`: the deepest target (a nested mount hides its parent's files). */
+function mountAt(svc, containerPath) {
+    let best;
+    for (const m of svc.volumes) {
+        const t = external_node_path_namespaceObject.posix.normalize(m.target);
+        if (inside(containerPath, t) && (!best || t.length > external_node_path_namespaceObject.posix.normalize(best.target).length))
+            best = m;
+    }
+    return best;
+}
+/** The host directory a mount shows, or undefined when it is not a resolved host directory. */
+function hostDir(model, m, projectDir) {
+    if (m.unresolved.length > 0 || m.source === undefined)
+        return undefined;
+    if (m.type === "bind")
+        return m.source.startsWith("~") ? undefined : external_node_path_namespaceObject.posix.resolve(projectDir, m.source);
+    const device = m.type === "volume" ? model.volumes[m.source]?.bindDevice : undefined;
+    return device === undefined ? undefined : external_node_path_namespaceObject.posix.resolve(projectDir, device);
+}
+/**
+ * Resolve `path` (from berth.yml) for one environment whose compose project directory
+ * is `projectDir`. Services in `prefer` are tried first (e.g. the migrate service).
+ */
+function resolveDatabasePath(model, path, projectDir, prefer = []) {
+    const names = [...new Set([...prefer, ...Object.keys(model.services)])];
+    const services = names.flatMap((n) => model.services[n] ?? []);
+    const hostPath = external_node_path_namespaceObject.posix.resolve(projectDir, path);
+    // As a host path: a directory some service mounts (and no deeper mount hides).
+    for (const svc of services) {
+        for (const m of svc.volumes) {
+            const dir = hostDir(model, m, projectDir);
+            if (dir === undefined || !inside(hostPath, dir))
+                continue;
+            const containerPath = external_node_path_namespaceObject.posix.join(m.target, below(hostPath, dir));
+            if (mountAt(svc, containerPath) === m) {
+                return { kind: "bind", given: "host", hostPath, service: svc.name, containerPath };
+            }
+        }
+    }
+    // As the path the app sees: under a mount's target.
+    if (path.startsWith("/")) {
+        const containerPath = external_node_path_namespaceObject.posix.normalize(path);
+        for (const svc of services) {
+            const m = mountAt(svc, containerPath);
+            if (!m)
+                continue;
+            const rest = below(containerPath, external_node_path_namespaceObject.posix.normalize(m.target));
+            const dir = hostDir(model, m, projectDir);
+            if (dir !== undefined) {
+                const host = external_node_path_namespaceObject.posix.join(dir, rest);
+                return { kind: "bind", given: "container", hostPath: host, service: svc.name, containerPath };
+            }
+            if (m.unresolved.length > 0) {
+                return unresolved("container", undefined, svc, m, containerPath);
+            }
+            if (m.type === "volume" && m.source !== undefined) {
+                return {
+                    kind: "volume",
+                    given: "container",
+                    volume: m.source,
+                    service: svc.name,
+                    containerPath,
+                    pathInVolume: rest,
+                };
+            }
+            if (m.type === "tmpfs" || m.type === "anonymous") {
+                return { kind: "ephemeral", given: "container", mount: m.type, service: svc.name, containerPath };
+            }
+        }
+    }
+    // A host path that may sit under a mount whose source only the server knows.
+    for (const svc of services) {
+        const m = svc.volumes.find((v) => v.type === "bind" && v.unresolved.length > 0);
+        if (m)
+            return unresolved("host", hostPath, svc, m, undefined);
+    }
+    return { kind: "unmounted", given: "host", hostPath };
+}
+/**
+ * The name Docker gives the compose file's volume `key` in project `project`: its
+ * `name:` when set, the key itself for an external volume, else <project>_<key>
+ * (https://github.com/compose-spec/compose-spec/blob/main/07-volumes.md#name; compose v1
+ * and v2 both join with "_").
+ */
+function dockerVolumeName(model, key, project) {
+    const v = model.volumes[key];
+    if (v?.name !== undefined)
+        return v.name;
+    if (v?.external)
+        return key;
+    return `${project}_${key}`;
+}
+function unresolved(given, hostPath, svc, m, containerPath) {
+    return {
+        kind: "unresolved",
+        given,
+        hostPath,
+        service: svc.name,
+        containerPath,
+        mount: m.raw,
+        target: m.target,
+        variables: m.unresolved,
     };
 }
 
@@ -86861,99 +86975,6 @@ function compose_ports_parseShort(raw) {
     return { raw, hostIp: hostIp || undefined, hostPort: hostPort || undefined, containerPort, protocol };
 }
 
-;// CONCATENATED MODULE: ./build/tsc/config/compose-database.js
-/**
- * Where a SQLite file named in berth.yml lives, through the compose file's mounts.
- * berth.yml may name it by its host path (absolute, or relative to the project
- * directory <root>/<env>) or by the path the app sees in its container. Pure.
- */
-
-const inside = (path, dir) => path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
-const below = (path, dir) => external_node_path_namespaceObject.posix.relative(dir, path);
-/** The mount that holds `containerPath` in `svc`: the deepest target (a nested mount hides its parent's files). */
-function mountAt(svc, containerPath) {
-    let best;
-    for (const m of svc.volumes) {
-        const t = external_node_path_namespaceObject.posix.normalize(m.target);
-        if (inside(containerPath, t) && (!best || t.length > external_node_path_namespaceObject.posix.normalize(best.target).length))
-            best = m;
-    }
-    return best;
-}
-/** The host directory a mount shows, or undefined when it is not a resolved host directory. */
-function hostDir(model, m, projectDir) {
-    if (m.unresolved.length > 0 || m.source === undefined)
-        return undefined;
-    if (m.type === "bind")
-        return m.source.startsWith("~") ? undefined : external_node_path_namespaceObject.posix.resolve(projectDir, m.source);
-    const device = m.type === "volume" ? model.volumes[m.source]?.bindDevice : undefined;
-    return device === undefined ? undefined : external_node_path_namespaceObject.posix.resolve(projectDir, device);
-}
-/**
- * Resolve `path` (from berth.yml) for one environment whose compose project directory
- * is `projectDir`. Services in `prefer` are tried first (e.g. the migrate service).
- */
-function resolveDatabasePath(model, path, projectDir, prefer = []) {
-    const names = [...new Set([...prefer, ...Object.keys(model.services)])];
-    const services = names.flatMap((n) => model.services[n] ?? []);
-    const hostPath = external_node_path_namespaceObject.posix.resolve(projectDir, path);
-    // As a host path: a directory some service mounts (and no deeper mount hides).
-    for (const svc of services) {
-        for (const m of svc.volumes) {
-            const dir = hostDir(model, m, projectDir);
-            if (dir === undefined || !inside(hostPath, dir))
-                continue;
-            const containerPath = external_node_path_namespaceObject.posix.join(m.target, below(hostPath, dir));
-            if (mountAt(svc, containerPath) === m) {
-                return { kind: "bind", given: "host", hostPath, service: svc.name, containerPath };
-            }
-        }
-    }
-    // As the path the app sees: under a mount's target.
-    if (path.startsWith("/")) {
-        const containerPath = external_node_path_namespaceObject.posix.normalize(path);
-        for (const svc of services) {
-            const m = mountAt(svc, containerPath);
-            if (!m)
-                continue;
-            const rest = below(containerPath, external_node_path_namespaceObject.posix.normalize(m.target));
-            const dir = hostDir(model, m, projectDir);
-            if (dir !== undefined) {
-                const host = external_node_path_namespaceObject.posix.join(dir, rest);
-                return { kind: "bind", given: "container", hostPath: host, service: svc.name, containerPath };
-            }
-            if (m.unresolved.length > 0) {
-                return unresolved("container", undefined, svc, m, containerPath);
-            }
-            if (m.type === "volume" && m.source !== undefined) {
-                return { kind: "volume", given: "container", volume: m.source, service: svc.name, containerPath };
-            }
-            if (m.type === "tmpfs" || m.type === "anonymous") {
-                return { kind: "ephemeral", given: "container", mount: m.type, service: svc.name, containerPath };
-            }
-        }
-    }
-    // A host path that may sit under a mount whose source only the server knows.
-    for (const svc of services) {
-        const m = svc.volumes.find((v) => v.type === "bind" && v.unresolved.length > 0);
-        if (m)
-            return unresolved("host", hostPath, svc, m, undefined);
-    }
-    return { kind: "unmounted", given: "host", hostPath };
-}
-function unresolved(given, hostPath, svc, m, containerPath) {
-    return {
-        kind: "unresolved",
-        given,
-        hostPath,
-        service: svc.name,
-        containerPath,
-        mount: m.raw,
-        target: m.target,
-        variables: m.unresolved,
-    };
-}
-
 ;// CONCATENATED MODULE: ./build/tsc/config/compose-model.js
 /**
  * What berth needs from a compose file: each service's image, build, published ports,
@@ -87124,16 +87145,23 @@ function collectVariables(raw) {
 
 ;// CONCATENATED MODULE: ./build/tsc/deploy/database-paths.js
 /**
- * The SQLite files of one environment as host paths on the server. berth.yml may name
+ * The SQLite files of one environment as the server reaches them. berth.yml may name
  * a file by the path the app sees in its container (/rails/storage/production.sqlite3):
- * the compose file's bind mounts translate it to the host path that berth backs up.
+ * the compose file's mounts say where it really is — a bind mount gives the host path
+ * berth backs up; a named volume gives the Docker volume and the file's path inside it,
+ * which the server reaches through a helper container (docs/ops/where-is-my-database.md).
  * Pure: the caller reads the compose file.
  */
 
 
-function hostDatabasePaths(env, composeText, composeName, prefer) {
+
+/** What Docker accepts as a volume name (daemon/names: [a-zA-Z0-9][a-zA-Z0-9_.-]+). */
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
+/** What the server accepts as a path inside a volume (vps-scripts/lib/sqlite-helper.sh: valid_volume_path). */
+const PATH_IN_VOLUME = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
+function serverDatabases(env, composeText, composeName, prefer) {
     if (env.databasePaths.length === 0)
-        return { paths: [], notes: [] };
+        return { databases: [], notes: [] };
     let model;
     try {
         model = parseCompose(composeText, composeName);
@@ -87141,30 +87169,41 @@ function hostDatabasePaths(env, composeText, composeName, prefer) {
     catch (e) {
         // docker compose is the judge of the file; without a model, paths stay as given.
         return {
-            paths: env.databasePaths,
+            databases: env.databasePaths,
             notes: [`${composeName}: not read for database mounts (${e.message})`],
         };
     }
     const projectDir = `${env.root}/${env.name}`;
     const notes = [];
-    const paths = env.databasePaths.map((p) => {
+    const databases = env.databasePaths.map((p) => {
         const where = resolveDatabasePath(model, p, projectDir, prefer);
         if (where.kind === "bind" && where.given === "container") {
             notes.push(`database ${p} is the path ${where.service} sees; on the host it is ${where.hostPath}`);
             return where.hostPath;
         }
         if (where.kind === "volume") {
-            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} lives in the named volume "${where.volume}" of ${where.service}, which the deploy user cannot read; bind-mount a host directory there instead (e.g. ./storage:${where.containerPath.replace(/\/[^/]*$/, "")}) — docs/ops/adopting.md`);
+            const volume = dockerVolumeName(model, where.volume, env.project);
+            if (!VOLUME_NAME.test(volume)) {
+                throw new ConfigError(`${composeName}: volumes.${where.volume}.name: ${JSON.stringify(volume)} is not a Docker volume name berth can use for database ${JSON.stringify(p)} (letters, digits, _ . -; no variables); write the volume's real name`);
+            }
+            if (where.pathInVolume === "") {
+                throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is where ${where.service} mounts the volume ${volume}, a directory; name the SQLite file in it (e.g. ${where.containerPath.replace(/\/$/, "")}/production.sqlite3)`);
+            }
+            if (!PATH_IN_VOLUME.test(where.pathInVolume) || where.pathInVolume.split("/").includes("..")) {
+                throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is ${JSON.stringify(where.pathInVolume)} inside the volume ${volume}; berth accepts letters, digits and _ . - / there: rename the file`);
+            }
+            notes.push(`database ${p} is the path ${where.service} sees; it lives in the named volume ${volume} (as ${where.pathInVolume}), which berth reaches through its SQLite helper container`);
+            return { volume, path: where.pathInVolume, service: where.service, containerPath: where.containerPath };
         }
         if (where.kind === "ephemeral") {
-            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is in a ${where.mount} mount of ${where.service}: it would not survive the container; bind-mount a host directory there`);
+            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is in a ${where.mount} mount of ${where.service}: it would not survive the container; mount a named volume or a host directory there`);
         }
         if (where.kind === "unresolved" && where.given === "container") {
             throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is the path ${where.service} sees through "${where.mount}", whose host side only the server's env file knows (${where.variables.join(", ")}); give the host path in berth.yml`);
         }
         return p;
     });
-    return { paths, notes };
+    return { databases, notes };
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/release/log-events.js
@@ -87447,10 +87486,10 @@ async function deploy(req, deps) {
     }
     const composeText = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(req.configDir, req.config.compose.file), "utf8");
     const prefer = [...(req.config.migrate ? [req.config.migrate.service] : []), ...(req.config.writers ?? [])];
-    const databases = hostDatabasePaths(req.env, composeText, composeName(req), prefer);
+    const databases = serverDatabases(req.env, composeText, composeName(req), prefer);
     for (const note of databases.notes)
         reporter.info(note);
-    const manifest = buildManifest(req.config, { ...req.env, databasePaths: databases.paths }, sha, images, composeName(req), req.run, composeText);
+    const manifest = buildManifest(req.config, req.env, sha, images, composeName(req), req.run, composeText, databases.databases);
     const bundle = writeBundle((0,external_node_path_namespaceObject.join)(req.workDir, "bundle"), manifest, (0,external_node_path_namespaceObject.join)(req.configDir, req.config.compose.file), req.home);
     const deploymentId = await bestEffort(reporter, "GitHub deployment", () => deps.github?.create(sha, req.env.name, `berth deploy ${sha.slice(0, 12)}`));
     await bestEffort(reporter, "GitHub deployment status", () => deploymentId === undefined
