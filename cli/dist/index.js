@@ -33174,7 +33174,14 @@ function resolveDatabasePath(model, path, projectDir, prefer = []) {
                 return unresolved("container", undefined, svc, m, containerPath);
             }
             if (m.type === "volume" && m.source !== undefined) {
-                return { kind: "volume", given: "container", volume: m.source, service: svc.name, containerPath };
+                return {
+                    kind: "volume",
+                    given: "container",
+                    volume: m.source,
+                    service: svc.name,
+                    containerPath,
+                    pathInVolume: rest,
+                };
             }
             if (m.type === "tmpfs" || m.type === "anonymous") {
                 return { kind: "ephemeral", given: "container", mount: m.type, service: svc.name, containerPath };
@@ -33188,6 +33195,20 @@ function resolveDatabasePath(model, path, projectDir, prefer = []) {
             return unresolved("host", hostPath, svc, m, undefined);
     }
     return { kind: "unmounted", given: "host", hostPath };
+}
+/**
+ * The name Docker gives the compose file's volume `key` in project `project`: its
+ * `name:` when set, the key itself for an external volume, else <project>_<key>
+ * (https://github.com/compose-spec/compose-spec/blob/main/07-volumes.md#name; compose v1
+ * and v2 both join with "_").
+ */
+function dockerVolumeName(model, key, project) {
+    const v = model.volumes[key];
+    if (v?.name !== undefined)
+        return v.name;
+    if (v?.external)
+        return key;
+    return `${project}_${key}`;
 }
 function unresolved(given, hostPath, svc, m, containerPath) {
     return {
@@ -43390,7 +43411,14 @@ function checkDatabases(input, findings, notes) {
         const given = configured(config, env);
         resolved.databasePaths.forEach((path, i) => {
             const loc = resolveDatabasePath(model, path, projectDir, prefer);
-            out.push({ environment: env, path, ...loc });
+            out.push(loc.kind === "volume"
+                ? {
+                    environment: env,
+                    path,
+                    dockerVolume: dockerVolumeName(model, loc.volume, resolved.project),
+                    ...loc,
+                }
+                : { environment: env, path, ...loc });
             const field = dbField(config, env, i);
             const value = given[i] ?? path;
             if (loc.kind === "unmounted") {
@@ -43399,8 +43427,7 @@ function checkDatabases(input, findings, notes) {
                 findings.push(finding(configFile, field, value, `is ${loc.hostPath} on the ${env} server, but no service in ${composeFile} mounts a directory holding it: the app cannot see this file and berth would back up the wrong one. Mount its directory into the service that opens it (volumes: ["${dir}:<the directory the app opens it in>"]), or give the path the app opens in its container (e.g. /app/data/app.db) and berth resolves it through the mounts`));
             }
             else if (loc.kind === "volume") {
-                const dir = external_node_path_namespaceObject.posix.dirname(loc.containerPath);
-                findings.push(finding(configFile, field, value, `is in the named volume ${loc.volume} of ${loc.service} (at ${loc.containerPath}): Docker keeps it under /var/lib/docker/volumes/, which the deploy user cannot read, so berth cannot back it up; bind-mount a host directory there in ${composeFile} instead (volumes: ["./${external_node_path_namespaceObject.posix.basename(dir)}:${dir}"])`));
+                notes.push(`${env}: ${loc.containerPath} is ${loc.pathInVolume} in the named volume ${dockerVolumeName(model, loc.volume, resolved.project)}: berth backs it up, checks and restores it in its SQLite helper container, as the uid that owns the file (docs/ops/where-is-my-database.md)`);
             }
             else if (loc.kind === "ephemeral") {
                 findings.push(finding(configFile, field, value, `is in ${loc.service}'s ${loc.mount === "tmpfs" ? "tmpfs" : "anonymous volume"} at ${external_node_path_namespaceObject.posix.dirname(loc.containerPath)}: it does not outlive the container and berth cannot back it up; mount a host directory there in ${composeFile} (e.g. volumes: ["./data:${external_node_path_namespaceObject.posix.dirname(loc.containerPath)}"])`));
@@ -43880,7 +43907,7 @@ function databaseLine(d) {
         case "bind":
             return `database  ${d.environment}: ${d.hostPath} → ${d.service}:${d.containerPath}${given}`;
         case "volume":
-            return `database  ${d.environment}: ${d.service}:${d.containerPath} → named volume ${d.volume}`;
+            return `database  ${d.environment}: ${d.service}:${d.containerPath} → named volume ${d.dockerVolume ?? d.volume}, file ${d.pathInVolume} (through berth's SQLite helper container)`;
         case "unmounted":
             return `database  ${d.environment}: ${d.hostPath} → not mounted by any service`;
         case "ephemeral":
@@ -44481,7 +44508,6 @@ const ghcrFor = (slug) => `ghcr.io/${slug.split("/")[0]?.toLowerCase()}`;
 
 
 
-
 const SHELL = /[;&|<>$`'"()*?!\\]/;
 async function decide(input) {
     const { facts, groups, app, registry, asker, say } = input;
@@ -44573,9 +44599,6 @@ async function decide(input) {
     const databases = await askDatabases(input, readyService, workdir, berthServices, warnings);
     for (const d of databases)
         say("database", `${d.path} → ${d.where} (from ${d.from})`);
-    for (const d of databases.filter((x) => x.where.includes(" in named volume "))) {
-        warnings.push(`${d.path} is in a named volume (${d.where}), which berth cannot back up: bind-mount a host directory there in the compose file (e.g. ./storage:${external_node_path_namespaceObject.posix.dirname(d.path)}) and run berth init --force again`);
-    }
     for (const d of databases.filter((x) => !x.mounted)) {
         warnings.push(`${d.path}: no service mounts its directory, so it is lost with the container; berth check explains the fix`);
     }

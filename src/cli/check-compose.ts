@@ -29,7 +29,12 @@ export interface ComposeCheckInput {
   readonly envExamples: Readonly<Record<string, EnvExample | undefined>>;
 }
 
-export type DatabaseReport = { readonly environment: string; readonly path: string } & DatabaseLocation;
+export type DatabaseReport = {
+  readonly environment: string;
+  readonly path: string;
+  /** A named volume's Docker name in this environment's compose project. */
+  readonly dockerVolume?: string;
+} & DatabaseLocation;
 
 export interface ComposeReport {
   readonly findings: Finding[];

@@ -4,7 +4,7 @@
  * write one is stopped before the backup. Pure.
  */
 import { posix } from "node:path";
-import { mountAt } from "../config/compose-database.js";
+import { dockerVolumeName, mountAt } from "../config/compose-database.js";
 import { resolveDatabasePath } from "../config/compose-model.js";
 import { resolveEnvironment } from "../config/load.js";
 import type { BerthYaml } from "../config/schema.js";
@@ -45,7 +45,16 @@ export function checkDatabases(
     const given = configured(config, env);
     resolved.databasePaths.forEach((path, i) => {
       const loc = resolveDatabasePath(model, path, projectDir, prefer);
-      out.push({ environment: env, path, ...loc });
+      out.push(
+        loc.kind === "volume"
+          ? {
+              environment: env,
+              path,
+              dockerVolume: dockerVolumeName(model, loc.volume, resolved.project),
+              ...loc,
+            }
+          : { environment: env, path, ...loc },
+      );
       const field = dbField(config, env, i);
       const value = given[i] ?? path;
       if (loc.kind === "unmounted") {
@@ -60,14 +69,8 @@ export function checkDatabases(
           ),
         );
       } else if (loc.kind === "volume") {
-        const dir = posix.dirname(loc.containerPath);
-        findings.push(
-          finding(
-            configFile,
-            field,
-            value,
-            `is in the named volume ${loc.volume} of ${loc.service} (at ${loc.containerPath}): Docker keeps it under /var/lib/docker/volumes/, which the deploy user cannot read, so berth cannot back it up; bind-mount a host directory there in ${composeFile} instead (volumes: ["./${posix.basename(dir)}:${dir}"])`,
-          ),
+        notes.push(
+          `${env}: ${loc.containerPath} is ${loc.pathInVolume} in the named volume ${dockerVolumeName(model, loc.volume, resolved.project)}: berth backs it up, checks and restores it in its SQLite helper container, as the uid that owns the file (docs/ops/where-is-my-database.md)`,
         );
       } else if (loc.kind === "ephemeral") {
         findings.push(

@@ -143,7 +143,7 @@ function databaseLine(d: DatabaseReport): string {
     case "bind":
       return `database  ${d.environment}: ${d.hostPath} → ${d.service}:${d.containerPath}${given}`;
     case "volume":
-      return `database  ${d.environment}: ${d.service}:${d.containerPath} → named volume ${d.volume}`;
+      return `database  ${d.environment}: ${d.service}:${d.containerPath} → named volume ${d.dockerVolume ?? d.volume}, file ${d.pathInVolume} (through berth's SQLite helper container)`;
     case "unmounted":
       return `database  ${d.environment}: ${d.hostPath} → not mounted by any service`;
     case "ephemeral":

@@ -3,7 +3,6 @@
  * migration and databases — each answered by a flag, by what was detected, or by the
  * user, with a line saying what it found.
  */
-import { posix } from "node:path";
 import * as f from "../config/fields.js";
 import { type Asker, byField } from "./init-ask.js";
 import type { RepoFacts } from "./init-detect.js";
@@ -143,11 +142,6 @@ export async function decide(input: DecideInput): Promise<Decided> {
       ?.workdir;
   const databases = await askDatabases(input, readyService, workdir, berthServices, warnings);
   for (const d of databases) say("database", `${d.path} → ${d.where} (from ${d.from})`);
-  for (const d of databases.filter((x) => x.where.includes(" in named volume "))) {
-    warnings.push(
-      `${d.path} is in a named volume (${d.where}), which berth cannot back up: bind-mount a host directory there in the compose file (e.g. ./storage:${posix.dirname(d.path)}) and run berth init --force again`,
-    );
-  }
   for (const d of databases.filter((x) => !x.mounted)) {
     warnings.push(
       `${d.path}: no service mounts its directory, so it is lost with the container; berth check explains the fix`,

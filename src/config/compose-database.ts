@@ -15,13 +15,19 @@ export type DatabaseLocation =
       readonly service: string;
       readonly containerPath: string;
     }
-  /** Inside a named volume: Docker keeps it under /var/lib/docker/volumes/. */
+  /**
+   * Inside a named volume: Docker keeps it under /var/lib/docker/volumes/, out of the
+   * deploy user's reach; berth reaches it through a helper container (docs/ops/where-is-my-database.md).
+   */
   | {
       readonly kind: "volume";
       readonly given: "container";
+      /** The compose file's key under volumes: (not yet the Docker name: see dockerVolumeName). */
       readonly volume: string;
       readonly service: string;
       readonly containerPath: string;
+      /** The file's path inside the volume, relative (production.sqlite3, db/app.db); "" for the mount point itself. */
+      readonly pathInVolume: string;
     }
   /** No service mounts a directory holding it: the app cannot see this file. */
   | { readonly kind: "unmounted"; readonly given: "host"; readonly hostPath: string }
@@ -109,7 +115,14 @@ export function resolveDatabasePath(
         return unresolved("container", undefined, svc, m, containerPath);
       }
       if (m.type === "volume" && m.source !== undefined) {
-        return { kind: "volume", given: "container", volume: m.source, service: svc.name, containerPath };
+        return {
+          kind: "volume",
+          given: "container",
+          volume: m.source,
+          service: svc.name,
+          containerPath,
+          pathInVolume: rest,
+        };
       }
       if (m.type === "tmpfs" || m.type === "anonymous") {
         return { kind: "ephemeral", given: "container", mount: m.type, service: svc.name, containerPath };
@@ -123,6 +136,19 @@ export function resolveDatabasePath(
     if (m) return unresolved("host", hostPath, svc, m, undefined);
   }
   return { kind: "unmounted", given: "host", hostPath };
+}
+
+/**
+ * The name Docker gives the compose file's volume `key` in project `project`: its
+ * `name:` when set, the key itself for an external volume, else <project>_<key>
+ * (https://github.com/compose-spec/compose-spec/blob/main/07-volumes.md#name; compose v1
+ * and v2 both join with "_").
+ */
+export function dockerVolumeName(model: ComposeModel, key: string, project: string): string {
+  const v = model.volumes[key];
+  if (v?.name !== undefined) return v.name;
+  if (v?.external) return key;
+  return `${project}_${key}`;
 }
 
 function unresolved(

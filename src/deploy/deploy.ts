@@ -16,7 +16,7 @@ import { parseLedger, promotableRelease } from "../release/ledger.js";
 import { buildManifest, type RunInfo, swapPlan } from "../release/manifest.js";
 import { readLedger } from "../remote/commands.js";
 import { writeBundle } from "./bundle.js";
-import { hostDatabasePaths } from "./database-paths.js";
+import { serverDatabases } from "./database-paths.js";
 import type { GitHubDeployments } from "./github-deployment.js";
 import {
   forgetRegistryLogin,
@@ -117,17 +117,18 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
 
   const composeText = readFileSync(join(req.configDir, req.config.compose.file), "utf8");
   const prefer = [...(req.config.migrate ? [req.config.migrate.service] : []), ...(req.config.writers ?? [])];
-  const databases = hostDatabasePaths(req.env, composeText, composeName(req), prefer);
+  const databases = serverDatabases(req.env, composeText, composeName(req), prefer);
   for (const note of databases.notes) reporter.info(note);
   const manifest = {
     ...buildManifest(
       req.config,
-      { ...req.env, databasePaths: databases.paths },
+      req.env,
       sha,
       images,
       composeName(req),
       req.run,
       composeText,
+      databases.databases,
     ),
     imageBytes: await pullSizes(images, deps.registry, reporter),
   };

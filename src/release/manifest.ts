@@ -9,6 +9,21 @@ import type { Images } from "./images.js";
 import { SLOT_B_FILE, slotB } from "./slot-b.js";
 import { stopGraceSeconds } from "./stop-grace.js";
 
+/**
+ * A SQLite file in a named volume: the server reaches it only through its helper
+ * container (vps-scripts/lib/sqlite-helper.sh), mounting `volume` and opening `path`
+ * inside it. `service` and `containerPath` say where the app sees it.
+ */
+export interface VolumeDatabase {
+  readonly volume: string;
+  readonly path: string;
+  readonly service: string;
+  readonly containerPath: string;
+}
+
+/** An absolute host path, or a file in a named volume. */
+export type DatabaseRef = string | VolumeDatabase;
+
 export interface Manifest {
   readonly schema: 1;
   readonly app: string;
@@ -17,8 +32,11 @@ export interface Manifest {
   readonly images: Images;
   readonly compose: { readonly file: string; readonly project: string };
   readonly envFile: string;
-  /** The SQLite files backed up, checked and restored together (absolute server paths). */
-  readonly databases: readonly string[];
+  /**
+   * The SQLite files backed up, checked and restored together: absolute host paths, or
+   * files in named volumes. (Bundles from before sets have .database.path instead.)
+   */
+  readonly databases: readonly DatabaseRef[];
   readonly migrate: { readonly service: string; readonly command: readonly string[] } | null;
   readonly writers: readonly string[];
   /** Seconds each writer may take to stop (compose's stop_grace_period); empty: use compose stop. */
@@ -73,6 +91,7 @@ export function buildManifest(
   composeFile: string,
   run: RunInfo,
   composeText = "",
+  databases: readonly DatabaseRef[] = env.databasePaths,
 ): Manifest {
   // Without an explicit list, the services that touch the DB are the migrate service's.
   const writers =
@@ -85,7 +104,7 @@ export function buildManifest(
     images,
     compose: { file: composeFile, project: env.project },
     envFile: env.envFile,
-    databases: env.databasePaths,
+    databases,
     migrate: config.migrate ? { service: config.migrate.service, command: config.migrate.command } : null,
     writers,
     stopGraceSeconds: stopGraceSeconds(composeText, writers),

@@ -303,6 +303,7 @@ volumes:
         volume: "cache",
         service: "web",
         containerPath: "/rails/storage/cache/cache.sqlite3",
+        pathInVolume: "cache.sqlite3",
       },
     ],
     [

@@ -130,9 +130,18 @@ refuses() {
   # shellcheck disable=SC2016 # the $(…) is the hostile value itself, never expanded
   make_bundle '/srv/app/$(touch /tmp/x).db' compose.yml shop-staging
   run -2 preflight_release "$bundle" staging "$sha"
-  [[ $output == *"release.json names the database"*"not an absolute path"* ]]
+  [[ $output == *"release.json names the database"*"neither an absolute path"*"nor a named volume's file"* ]]
   make_bundle /srv/app/../../etc/passwd compose.yml shop-staging
   run -2 preflight_release "$bundle" staging "$sha"
+  # A file in a named volume: <volume>:<path inside it>, relative, no .., no odd characters.
+  make_bundle shop-staging_storage:db/production.sqlite3 compose.yml shop-staging
+  preflight_release "$bundle" staging "$sha"
+  for bad in 'shop-staging_storage:../../etc/passwd' 'shop-staging_storage:/etc/passwd' \
+    'shop-staging_storage:a b.db' '-v:/x' 'shop,src=/:app.db'; do
+    make_bundle "$bad" compose.yml shop-staging
+    run -2 preflight_release "$bundle" staging "$sha"
+    [[ $output == *"release.json names the database"* ]]
+  done
   make_bundle /srv/app/app.db ../../compose.yml shop-staging
   run -2 preflight_release "$bundle" staging "$sha"
   [[ $output == *"names the compose file"* ]]
@@ -141,7 +150,7 @@ refuses() {
   [[ $output == *"names the compose project"* ]]
 }
 
-@test "a database the deploy user cannot write is refused in preflight, before any window, with the fix" {
+@test "a database the deploy user cannot write goes through the SQLite helper: without its image, preflight refuses before any window" {
   # A directory another user can reach (bats' own temp dir is private to root).
   dir=$(mktemp -d /tmp/berth-perm-XXXXXX)
   chmod 0755 "$dir"
@@ -165,5 +174,5 @@ refuses() {
   fi
   chmod 0755 "$dir"
   rm -rf -- "$dir"
-  [[ $output == *"cannot write $db or its directory"*"Run the app's containers as"* ]]
+  [[ $output == *"$db needs berth's SQLite helper container, and its image is not available"*"nothing was changed"* ]]
 }

@@ -15,6 +15,8 @@ set -euo pipefail
 . "$BERTH_SCRIPTS/lib/common.sh"
 # shellcheck source=lib/sqlite.sh
 . "$BERTH_SCRIPTS/lib/sqlite.sh"
+# shellcheck source=lib/sqlite-helper.sh
+. "$BERTH_SCRIPTS/lib/sqlite-helper.sh"
 # shellcheck source=lib/database-set.sh
 . "$BERTH_SCRIPTS/lib/database-set.sh"
 
@@ -25,7 +27,7 @@ current=$(read_release current_release)
 [ -n "$current" ] || fail "$EXIT_REFUSED" "$ENV_NAME has no current release; nothing to back up"
 mapfile -t dbs < <(release_databases "$ENV_DIR/releases/$current")
 [ ${#dbs[@]} -gt 0 ] || fail "$EXIT_REFUSED" "the current release of $ENV_NAME configures no database"
-[ -f "${dbs[0]}" ] || fail "$EXIT_REFUSED" "no database at ${dbs[0]}"
+db_present "${dbs[0]}" || fail "$EXIT_REFUSED" "no database at $(db_label "${dbs[0]}")"
 private_dir "$ENV_DIR/backups"
 dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-$current-manual.db"
 t0=$(now_us)

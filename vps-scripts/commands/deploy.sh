@@ -95,8 +95,8 @@ do_backup() {
     return 0
   fi
   schema_versions "${DBS[@]}" >"$WORK/schema_before"
-  if [ ! -f "${DBS[0]}" ]; then
-    say "no database at ${DBS[0]} yet (first deploy): nothing to back up"
+  if ! db_present "${DBS[0]}"; then
+    say "no database at $(db_label "${DBS[0]}") yet (first deploy): nothing to back up"
     return 0
   fi
   backup_databases "${CURRENT:-none}" "${DBS[@]}"

@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR/..
 # berth install [--allow-downgrade]
 #
-# Copy these scripts (bin/, lib/, commands/) into BERTH_ROOT, and the bundle's nginx/
+# Copy these scripts (bin/, lib/, commands/, and helper/: the SQLite helper image's
+# Dockerfile and the script it runs) into BERTH_ROOT, and the bundle's nginx/
 # (maintenance snippet and page, server-block template) into BERTH_ROOT/nginx, replacing
 # the installed ones as a whole: each directory is staged next to its target and swapped in with a
 # rename, so a concurrent `berth` never sees a half-copied set. nginx/ is made readable by
@@ -52,7 +53,7 @@ serial_of() {
 }
 describe() { printf 'serial %s (berth %s)' "$(serial_of "$1")" "$(version_field "$1" package || true)"; }
 
-sources=(lib commands bin)
+sources=(lib commands bin helper)
 # In an uploaded bundle, nginx/ sits next to vps-scripts/.
 [ ! -d "$BERTH_SCRIPTS/../nginx" ] || sources+=(../nginx)
 

@@ -86,8 +86,8 @@ do_stop() { stop_release_writers "$BUNDLE" "$CURRENT"; }
 
 # A safety copy of the DB being replaced, so a failed restore can put it back.
 do_backup() {
-  if [ ! -f "${DBS[0]}" ]; then
-    say "no database at ${DBS[0]} yet: nothing to keep"
+  if ! db_present "${DBS[0]}"; then
+    say "no database at $(db_label "${DBS[0]}") yet: nothing to keep"
     return 0
   fi
   backup_databases "$CURRENT-before-restore" "${DBS[@]}"

@@ -90,17 +90,20 @@ write_atomic() {
 # whatever the umask: backups hold every row of the database.
 private_dir() { mkdir -p -- "$1" && chmod 700 -- "$1"; }
 
-# copy_exclusive <source> <new file> [<mode>, octal, default 600]: copy into a file
-# this call creates, with that mode whatever the umask. The file is created with
-# O_EXCL (and O_NOFOLLOW) and written through the same descriptor, so a name planted
+# copy_exclusive <source, or - for stdin> <new file> [<mode>, octal, default 600]: copy
+# into a file this call creates, with that mode whatever the umask. The file is created
+# with O_EXCL (and O_NOFOLLOW) and written through the same descriptor, so a name planted
 # in a directory someone else can write (a symlink to ~/.ssh/authorized_keys, say) is
 # refused, never followed — unlike mktemp then cp, which opens the name a second time.
+# `-` reads the descriptor already open on stdin (never /dev/stdin, which reopens the
+# file with this process's permissions).
 copy_exclusive() {
-  local mask
+  local mask from=()
   mask=$(printf '%03o' $((0777 & ~8#${3:-600})))
+  [ "$1" = - ] || from=(if="$1")
   (
     umask "$mask"
-    exec dd if="$1" of="$2" bs=4M conv=excl,fsync oflag=nofollow status=none
+    exec dd "${from[@]}" of="$2" bs=4M conv=excl,fsync oflag=nofollow status=none
   )
 }
 

@@ -5,9 +5,12 @@
 # <that name>.1, .2 … in the order release.json lists the databases. A member that did
 # not exist when the set was taken has no file.
 
-# release_databases <bundle>: the release's SQLite files, one per line (a bundle from
-# before sets has .database.path).
-release_databases() { jq -r '(.databases // [.database.path // empty])[]' "$1/release.json"; }
+# release_databases <bundle>: the release's SQLite files, one per line: a host path, or
+# <volume>:<path in the volume> for a file in a named volume (lib/sqlite-helper.sh). A
+# bundle from before sets has .database.path.
+release_databases() {
+  jq -r '(.databases // [.database.path // empty])[] | if type == "object" then "\(.volume):\(.path)" else . end' "$1/release.json"
+}
 
 # backup_member <first file of the set> <index>: the file holding member <index>.
 backup_member() {
@@ -32,33 +35,45 @@ check_databases_present() {
   local current=$1 db missing=() present=0
   shift
   [ $# -gt 0 ] || return 0
+  # A named volume, or a file the deploy user cannot write, goes through the SQLite
+  # helper (lib/sqlite-helper.sh): its image must be there before anything changes.
   for db in "$@"; do
-    if [ -f "$db" ]; then present=$((present + 1)); else missing+=("$db"); fi
+    db_via_helper "$db" || continue
+    helper_image >/dev/null || fail "$EXIT_REFUSED" "$(db_label "$db") needs berth's SQLite helper container, and its image is not available (the reason is above); nothing was changed"
+    break
   done
-  if [ "$current" = yes ] && [ ! -f "$1" ]; then
-    fail "$EXIT_REFUSED" "the database $1 is configured but missing on this server while a release is current; is it the path inside the container? berth.yml's database paths are host paths (absolute, or relative to $ENV_DIR) where the compose file's volume keeps the file — 'berth check' shows how each one maps"
+  local first=yes
+  for db in "$@"; do
+    if db_present "$db"; then
+      present=$((present + 1))
+      if db_via_helper "$db" && ! db_in_volume "$db"; then
+        say "$db is $(stat -c '%U:%G %a' -- "$db") in a directory $(id -un) cannot write to as needed ($(stat -c '%U:%G %a' -- "$(dirname -- "$db")")): berth backs it up and restores it in its SQLite helper container, as that owner"
+      fi
+    else
+      missing+=("$(db_label "$db")")
+      if [ "$first" = yes ]; then first=missing; fi
+    fi
+    [ "$first" = missing ] || first=no
+  done
+  if [ "$current" = yes ] && [ "$first" = missing ]; then
+    if db_in_volume "$1"; then
+      fail "$EXIT_REFUSED" "the database $(db_label "$1") is configured but missing while a release is current: is the volume's name right (docker volume ls), and the file's path inside it? 'berth check' shows how berth.yml's path maps"
+    fi
+    fail "$EXIT_REFUSED" "the database $1 is configured but missing on this server while a release is current; is it the path inside the container? berth.yml's database paths are host paths (absolute, or relative to $ENV_DIR) where the compose file's volume keeps the file, or the path the app sees — 'berth check' shows how each one maps"
   fi
-  if [ "$current" = no ] && [ ! -f "$1" ] && [ "$present" -gt 0 ]; then
-    fail "$EXIT_REFUSED" "the first database $1 is missing but $present other configured file(s) exist; list an existing database first in berth.yml's database.paths"
+  if [ "$current" = no ] && [ "$first" = missing ] && [ "$present" -gt 0 ]; then
+    fail "$EXIT_REFUSED" "the first database $(db_label "$1") is missing but $present other configured file(s) exist; list an existing database first in berth.yml's database.paths"
   fi
   if [ ${#missing[@]} -gt 0 ] && [ "$current" = yes ]; then
     warn "not on the server yet (this release's migration may create them): ${missing[*]}"
   fi
-  # berth's backup checkpoints the WAL and its restore replaces the file: both write, as
-  # this user. Find out now, before the maintenance window, not half-way through it.
-  for db in "$@"; do
-    [ -f "$db" ] || continue
-    if [ ! -w "$db" ] || [ ! -w "$(dirname -- "$db")" ]; then
-      fail "$EXIT_REFUSED" "$(id -un) cannot write $db or its directory ($(stat -c '%U:%G %a' -- "$db"), directory $(stat -c '%U:%G %a' -- "$(dirname -- "$db")")): berth backs up and restores the database as this user. Run the app's containers as $(id -un)'s uid ($(id -u)) or give the directory to a group both share (docs/ops/adopting.md, 'Ownership of the data directory')"
-    fi
-  done
   return 0
 }
 
 # databases_bytes <db…>: their total size in bytes (missing files count 0).
 databases_bytes() {
   local db total=0
-  for db in "$@"; do [ ! -f "$db" ] || total=$((total + $(stat -c %s "$db"))); done
+  for db in "$@"; do total=$((total + $(db_bytes "$db"))); done
   printf '%s\n' "$total"
 }
 
@@ -66,7 +81,7 @@ databases_bytes() {
 # any change means a migration changed some schema.
 schema_versions() {
   local db
-  for db in "$@"; do sqlite_schema_version "$db"; done
+  for db in "$@"; do db_schema_version "$db"; done
 }
 
 # backup_databases <name> <db…>: back up the stopped set to
@@ -79,14 +94,14 @@ backup_databases() {
   private_dir "$ENV_DIR/backups"
   for db in "$@"; do
     member=$(backup_member "$dest" "$i")
-    if [ -f "$db" ]; then
-      sqlite_backup_stopped "$db" "$member"
+    if db_present "$db"; then
+      db_backup stopped "$db" "$member"
       bytes=$((bytes + $(stat -c %s "$member")))
       files=$((files + 1))
     elif [ "$i" -eq 0 ]; then
-      fail "$EXIT_ERROR" "the database $db is missing: nothing to name the backup set by"
+      fail "$EXIT_ERROR" "the database $(db_label "$db") is missing: nothing to name the backup set by"
     else
-      say "no $db yet: the set records it as absent"
+      say "no $(db_label "$db") yet: the set records it as absent"
     fi
     i=$((i + 1))
   done
@@ -100,7 +115,7 @@ backup_databases_online() {
   local dest=$1 i=0 db
   shift
   for db in "$@"; do
-    if [ -f "$db" ]; then sqlite_backup_online "$db" "$(backup_member "$dest" "$i")"; fi
+    if db_present "$db"; then db_backup online "$db" "$(backup_member "$dest" "$i")"; fi
     i=$((i + 1))
   done
 }
@@ -127,12 +142,12 @@ restore_databases() {
   for db in "$@"; do
     member=$(backup_member "$first" "$i")
     if [ -e "$member" ]; then
-      sqlite_restore "$member" "$db"
+      db_restore "$member" "$db"
     elif [ "$absent" = remove ]; then
-      rm -f -- "$db" "$db-wal" "$db-shm"
-      say "removed $db (it did not exist when $first was taken)"
+      db_remove "$db"
+      say "removed $(db_label "$db") (it did not exist when $first was taken)"
     else
-      warn "$first holds no copy of $db: left as it is"
+      warn "$first holds no copy of $(db_label "$db"): left as it is"
     fi
     i=$((i + 1))
   done
@@ -144,6 +159,6 @@ discard_new_databases() {
   local bundle=$1 db
   shift
   compose "$bundle" stop
-  for db in "$@"; do rm -f -- "$db" "$db-wal" "$db-shm"; done
+  for db in "$@"; do db_remove "$db"; done
   say "removed the database files the failed first migration created"
 }

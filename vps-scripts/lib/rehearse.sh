@@ -6,14 +6,16 @@
 # nothing lets the maintenance window skip the migration.
 #
 # Where the app sees each database is read from the running containers of the current
-# release (docker inspect's Mounts): the bind mount whose host source holds the file.
-# The snapshot directory replaces exactly those mounts (compose merges a service's
+# release (docker inspect's Mounts): the bind mount whose host source holds the file, or
+# the named volume that holds it. The snapshot directory replaces exactly those mounts (compose merges a service's
 # volumes by container path), so a migration that writes elsewhere is not contained:
 # the rehearsal proves the database migration, nothing more.
 
-# rehearse_mounts <project> <service> <db…>: "<host dir>\t<container dir>" for each
-# distinct bind mount that holds one of the databases, from a running container of
-# the service; nothing (and 1) when no container runs or a database is in no mount.
+# rehearse_mounts <project> <service> <db…>: "<source>\t<container dir>" for each
+# distinct mount that holds one of the databases, from a running container of the
+# service — the source is "<host dir>/" for a bind mount, "<volume>:" for a named volume
+# (so a database's ref starts with its mount's source); nothing (and 1) when no
+# container runs or a database is in no mount.
 rehearse_mounts() {
   local project=$1 service=$2 cid mounts db found
   shift 2
@@ -22,8 +24,10 @@ rehearse_mounts() {
   [ -n "$cid" ] || return 1
   mounts=$(docker inspect --format '{{json .Mounts}}' "$cid")
   for db in "$@"; do
-    found=$(jq -r --arg db "$db" '[.[] | select(.Type == "bind" and (.Source as $s | $db | startswith($s + "/")))]
-      | sort_by(.Source | length) | last | select(. != null) | "\(.Source)\t\(.Destination)"' <<<"$mounts")
+    found=$(jq -r --arg db "$db" '[.[] | select((.Type == "bind" and (.Source as $s | $db | startswith($s + "/")))
+        or (.Type == "volume" and (.Name as $n | $db | startswith($n + ":"))))
+        | {source: (if .Type == "bind" then .Source + "/" else .Name + ":" end), Destination}]
+      | sort_by(.source | length) | last | select(. != null) | "\(.source)\t\(.Destination)"' <<<"$mounts")
     [ -n "$found" ] || return 1
     printf '%s\n' "$found"
   done | sort -u
@@ -53,7 +57,7 @@ rehearse_migration() {
   mkdir -p "$out"
   if ! jq -e '.migrate' "$bundle/release.json" >/dev/null; then rehearse_skip "$out" "no migrate command"; return 0; fi
   if [ $# -eq 0 ]; then rehearse_skip "$out" "no database configured"; return 0; fi
-  if [ -z "$current_bundle" ] || [ ! -f "$1" ]; then rehearse_skip "$out" "no database yet (first deploy)"; return 0; fi
+  if [ -z "$current_bundle" ] || ! db_present "$1"; then rehearse_skip "$out" "no database yet (first deploy)"; return 0; fi
   svc=$(manifest "$bundle" .migrate.service)
   project=$(slot_project "$current_bundle" "${SLOT:-a}")
   if ! mounts=$(rehearse_mounts "$project" "$svc" "$@"); then
@@ -70,12 +74,12 @@ rehearse_migration() {
     chmod 0777 "$dir/$i"
     volumes+=("$dir/$i:$target")
     for db in "$@"; do
-      case "$db" in "$host"/*) ;; *) continue ;; esac
-      [ -f "$db" ] || continue
-      rel=${db#"$host"/}
+      case "$db" in "$host"*) ;; *) continue ;; esac
+      db_present "$db" || continue
+      rel=${db#"$host"}
       mkdir -p "$(dirname "$dir/$i/$rel")"
       chmod 0777 "$(dirname "$dir/$i/$rel")"
-      sqlite_backup_online "$db" "$dir/$i/$rel"
+      db_backup online "$db" "$dir/$i/$rel"
       chmod 0666 "$dir/$i/$rel"
       database_fingerprint "$dir/$i/$rel" >"$dir/$i/$rel.before"
     done

@@ -22,7 +22,7 @@ preflight_release() {
   # bundle is data from the runner, and the server trusts nothing it did not validate.
   local db name
   while IFS= read -r db; do
-    valid_path "$db" || fail "$EXIT_REFUSED" "release.json names the database $(printf '%q' "$db"), which is not an absolute path of letters, digits and _ . - /"
+    valid_db_ref "$db" || fail "$EXIT_REFUSED" "release.json names the database $(printf '%q' "$db"), which is neither an absolute path of letters, digits and _ . - / nor a named volume's file (<volume>:<path inside it>)"
   done < <(release_databases "$bundle")
   name=$(manifest "$bundle" .compose.file)
   valid_file_name "$name" || fail "$EXIT_REFUSED" "release.json names the compose file $(printf '%q' "$name"), which is not a plain file name in the bundle"
@@ -77,7 +77,7 @@ preflight_disk() {
   need=$((min + 2 * size))
   why="minFreeMB $min + 2× the ${size} MB of databases"
   # Before anything changes: berth never writes a database through a link (lib/sqlite.sh).
-  sqlite_refuse_links "${dbs[@]}" || fail "$EXIT_REFUSED" "refusing to back up or restore through a symbolic link; nothing was changed"
+  db_refuse_links "${dbs[@]}" || fail "$EXIT_REFUSED" "refusing to back up or restore through a symbolic link; nothing was changed"
   private_dir "$ENV_DIR/backups"
   free=$(free_mb "$ENV_DIR/backups")
   images_to_pull "$bundle"

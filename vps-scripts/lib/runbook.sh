@@ -10,6 +10,8 @@
 . "$BERTH_SCRIPTS/lib/compose.sh"
 # shellcheck source=lib/sqlite.sh
 . "$BERTH_SCRIPTS/lib/sqlite.sh"
+# shellcheck source=lib/sqlite-helper.sh
+. "$BERTH_SCRIPTS/lib/sqlite-helper.sh"
 # shellcheck source=lib/database-set.sh
 . "$BERTH_SCRIPTS/lib/database-set.sh"
 # shellcheck source=lib/rehearse.sh

@@ -90,14 +90,21 @@ sqlite_check() {
   [ "$result" = ok ] || { warn "$1 fails $check: $(head -n 3 <<<"$result" | paste -sd ' ' -)"; return 1; }
 }
 
-# sqlite_restore <backup> <db>: nothing may have the DB open. The copy goes to a new
-# name beside the DB, created exclusively (copy_exclusive: a link planted there is
-# refused, never followed) with the DB's mode (0644 when there is none yet), then
-# renamed over it. Stale -wal/-shm go first: a leftover -wal would be replayed over
-# the restored file.
+# sqlite_restore <backup> <db>: nothing may have the DB open. The backup is checked,
+# then put back (sqlite_put_back).
 sqlite_restore() {
+  sqlite_check "$1" || return 1
+  sqlite_put_back "$1" "$2"
+}
+
+# sqlite_put_back <checked backup, or - for stdin> <db>: the copy goes to a new name
+# beside the DB, created exclusively (copy_exclusive: a link planted there is refused,
+# never followed) with the DB's mode (0644 when there is none yet), then renamed over
+# it. Stale -wal/-shm go first: a leftover -wal would be replayed over the restored
+# file. (The helper container passes the backup on stdin: its owner-uid side cannot
+# open the deploy user's 0600 file, the root side opens it.)
+sqlite_put_back() {
   local backup=$1 db=$2 tmp mode=644
-  sqlite_check "$backup" || return 1
   sqlite_refuse_links "$db" || return 1
   if [ -e "$db" ]; then mode=$(stat -c %a -- "$db"); fi
   tmp=$(mktemp -u -- "$db.restoring.XXXXXXXX")

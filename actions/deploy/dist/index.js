@@ -86954,7 +86954,7 @@ function stopGraceSeconds(composeText, writers) {
 
 
 
-function buildManifest(config, env, sha, images, composeFile, run, composeText = "") {
+function buildManifest(config, env, sha, images, composeFile, run, composeText = "", databases = env.databasePaths) {
     // Without an explicit list, the services that touch the DB are the migrate service's.
     const writers = config.writers ?? (config.migrate ? [config.migrate.service] : Object.keys(config.services));
     return {
@@ -86965,7 +86965,7 @@ function buildManifest(config, env, sha, images, composeFile, run, composeText =
         images,
         compose: { file: composeFile, project: env.project },
         envFile: env.envFile,
-        databases: env.databasePaths,
+        databases,
         migrate: config.migrate ? { service: config.migrate.service, command: config.migrate.command } : null,
         writers,
         stopGraceSeconds: stopGraceSeconds(composeText, writers),
@@ -87105,65 +87105,6 @@ function readLedger(root, env) {
     };
 }
 
-;// CONCATENATED MODULE: ./build/tsc/config/compose-mounts.js
-/**
- * Compose service `volumes:` entries, short (`./data:/app/data:rw`, `name:/path`,
- * `/path`) and long (`{type: bind|volume|tmpfs, source, target}`) syntax, per
- * https://github.com/compose-spec/compose-spec/blob/main/05-services.md#volumes. Pure.
- */
-
-/** Compose reads a short-syntax source as a host path when it starts like one. */
-const looksLikePath = (s) => /^(?:[./~]|\$\{)/.test(s);
-/** A mount, or a message saying why it cannot be read. */
-function parseMount(entry) {
-    if (typeof entry === "string")
-        return compose_mounts_parseShort(entry);
-    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
-        const e = entry;
-        const raw = JSON.stringify(e);
-        const type = String(e.type ?? "volume");
-        const target = interpolate(String(e.target ?? "")).text;
-        if (!target.startsWith("/")) {
-            return "has no absolute target: (the path in the container); write e.g. {type: bind, source: ./data, target: /app/data}";
-        }
-        const src = e.source === undefined ? undefined : interpolate(String(e.source));
-        const readOnly = e.read_only === true;
-        if (type === "tmpfs")
-            return { type, source: undefined, unresolved: [], target, readOnly, raw };
-        if (type !== "bind" && type !== "volume") {
-            return `has type ${type}, which berth does not read; use bind or volume`;
-        }
-        if (type === "volume" && !src?.text) {
-            return { type: "anonymous", source: undefined, unresolved: [], target, readOnly, raw };
-        }
-        if (!src?.text)
-            return "is a bind mount without source:; write e.g. {type: bind, source: ./data, target: /app/data}";
-        return { type, source: src.text, unresolved: src.unresolved, target, readOnly, raw };
-    }
-    return 'is not a volume mount; write e.g. "./data:/app/data"';
-}
-function compose_mounts_parseShort(raw) {
-    const { text, unresolved } = interpolate(raw);
-    // Split on ":" outside ${…}: an unresolved variable stays as ${NAME}, which has no ":".
-    const parts = text.split(":");
-    if (parts.length === 1) {
-        if (!text.startsWith("/"))
-            return 'has no absolute container path; write e.g. "./data:/app/data"';
-        return { type: "anonymous", source: undefined, unresolved: [], target: text, readOnly: false, raw };
-    }
-    if (parts.length > 3)
-        return 'has too many ":" parts; write e.g. "./data:/app/data:rw"';
-    const [source = "", target = "", mode = ""] = parts;
-    if (!target.startsWith("/")) {
-        return `has target ${JSON.stringify(target)}, not an absolute container path; write e.g. "./data:/app/data"`;
-    }
-    const readOnly = mode.split(",").includes("ro");
-    const inSource = unresolved.filter((v) => source.includes(`\${${v}}`));
-    if (looksLikePath(source))
-        return { type: "bind", source, unresolved: inSource, target, readOnly, raw };
-    return { type: "volume", source, unresolved: inSource, target, readOnly, raw };
-}
-
 ;// CONCATENATED MODULE: ./build/tsc/config/compose-database.js
 /**
  * Where a SQLite file named in berth.yml lives, through the compose file's mounts.
@@ -87229,7 +87170,14 @@ function resolveDatabasePath(model, path, projectDir, prefer = []) {
                 return unresolved("container", undefined, svc, m, containerPath);
             }
             if (m.type === "volume" && m.source !== undefined) {
-                return { kind: "volume", given: "container", volume: m.source, service: svc.name, containerPath };
+                return {
+                    kind: "volume",
+                    given: "container",
+                    volume: m.source,
+                    service: svc.name,
+                    containerPath,
+                    pathInVolume: rest,
+                };
             }
             if (m.type === "tmpfs" || m.type === "anonymous") {
                 return { kind: "ephemeral", given: "container", mount: m.type, service: svc.name, containerPath };
@@ -87244,6 +87192,20 @@ function resolveDatabasePath(model, path, projectDir, prefer = []) {
     }
     return { kind: "unmounted", given: "host", hostPath };
 }
+/**
+ * The name Docker gives the compose file's volume `key` in project `project`: its
+ * `name:` when set, the key itself for an external volume, else <project>_<key>
+ * (https://github.com/compose-spec/compose-spec/blob/main/07-volumes.md#name; compose v1
+ * and v2 both join with "_").
+ */
+function dockerVolumeName(model, key, project) {
+    const v = model.volumes[key];
+    if (v?.name !== undefined)
+        return v.name;
+    if (v?.external)
+        return key;
+    return `${project}_${key}`;
+}
 function unresolved(given, hostPath, svc, m, containerPath) {
     return {
         kind: "unresolved",
@@ -87255,6 +87217,65 @@ function unresolved(given, hostPath, svc, m, containerPath) {
         target: m.target,
         variables: m.unresolved,
     };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/compose-mounts.js
+/**
+ * Compose service `volumes:` entries, short (`./data:/app/data:rw`, `name:/path`,
+ * `/path`) and long (`{type: bind|volume|tmpfs, source, target}`) syntax, per
+ * https://github.com/compose-spec/compose-spec/blob/main/05-services.md#volumes. Pure.
+ */
+
+/** Compose reads a short-syntax source as a host path when it starts like one. */
+const looksLikePath = (s) => /^(?:[./~]|\$\{)/.test(s);
+/** A mount, or a message saying why it cannot be read. */
+function parseMount(entry) {
+    if (typeof entry === "string")
+        return compose_mounts_parseShort(entry);
+    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+        const e = entry;
+        const raw = JSON.stringify(e);
+        const type = String(e.type ?? "volume");
+        const target = interpolate(String(e.target ?? "")).text;
+        if (!target.startsWith("/")) {
+            return "has no absolute target: (the path in the container); write e.g. {type: bind, source: ./data, target: /app/data}";
+        }
+        const src = e.source === undefined ? undefined : interpolate(String(e.source));
+        const readOnly = e.read_only === true;
+        if (type === "tmpfs")
+            return { type, source: undefined, unresolved: [], target, readOnly, raw };
+        if (type !== "bind" && type !== "volume") {
+            return `has type ${type}, which berth does not read; use bind or volume`;
+        }
+        if (type === "volume" && !src?.text) {
+            return { type: "anonymous", source: undefined, unresolved: [], target, readOnly, raw };
+        }
+        if (!src?.text)
+            return "is a bind mount without source:; write e.g. {type: bind, source: ./data, target: /app/data}";
+        return { type, source: src.text, unresolved: src.unresolved, target, readOnly, raw };
+    }
+    return 'is not a volume mount; write e.g. "./data:/app/data"';
+}
+function compose_mounts_parseShort(raw) {
+    const { text, unresolved } = interpolate(raw);
+    // Split on ":" outside ${…}: an unresolved variable stays as ${NAME}, which has no ":".
+    const parts = text.split(":");
+    if (parts.length === 1) {
+        if (!text.startsWith("/"))
+            return 'has no absolute container path; write e.g. "./data:/app/data"';
+        return { type: "anonymous", source: undefined, unresolved: [], target: text, readOnly: false, raw };
+    }
+    if (parts.length > 3)
+        return 'has too many ":" parts; write e.g. "./data:/app/data:rw"';
+    const [source = "", target = "", mode = ""] = parts;
+    if (!target.startsWith("/")) {
+        return `has target ${JSON.stringify(target)}, not an absolute container path; write e.g. "./data:/app/data"`;
+    }
+    const readOnly = mode.split(",").includes("ro");
+    const inSource = unresolved.filter((v) => source.includes(`\${${v}}`));
+    if (looksLikePath(source))
+        return { type: "bind", source, unresolved: inSource, target, readOnly, raw };
+    return { type: "volume", source, unresolved: inSource, target, readOnly, raw };
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/config/compose-model.js
@@ -87427,16 +87448,23 @@ function collectVariables(raw) {
 
 ;// CONCATENATED MODULE: ./build/tsc/deploy/database-paths.js
 /**
- * The SQLite files of one environment as host paths on the server. berth.yml may name
+ * The SQLite files of one environment as the server reaches them. berth.yml may name
  * a file by the path the app sees in its container (/rails/storage/production.sqlite3):
- * the compose file's bind mounts translate it to the host path that berth backs up.
+ * the compose file's mounts say where it really is — a bind mount gives the host path
+ * berth backs up; a named volume gives the Docker volume and the file's path inside it,
+ * which the server reaches through a helper container (docs/ops/where-is-my-database.md).
  * Pure: the caller reads the compose file.
  */
 
 
-function hostDatabasePaths(env, composeText, composeName, prefer) {
+
+/** What Docker accepts as a volume name (daemon/names: [a-zA-Z0-9][a-zA-Z0-9_.-]+). */
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
+/** What the server accepts as a path inside a volume (vps-scripts/lib/sqlite-helper.sh: valid_volume_path). */
+const PATH_IN_VOLUME = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
+function serverDatabases(env, composeText, composeName, prefer) {
     if (env.databasePaths.length === 0)
-        return { paths: [], notes: [] };
+        return { databases: [], notes: [] };
     let model;
     try {
         model = parseCompose(composeText, composeName);
@@ -87444,30 +87472,41 @@ function hostDatabasePaths(env, composeText, composeName, prefer) {
     catch (e) {
         // docker compose is the judge of the file; without a model, paths stay as given.
         return {
-            paths: env.databasePaths,
+            databases: env.databasePaths,
             notes: [`${composeName}: not read for database mounts (${e.message})`],
         };
     }
     const projectDir = `${env.root}/${env.name}`;
     const notes = [];
-    const paths = env.databasePaths.map((p) => {
+    const databases = env.databasePaths.map((p) => {
         const where = resolveDatabasePath(model, p, projectDir, prefer);
         if (where.kind === "bind" && where.given === "container") {
             notes.push(`database ${p} is the path ${where.service} sees; on the host it is ${where.hostPath}`);
             return where.hostPath;
         }
         if (where.kind === "volume") {
-            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} lives in the named volume "${where.volume}" of ${where.service}, which the deploy user cannot read; bind-mount a host directory there instead (e.g. ./storage:${where.containerPath.replace(/\/[^/]*$/, "")}) — docs/ops/adopting.md`);
+            const volume = dockerVolumeName(model, where.volume, env.project);
+            if (!VOLUME_NAME.test(volume)) {
+                throw new ConfigError(`${composeName}: volumes.${where.volume}.name: ${JSON.stringify(volume)} is not a Docker volume name berth can use for database ${JSON.stringify(p)} (letters, digits, _ . -; no variables); write the volume's real name`);
+            }
+            if (where.pathInVolume === "") {
+                throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is where ${where.service} mounts the volume ${volume}, a directory; name the SQLite file in it (e.g. ${where.containerPath.replace(/\/$/, "")}/production.sqlite3)`);
+            }
+            if (!PATH_IN_VOLUME.test(where.pathInVolume) || where.pathInVolume.split("/").includes("..")) {
+                throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is ${JSON.stringify(where.pathInVolume)} inside the volume ${volume}; berth accepts letters, digits and _ . - / there: rename the file`);
+            }
+            notes.push(`database ${p} is the path ${where.service} sees; it lives in the named volume ${volume} (as ${where.pathInVolume}), which berth reaches through its SQLite helper container`);
+            return { volume, path: where.pathInVolume, service: where.service, containerPath: where.containerPath };
         }
         if (where.kind === "ephemeral") {
-            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is in a ${where.mount} mount of ${where.service}: it would not survive the container; bind-mount a host directory there`);
+            throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is in a ${where.mount} mount of ${where.service}: it would not survive the container; mount a named volume or a host directory there`);
         }
         if (where.kind === "unresolved" && where.given === "container") {
             throw new ConfigError(`berth.yml: database: ${JSON.stringify(p)} is the path ${where.service} sees through "${where.mount}", whose host side only the server's env file knows (${where.variables.join(", ")}); give the host path in berth.yml`);
         }
         return p;
     });
-    return { paths, notes };
+    return { databases, notes };
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/release/log-events.js
@@ -87771,11 +87810,11 @@ async function deploy(req, deps) {
     }
     const composeText = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(req.configDir, req.config.compose.file), "utf8");
     const prefer = [...(req.config.migrate ? [req.config.migrate.service] : []), ...(req.config.writers ?? [])];
-    const databases = hostDatabasePaths(req.env, composeText, composeName(req), prefer);
+    const databases = serverDatabases(req.env, composeText, composeName(req), prefer);
     for (const note of databases.notes)
         reporter.info(note);
     const manifest = {
-        ...buildManifest(req.config, { ...req.env, databasePaths: databases.paths }, sha, images, composeName(req), req.run, composeText),
+        ...buildManifest(req.config, req.env, sha, images, composeName(req), req.run, composeText, databases.databases),
         imageBytes: await pullSizes(images, deps.registry, reporter),
     };
     const slotB = swapPlan(req.config, req.env.project, composeText);
