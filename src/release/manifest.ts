@@ -31,6 +31,14 @@ export interface Manifest {
   };
   readonly keep: { readonly releases: number; readonly backups: number };
   readonly minFreeMB: number;
+  /** Offsite backups (berth.yml offsite:), or null. The password never travels: it is read on the server. */
+  readonly offsite: {
+    readonly repository: string;
+    readonly envFile: string;
+    readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+    readonly maxAgeHours: number;
+    readonly schedule: string;
+  } | null;
   readonly actor: string;
   readonly runUrl: string;
   readonly runId: string;
@@ -76,6 +84,15 @@ export function buildManifest(
     },
     keep: { releases: config.keep.releases, backups: config.keep.backups },
     minFreeMB: config.min_free_mb,
+    offsite: config.offsite
+      ? {
+          repository: config.offsite.repository,
+          envFile: config.offsite.env_file ?? `${env.root}/env/offsite.env`,
+          keep: { ...config.offsite.keep },
+          maxAgeHours: config.offsite.max_age_hours,
+          schedule: config.offsite.schedule,
+        }
+      : null,
     actor: run.actor,
     runUrl: run.runUrl,
     runId: run.runId,

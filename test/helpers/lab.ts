@@ -23,6 +23,8 @@ export interface LabEnv {
   nginx: { staging: string; production: string };
   baseImage: string;
   labDir: string;
+  /** restic's offsite target: sftp to the lab's `offsite` account (test/lab/lib/vps.sh). */
+  offsite: { sshHost: string; repositories: string; repositoryBase: string; envFile: string };
 }
 
 let cached: LabEnv | undefined;

@@ -211,18 +211,20 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+# restic: offsite backups (berth backup --offsite, drill, recover; docs/ops/offsite.md).
+command -v restic >/dev/null 2>&1 || missing+=(restic)
 if [ "$nginx" = 1 ]; then command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx); fi
 if [ -n "$certbot_email" ]; then command -v certbot >/dev/null 2>&1 || missing+=(certbot); fi
 packages_present() { [ ${#missing[@]} -eq 0 ] && compose_present; }
 do_packages() {
   command -v apt-get >/dev/null 2>&1 ||
-    die "missing ${missing[*]} and this is not a Debian/Ubuntu server (no apt-get): install docker, docker compose, jq, sqlite3, curl, flock and nginx, then run berth setup again"
+    die "missing ${missing[*]} and this is not a Debian/Ubuntu server (no apt-get): install docker, docker compose, jq, sqlite3, curl, flock, restic and nginx, then run berth setup again"
   apt-get update -q >&2
   apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
   compose_present || apt-get install -y -q --no-install-recommends "$(compose_package)" >&2
   compose_present || die "no docker compose after installing $(compose_package): install the docker compose v2 plugin or docker-compose"
 }
-wanted="docker, docker compose, jq, sqlite3, curl, flock"
+wanted="docker, docker compose, jq, sqlite3, curl, flock, restic"
 [ "$nginx" = 0 ] || wanted+=", nginx"
 [ -z "$certbot_email" ] || wanted+=", certbot"
 [ ${#missing[@]} -eq 0 ] || wanted+=" (apt-get install ${missing[*]})"
