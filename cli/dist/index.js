@@ -45114,6 +45114,8 @@ const SERVER_VERBS = [
     "maintenance",
     "backup",
     "restore",
+    "drill",
+    "recover",
 ];
 const isServerVerb = (v) => SERVER_VERBS.includes(v);
 /** How to reach the server and what to confirm with: every server verb takes these. */
@@ -45136,6 +45138,8 @@ const VERB_OPTIONS = {
         service: { type: "string" },
         tail: { type: "string" },
     },
+    backup: { offsite: { type: "boolean" } },
+    recover: { "from-offsite": { type: "boolean" } },
 };
 const VERB_USAGE = {
     status: "berth status <env> [--json]",
@@ -45144,8 +45148,10 @@ const VERB_USAGE = {
     rollback: "berth rollback <env> [--to <sha>] [--restore-db | --keep-db] [--yes] [--json]",
     deploy: "berth deploy <env> <sha> [--yes] [--json]",
     maintenance: "berth maintenance on|off|status <env> [--yes] [--json]",
-    backup: "berth backup <env> [--yes] [--json]",
+    backup: "berth backup <env> [--offsite] [--yes] [--json]",
     restore: "berth restore <env> <backup file in <env>/backups/> [--yes] [--json]",
+    drill: "berth drill <env> [--json]",
+    recover: "berth recover <env> --from-offsite [--yes] [--json]",
 };
 /** A command line that cannot be run: the message names the argument and the fix. */
 class UsageError extends Error {
@@ -45307,11 +45313,35 @@ function parseServerArgs(verb, args) {
         case "backup":
             extra(0);
             return plan({
-                serverArgs: ["backup", environment],
+                serverArgs: ["backup", environment, ...(bool("offsite") ? ["--offsite"] : [])],
                 changes: true,
                 detached: true,
                 takesActor: false,
-                action: `take a backup of ${environment}'s database now`,
+                action: bool("offsite")
+                    ? `take a backup of ${environment}'s database now and send it offsite (berth.yml offsite.repository)`
+                    : `take a backup of ${environment}'s database now`,
+            });
+        case "drill":
+            // Changes nothing that serves: restores aside, boots a throwaway container.
+            extra(0);
+            return plan({
+                serverArgs: ["drill", environment],
+                changes: false,
+                detached: true,
+                takesActor: false,
+                action: "",
+            });
+        case "recover":
+            extra(0);
+            if (!bool("from-offsite"))
+                throw new UsageError("give --from-offsite: recover brings a lost environment back from its offsite snapshot");
+            // The repository is appended from berth.yml (offsite.repository) by the runner.
+            return plan({
+                serverArgs: ["recover", environment, "--from-offsite"],
+                changes: true,
+                detached: true,
+                takesActor: true,
+                action: `rebuild ${environment} from its latest offsite snapshot (database set, ledger, the release that was current)`,
             });
         case "restore": {
             const backup = pos.shift();
@@ -45898,7 +45928,7 @@ function sshCredentials(options, cwd, env, files) {
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/server-verbs.js
 /**
- * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore <env>` from a
+ * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|drill|recover <env>` from a
  * laptop: the same verb runs as `<root>/bin/berth …` on the server, over the transport
  * and host-key pinning the actions use. Read-only verbs print what the server prints
  * and exit with its code; verbs that change the server need --yes or a confirmation,
@@ -45942,13 +45972,22 @@ async function runServerVerb(verb, args, io, deps) {
         return 0;
     }
     let env;
+    let loaded;
     try {
-        env = server_verbs_environment(req, io.cwd);
+        ({ env, loaded } = server_verbs_environment(req, io.cwd));
     }
     catch (e) {
         if (e instanceof errors_ConfigError)
             return fail(e.message);
         throw e;
+    }
+    if (req.verb === "recover") {
+        // On a lost server there is no release.json to read the repository from.
+        const offsite = loaded.config.offsite;
+        if (offsite === undefined) {
+            return fail(`recover needs berth.yml's offsite: block (offsite.repository: the restic repository the backups went to); ${req.config ?? "berth.yml"} has none. Nothing was run.`, 2);
+        }
+        req = { ...req, serverArgs: [...req.serverArgs, "--repository", offsite.repository] };
     }
     const where = `${env.user}@${env.host}:${env.port} (${env.root})`;
     if (req.changes && !req.yes && !io.isTTY) {
@@ -46009,7 +46048,7 @@ function server_verbs_environment(req, cwd) {
         throw new errors_ConfigError(`environment ${JSON.stringify(req.environment)} is not in ${source}; its environments are: ${known.join(", ")} (or add it under environments:)`);
     }
     const env = resolveEnvironment(loaded.config, req.environment, source);
-    return Object.freeze({ ...env, ...req.overrides });
+    return { env: Object.freeze({ ...env, ...req.overrides }), loaded };
 }
 function connectFailure(e, env, creds) {
     const message = e instanceof Error ? e.message : String(e);
@@ -47009,11 +47048,16 @@ On the server, over SSH (the same verbs as <root>/bin/berth there):
   rollback <env> [--to SHA] [--restore-db | --keep-db]      *
   deploy <env> <sha>                re-run the deploy of a release already uploaded  *
   maintenance on|off <env>          *
-  backup <env>                      a consistent SQLite backup now  *
+  backup <env> [--offsite]          a consistent SQLite backup now; --offsite also sends it
+                                    with restic to berth.yml's offsite.repository  *
   restore <env> <backup>            put a backup from <env>/backups/ back  *
+  drill <env>                       restore the latest offsite snapshot aside, check it and
+                                    boot the current release on it (the live site untouched)
+  recover <env> --from-offsite      rebuild a lost environment from its latest offsite
+                                    snapshot on a server prepared by setup  *
 
   * changes the server: asks for confirmation on a terminal, or needs --yes.
-  rollback, deploy, backup and restore run detached on the server: a dropped
+  rollback, deploy, backup, restore, drill and recover run detached on the server: a dropped
   connection does not stop them (see their log with \`berth logs <env>\`).
 
 Options:

@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addNote, example, noteCount, type Release } from "../helpers/example.js";
-import { dbChecksum, labEnv, labEnvironment, resetEnvironment, served } from "../helpers/lab.js";
+import { dbChecksum, labEnv, labEnvironment, ledger, resetEnvironment, served } from "../helpers/lab.js";
 
 const lab = labEnv();
 const ENV = "production";
@@ -100,6 +100,13 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
     const snapshots = JSON.parse(restic("snapshots", "--json").stdout) as { id: string; tags: string[] }[];
     expect(snapshots.map((s) => s.id)).toEqual([backup.snapshot]);
     expect(snapshots[0]?.tags).toEqual(expect.arrayContaining(["app:example", "env:production"]));
+    // berth status shows it; a fresh copy is not stale (exit 0).
+    const status = berth("status", ENV, "--json");
+    expect(status.exitCode, status.out).toBe(0);
+    expect(JSON.parse(status.stdout).offsite).toMatchObject({
+      stale: false,
+      last: { snapshot: backup.snapshot, bytes: backup.bytes },
+    });
     console.log(
       `offsite backup: ${backup.bytes} bytes in ${backup.seconds} s (${backup.added} bytes added to the repository)`,
     );
@@ -138,5 +145,86 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
     const log = readFileSync(join(envDir, "drills.log"), "utf8").trim().split("\n");
     expect(JSON.parse(log.at(-1) ?? "{}")).toEqual(drill);
     console.log(`drill: ok in ${drill.seconds} s`);
+  });
+
+  it("berth recover production --from-offsite: containers, directory and images destroyed; the same release serves every row acknowledged before the backup", async () => {
+    // Refused while production still has a release: recover is for a lost environment.
+    const early = berth("recover", ENV, "--from-offsite", "--repository", repository);
+    expect(early.exitCode, early.out).toBe(2);
+    expect(early.out).toContain("still has a current release");
+
+    // A second copy, incremental, holding the note written after the first one.
+    const second = JSON.parse(berth("backup", ENV, "--offsite", "--json").stdout) as BackupResult;
+    expect(second.result).toBe("succeeded");
+    console.log(
+      `offsite backup, incremental: ${second.bytes} bytes in ${second.seconds} s (${second.added} added)`,
+    );
+    const checksum = dbChecksum(db);
+    const before = ledger(ENV);
+    const deployed = before.filter((l) => l.kind === "deploy" && l.result === "succeeded").at(-1) as {
+      images: Record<string, string>;
+    };
+
+    // The disaster: production's containers, its whole directory and its images are gone.
+    const ids = spawnSync(
+      "docker",
+      ["ps", "-aq", "--filter", "label=com.docker.compose.project=example-production"],
+      {
+        encoding: "utf8",
+      },
+    )
+      .stdout.split("\n")
+      .filter(Boolean);
+    expect(ids.length).toBeGreaterThan(0);
+    spawnSync("docker", ["rm", "-f", ...ids]);
+    rmSync(envDir, { recursive: true, force: true });
+    for (const ref of Object.values(deployed.images)) {
+      const byDigest = ref.replace(/:[0-9a-f]{40}@/, "@");
+      spawnSync("docker", ["image", "rm", "-f", byDigest, ref.replace(/@sha256:.*$/, "")]);
+    }
+    expect(await served(url)).not.toBe(v1.sha);
+
+    const r = berth(
+      "recover",
+      ENV,
+      "--from-offsite",
+      "--repository",
+      repository,
+      "--actor",
+      "dr-drill",
+      "--json",
+    );
+    expect(r.exitCode, r.out).toBe(0);
+    // Pulled again from the registry by digest (the images were removed with the rest).
+    expect(r.out).toMatch(/pulling backend 127\.0\.0\.1:25000\/berth-example\/backend@sha256:[0-9a-f]{64}/);
+    expect(await served(url)).toBe(v1.sha);
+    expect(await noteCount(url)).toBe(4);
+    expect(dbChecksum(db)).toBe(checksum);
+    // The ledger as it was, plus the recovery, with the same digests.
+    const after = ledger(ENV);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.at(-1)).toEqual(JSON.parse(r.stdout));
+    expect(after.at(-1)).toMatchObject({
+      kind: "recover",
+      sha: v1.sha,
+      result: "recovered",
+      images: deployed.images,
+      restoredFrom: `offsite:${second.snapshot}`,
+      actor: "dr-drill",
+    });
+    expect(Object.keys((after.at(-1) as { durations: object }).durations)).toEqual([
+      "preflight",
+      "fetch",
+      "verify",
+      "place",
+      "pull",
+      "maintenance-on",
+      "start",
+      "ready",
+      "maintenance-off",
+    ]);
+    console.log(
+      `recover: ${(after.at(-1) as { totalSeconds: number }).totalSeconds} s from offsite to serving`,
+    );
   });
 });

@@ -116,3 +116,37 @@ restic_repo() { RESTIC_PASSWORD=$PASSWORD restic --repo "$REPO" "$@"; }
   [ "$(jq -sc 'map(.result)' "$ENV_DIR/offsite.log")" = '["succeeded","failed"]' ]
   restic_repo check
 }
+
+@test "berth status: the last offsite backup, its age and size; exit 6 when older than offsite.max_age_hours" {
+  berth backup staging --offsite >/dev/null
+  run --separate-stderr berth status staging --json
+  [ "$status" -eq 0 ]
+  jq -e '.offsite.stale == false and .offsite.ageHours == 0 and .offsite.maxAgeHours == 26
+    and (.offsite.last.snapshot | test("^[0-9a-f]{64}$")) and .offsite.last.bytes > 0' <<<"$output"
+  # The last successful copy is 30 hours old: a monitor gets 6, the text says STALE.
+  old=$(date -u -d '30 hours ago' +%Y-%m-%dT%H:%M:%S.000Z)
+  jq -c --arg t "$old" '.time = $t' "$ENV_DIR/offsite.log" >"$BATS_TEST_TMPDIR/l" && mv "$BATS_TEST_TMPDIR/l" "$ENV_DIR/offsite.log"
+  run berth status staging
+  [ "$status" -eq 6 ]
+  [[ $output == *"offsite      $old snapshot "*", 30 h ago — STALE (max 26 h)"* ]]
+  # A failed attempt since then is shown with its reason; still 6.
+  echo '{"time":"2026-01-01T00:00:00.000Z","result":"failed","reason":"restic backup failed"}' >>"$ENV_DIR/offsite.log"
+  run berth status staging
+  [ "$status" -eq 6 ]
+  [[ $output == *"last attempt FAILED at 2026-01-01T00:00:00.000Z: restic backup failed"* ]]
+}
+
+@test "berth status: never backed up offsite counts from the first deploy; no offsite: configured, never 6" {
+  printf '{"time":"%s","kind":"deploy","sha":"%s","result":"succeeded"}\n' "$(date -u -d '2 hours ago' +%Y-%m-%dT%H:%M:%S.000Z)" "$SHA" >"$ENV_DIR/releases.log"
+  run berth status staging --json
+  [ "$status" -eq 0 ]
+  jq -e '.offsite.last == null and .offsite.stale == false' <<<"$output"
+  printf '{"time":"%s","kind":"deploy","sha":"%s","result":"succeeded"}\n' "$(date -u -d '3 days ago' +%Y-%m-%dT%H:%M:%S.000Z)" "$SHA" >"$ENV_DIR/releases.log"
+  run berth status staging
+  [ "$status" -eq 6 ]
+  [[ $output == *"offsite      no successful backup yet to $REPO — STALE (over 26 h since the first deploy)"* ]]
+  jq 'del(.offsite)' "$ENV_DIR/releases/$SHA/release.json" >"$BATS_TEST_TMPDIR/r" && mv "$BATS_TEST_TMPDIR/r" "$ENV_DIR/releases/$SHA/release.json"
+  run berth status staging --json
+  [ "$status" -eq 0 ]
+  jq -e '.offsite == null' <<<"$output"
+}
