@@ -46469,6 +46469,9 @@ function planSetup(input) {
         args.push("--env-var", v);
     for (const v of envOptional)
         args.push("--env-optional", v);
+    // berth.yml offsite: a systemd timer runs `berth backup <env> --offsite` on its schedule.
+    if (config.offsite !== undefined)
+        args.push("--offsite-schedule", config.offsite.schedule);
     if (options.registryUsername !== undefined) {
         const registry = options.registry ?? input.registryFromImages;
         if (registry === undefined)
