@@ -36,6 +36,7 @@ import {
   sh,
   versionAt,
 } from "../scripts/lib/runner.mjs";
+import { offsiteThroughput } from "./offsite.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -356,6 +357,8 @@ writer.kill();
 const onlineOk =
   execFileSync("sqlite3", [join(dbDir, "online.db"), "PRAGMA quick_check"], { encoding: "utf8" }).trim() ===
   "ok";
+log("offsite: restic over the lab's sftp account, first and incremental backup");
+const offsite = offsiteThroughput(lab, big);
 rmSync(dbDir, { recursive: true, force: true });
 
 // --- action cold start ----------------------------------------------------------------------
@@ -410,6 +413,7 @@ const result = {
     onlineUnderWriterSeconds: online.seconds,
     onlineBackupOk: onlineOk,
   },
+  offsite,
   actionColdStartMs: stats(cold),
 };
 const b = result.systems.berth;
@@ -463,6 +467,11 @@ ${Object.entries(berthPhases)
 | cp | ${result.backup.cpMBps} |
 | berth backup (checkpoint + copy under a read transaction) | ${result.backup.berthMBps} |
 | its quick_check | ${result.backup.verifyMBps} |
+
+| offsite backup, restic over sftp (${offsite.dbMB} MB) | MB/s | seconds |
+| --- | --- | --- |
+| first run | ${offsite.firstMBps} | ${offsite.firstSeconds} |
+| incremental, 1% of rows rewritten + 1% added (${offsite.incrementalAddedMB} MB added) | ${offsite.incrementalMBps} | ${offsite.incrementalSeconds} |
 
 Online backup with a writer committing every 5 ms: ${online.seconds} s, ${onlineOk ? "quick_check ok" : "CHECK FAILED"}.
 Action cold start: ${result.actionColdStartMs.median} ms (median). SSH connections per deploy: ${b.sshConnectionsPerDeploy}.

@@ -43046,6 +43046,14 @@ const fields_httpUrl = field(/^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-
 const commandWord = printable("a command word of printable characters", "db:migrate", 4096).min(1, {
     error: "is empty; give a command word, e.g. db:migrate",
 });
+/**
+ * A restic repository (docs/ops/offsite.md): sftp:, s3:, b2:, rest:, azure:, gs:, swift:
+ * or an absolute local path. Credentials never live in berth.yml: they come from the
+ * server's offsite env file (RESTIC_PASSWORD, AWS_SECRET_ACCESS_KEY, RESTIC_REST_PASSWORD…).
+ */
+const resticRepository = field(/^(?:(?:sftp|s3|b2|rest|azure|gs|swift):[A-Za-z0-9_.:/@+~%-]+|\/(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+)$/, "a restic repository (sftp:, s3:, b2:, rest:, azure:, gs:, swift: or an absolute path)", "sftp:backup@backup.example.com:/srv/restic/shop", 512).refine((r) => !/:\/\/[^/@]*:[^/@]*@/.test(r), {
+    error: "holds a password in its URL; put it in the server's offsite env file instead (RESTIC_REST_PASSWORD for rest:, AWS_SECRET_ACCESS_KEY for s3:)",
+});
 const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry user name (letters, digits and _ . @ -; not starting with -)", "the workflow expression github.actor");
 
 ;// CONCATENATED MODULE: ./build/tsc/config/schema.js
@@ -43179,6 +43187,40 @@ const berthYamlSchema = object({
         .strict()
         .default({ enabled: true, port_offset: 10000, drain_seconds: 30 })
         .meta(d("The swap path: the new release beside the old, nginx switched, no maintenance page")),
+    offsite: object({
+        repository: resticRepository.meta(d("The restic repository that `berth backup <env> --offsite` sends snapshots to (each environment's tagged env:<env>); e.g. sftp:backup@host:/srv/restic/<app>")),
+        env_file: serverPath
+            .optional()
+            .meta(d("Server file with RESTIC_PASSWORD (and the backend's credentials); default <root>/env/offsite.env. Never the app's env file: containers read that one")),
+        keep: object({
+            daily: schemas_number()
+                .int()
+                .min(1, { error: "must keep at least 1 daily snapshot (the newest one), e.g. 7" })
+                .max(1000)
+                .default(7)
+                .meta(d("Daily snapshots kept")),
+            weekly: schemas_number().int().min(0).max(1000).default(4).meta(d("Weekly snapshots kept")),
+            monthly: schemas_number().int().min(0).max(1000).default(6).meta(d("Monthly snapshots kept")),
+        })
+            .strict()
+            .default({ daily: 7, weekly: 4, monthly: 6 })
+            .meta(d("Retention, applied with restic forget --prune after each offsite backup")),
+        max_age_hours: schemas_number()
+            .int()
+            .min(1)
+            .max(24 * 90)
+            .default(26)
+            .meta(d("`berth status` exits 6 when the last successful offsite backup is older")),
+        schedule: schemas_string()
+            .regex(/^[A-Za-z0-9*:,./ -]{1,64}$/, {
+            error: "is not a systemd OnCalendar expression; use e.g. 03:15 or *-*-* 03,15:00",
+        })
+            .default("*-*-* 03:15:00")
+            .meta(d("When the systemd timer runs the offsite backup (OnCalendar syntax)")),
+    })
+        .strict()
+        .optional()
+        .meta(d("Offsite backups with restic (docs/ops/offsite.md); omit to keep backups on the server only")),
     min_free_mb: schemas_number()
         .int()
         .min(0)
@@ -45124,6 +45166,8 @@ const SERVER_VERBS = [
     "maintenance",
     "backup",
     "restore",
+    "drill",
+    "recover",
 ];
 const isServerVerb = (v) => SERVER_VERBS.includes(v);
 /** How to reach the server and what to confirm with: every server verb takes these. */
@@ -45146,6 +45190,8 @@ const VERB_OPTIONS = {
         service: { type: "string" },
         tail: { type: "string" },
     },
+    backup: { offsite: { type: "boolean" } },
+    recover: { "from-offsite": { type: "boolean" } },
 };
 const VERB_USAGE = {
     status: "berth status <env> [--json]",
@@ -45154,8 +45200,10 @@ const VERB_USAGE = {
     rollback: "berth rollback <env> [--to <sha>] [--restore-db | --keep-db] [--yes] [--json]",
     deploy: "berth deploy <env> <sha> [--yes] [--json]",
     maintenance: "berth maintenance on|off|status <env> [--yes] [--json]",
-    backup: "berth backup <env> [--yes] [--json]",
+    backup: "berth backup <env> [--offsite] [--yes] [--json]",
     restore: "berth restore <env> <backup file in <env>/backups/> [--yes] [--json]",
+    drill: "berth drill <env> [--json]",
+    recover: "berth recover <env> --from-offsite [--yes] [--json]",
 };
 /** A command line that cannot be run: the message names the argument and the fix. */
 class UsageError extends Error {
@@ -45317,11 +45365,35 @@ function parseServerArgs(verb, args) {
         case "backup":
             extra(0);
             return plan({
-                serverArgs: ["backup", environment],
+                serverArgs: ["backup", environment, ...(bool("offsite") ? ["--offsite"] : [])],
                 changes: true,
                 detached: true,
                 takesActor: false,
-                action: `take a backup of ${environment}'s database now`,
+                action: bool("offsite")
+                    ? `take a backup of ${environment}'s database now and send it offsite (berth.yml offsite.repository)`
+                    : `take a backup of ${environment}'s database now`,
+            });
+        case "drill":
+            // Changes nothing that serves: restores aside, boots a throwaway container.
+            extra(0);
+            return plan({
+                serverArgs: ["drill", environment],
+                changes: false,
+                detached: true,
+                takesActor: false,
+                action: "",
+            });
+        case "recover":
+            extra(0);
+            if (!bool("from-offsite"))
+                throw new UsageError("give --from-offsite: recover brings a lost environment back from its offsite snapshot");
+            // The repository is appended from berth.yml (offsite.repository) by the runner.
+            return plan({
+                serverArgs: ["recover", environment, "--from-offsite"],
+                changes: true,
+                detached: true,
+                takesActor: true,
+                action: `rebuild ${environment} from its latest offsite snapshot (database set, ledger, the release that was current)`,
             });
         case "restore": {
             const backup = pos.shift();
@@ -46005,7 +46077,7 @@ function sshCredentials(options, cwd, env, files) {
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/server-verbs.js
 /**
- * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore <env>` from a
+ * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|drill|recover <env>` from a
  * laptop: the same verb runs as `<root>/bin/berth …` on the server, over the transport
  * and host-key pinning the actions use. Read-only verbs print what the server prints
  * and exit with its code; verbs that change the server need --yes or a confirmation,
@@ -46049,13 +46121,22 @@ async function runServerVerb(verb, args, io, deps) {
         return 0;
     }
     let env;
+    let loaded;
     try {
-        env = server_verbs_environment(req, io.cwd);
+        ({ env, loaded } = server_verbs_environment(req, io.cwd));
     }
     catch (e) {
         if (e instanceof errors_ConfigError)
             return fail(e.message);
         throw e;
+    }
+    if (req.verb === "recover") {
+        // On a lost server there is no release.json to read the repository from.
+        const offsite = loaded.config.offsite;
+        if (offsite === undefined) {
+            return fail(`recover needs berth.yml's offsite: block (offsite.repository: the restic repository the backups went to); ${req.config ?? "berth.yml"} has none. Nothing was run.`, 2);
+        }
+        req = { ...req, serverArgs: [...req.serverArgs, "--repository", offsite.repository] };
     }
     const where = `${env.user}@${env.host}:${env.port} (${env.root})`;
     if (req.changes && !req.yes && !io.isTTY) {
@@ -46116,7 +46197,7 @@ function server_verbs_environment(req, cwd) {
         throw new errors_ConfigError(`environment ${JSON.stringify(req.environment)} is not in ${source}; its environments are: ${known.join(", ")} (or add it under environments:)`);
     }
     const env = resolveEnvironment(loaded.config, req.environment, source);
-    return Object.freeze({ ...env, ...req.overrides });
+    return { env: Object.freeze({ ...env, ...req.overrides }), loaded };
 }
 function connectFailure(e, env, creds) {
     const message = e instanceof Error ? e.message : String(e);
@@ -46537,6 +46618,9 @@ function planSetup(input) {
         args.push("--env-var", v);
     for (const v of envOptional)
         args.push("--env-optional", v);
+    // berth.yml offsite: a systemd timer runs `berth backup <env> --offsite` on its schedule.
+    if (config.offsite !== undefined)
+        args.push("--offsite-schedule", config.offsite.schedule);
     if (options.registryUsername !== undefined) {
         const registry = options.registry ?? input.registryFromImages;
         if (registry === undefined)
@@ -47116,11 +47200,16 @@ On the server, over SSH (the same verbs as <root>/bin/berth there):
   rollback <env> [--to SHA] [--restore-db | --keep-db]      *
   deploy <env> <sha>                re-run the deploy of a release already uploaded  *
   maintenance on|off <env>          *
-  backup <env>                      a consistent SQLite backup now  *
+  backup <env> [--offsite]          a consistent SQLite backup now; --offsite also sends it
+                                    with restic to berth.yml's offsite.repository  *
   restore <env> <backup>            put a backup from <env>/backups/ back  *
+  drill <env>                       restore the latest offsite snapshot aside, check it and
+                                    boot the current release on it (the live site untouched)
+  recover <env> --from-offsite      rebuild a lost environment from its latest offsite
+                                    snapshot on a server prepared by setup  *
 
   * changes the server: asks for confirmation on a terminal, or needs --yes.
-  rollback, deploy, backup and restore run detached on the server: a dropped
+  rollback, deploy, backup, restore, drill and recover run detached on the server: a dropped
   connection does not stop them (see their log with \`berth logs <env>\`).
 
 Options:

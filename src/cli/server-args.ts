@@ -16,6 +16,8 @@ export const SERVER_VERBS = [
   "maintenance",
   "backup",
   "restore",
+  "drill",
+  "recover",
 ] as const;
 export type ServerVerb = (typeof SERVER_VERBS)[number];
 
@@ -42,6 +44,8 @@ const VERB_OPTIONS = {
     service: { type: "string" },
     tail: { type: "string" },
   },
+  backup: { offsite: { type: "boolean" } },
+  recover: { "from-offsite": { type: "boolean" } },
 } as const satisfies Partial<Record<ServerVerb, ParseArgsConfig["options"]>>;
 
 export const VERB_USAGE: Record<ServerVerb, string> = {
@@ -51,8 +55,10 @@ export const VERB_USAGE: Record<ServerVerb, string> = {
   rollback: "berth rollback <env> [--to <sha>] [--restore-db | --keep-db] [--yes] [--json]",
   deploy: "berth deploy <env> <sha> [--yes] [--json]",
   maintenance: "berth maintenance on|off|status <env> [--yes] [--json]",
-  backup: "berth backup <env> [--yes] [--json]",
+  backup: "berth backup <env> [--offsite] [--yes] [--json]",
   restore: "berth restore <env> <backup file in <env>/backups/> [--yes] [--json]",
+  drill: "berth drill <env> [--json]",
+  recover: "berth recover <env> --from-offsite [--yes] [--json]",
 };
 
 /** What a server verb does, as data for the runner (src/cli/server-verbs.ts). */
@@ -237,11 +243,37 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
     case "backup":
       extra(0);
       return plan({
-        serverArgs: ["backup", environment],
+        serverArgs: ["backup", environment, ...(bool("offsite") ? ["--offsite"] : [])],
         changes: true,
         detached: true,
         takesActor: false,
-        action: `take a backup of ${environment}'s database now`,
+        action: bool("offsite")
+          ? `take a backup of ${environment}'s database now and send it offsite (berth.yml offsite.repository)`
+          : `take a backup of ${environment}'s database now`,
+      });
+    case "drill":
+      // Changes nothing that serves: restores aside, boots a throwaway container.
+      extra(0);
+      return plan({
+        serverArgs: ["drill", environment],
+        changes: false,
+        detached: true,
+        takesActor: false,
+        action: "",
+      });
+    case "recover":
+      extra(0);
+      if (!bool("from-offsite"))
+        throw new UsageError(
+          "give --from-offsite: recover brings a lost environment back from its offsite snapshot",
+        );
+      // The repository is appended from berth.yml (offsite.repository) by the runner.
+      return plan({
+        serverArgs: ["recover", environment, "--from-offsite"],
+        changes: true,
+        detached: true,
+        takesActor: true,
+        action: `rebuild ${environment} from its latest offsite snapshot (database set, ledger, the release that was current)`,
       });
     case "restore": {
       const backup = pos.shift();

@@ -1,5 +1,5 @@
 /**
- * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore <env>` from a
+ * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|drill|recover <env>` from a
  * laptop: the same verb runs as `<root>/bin/berth …` on the server, over the transport
  * and host-key pinning the actions use. Read-only verbs print what the server prints
  * and exit with its code; verbs that change the server need --yes or a confirmation,
@@ -79,11 +79,23 @@ export async function runServerVerb(
   }
 
   let env: ResolvedEnvironment;
+  let loaded: LoadedConfig;
   try {
-    env = environment(req, io.cwd);
+    ({ env, loaded } = environment(req, io.cwd));
   } catch (e) {
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
+  }
+  if (req.verb === "recover") {
+    // On a lost server there is no release.json to read the repository from.
+    const offsite = loaded.config.offsite;
+    if (offsite === undefined) {
+      return fail(
+        `recover needs berth.yml's offsite: block (offsite.repository: the restic repository the backups went to); ${req.config ?? "berth.yml"} has none. Nothing was run.`,
+        2,
+      );
+    }
+    req = { ...req, serverArgs: [...req.serverArgs, "--repository", offsite.repository] };
   }
   const where = `${env.user}@${env.host}:${env.port} (${env.root})`;
 
@@ -130,7 +142,7 @@ export async function runServerVerb(
   }
 }
 
-function environment(req: ServerRequest, cwd: string): ResolvedEnvironment {
+function environment(req: ServerRequest, cwd: string): { env: ResolvedEnvironment; loaded: LoadedConfig } {
   let loaded: LoadedConfig;
   try {
     loaded = loadConfig(req.config ?? "berth.yml", cwd);
@@ -150,7 +162,7 @@ function environment(req: ServerRequest, cwd: string): ResolvedEnvironment {
     );
   }
   const env = resolveEnvironment(loaded.config, req.environment, source);
-  return Object.freeze({ ...env, ...req.overrides });
+  return { env: Object.freeze({ ...env, ...req.overrides }), loaded };
 }
 
 function connectFailure(e: unknown, env: ResolvedEnvironment, creds: SshCredentials): string {

@@ -382,6 +382,8 @@ export function planSetup(input: {
   for (const d of dataDirs) args.push("--data-dir", `${d.path}=${d.owner}`);
   for (const v of envVars) args.push("--env-var", v);
   for (const v of envOptional) args.push("--env-optional", v);
+  // berth.yml offsite: a systemd timer runs `berth backup <env> --offsite` on its schedule.
+  if (config.offsite !== undefined) args.push("--offsite-schedule", config.offsite.schedule);
 
   if (options.registryUsername !== undefined) {
     const registry = options.registry ?? input.registryFromImages;

@@ -18,11 +18,16 @@ On the server, over SSH (the same verbs as <root>/bin/berth there):
   rollback <env> [--to SHA] [--restore-db | --keep-db]      *
   deploy <env> <sha>                re-run the deploy of a release already uploaded  *
   maintenance on|off <env>          *
-  backup <env>                      a consistent SQLite backup now  *
+  backup <env> [--offsite]          a consistent SQLite backup now; --offsite also sends it
+                                    with restic to berth.yml's offsite.repository  *
   restore <env> <backup>            put a backup from <env>/backups/ back  *
+  drill <env>                       restore the latest offsite snapshot aside, check it and
+                                    boot the current release on it (the live site untouched)
+  recover <env> --from-offsite      rebuild a lost environment from its latest offsite
+                                    snapshot on a server prepared by setup  *
 
   * changes the server: asks for confirmation on a terminal, or needs --yes.
-  rollback, deploy, backup and restore run detached on the server: a dropped
+  rollback, deploy, backup, restore, drill and recover run detached on the server: a dropped
   connection does not stop them (see their log with \`berth logs <env>\`).
 
 Options:

@@ -142,6 +142,21 @@ export const commandWord = printable("a command word of printable characters", "
   error: "is empty; give a command word, e.g. db:migrate",
 });
 
+/**
+ * A restic repository (docs/ops/offsite.md): sftp:, s3:, b2:, rest:, azure:, gs:, swift:
+ * or an absolute local path. Credentials never live in berth.yml: they come from the
+ * server's offsite env file (RESTIC_PASSWORD, AWS_SECRET_ACCESS_KEY, RESTIC_REST_PASSWORD…).
+ */
+export const resticRepository = field(
+  /^(?:(?:sftp|s3|b2|rest|azure|gs|swift):[A-Za-z0-9_.:/@+~%-]+|\/(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+)$/,
+  "a restic repository (sftp:, s3:, b2:, rest:, azure:, gs:, swift: or an absolute path)",
+  "sftp:backup@backup.example.com:/srv/restic/shop",
+  512,
+).refine((r) => !/:\/\/[^/@]*:[^/@]*@/.test(r), {
+  error:
+    "holds a password in its URL; put it in the server's offsite env file instead (RESTIC_REST_PASSWORD for rest:, AWS_SECRET_ACCESS_KEY for s3:)",
+});
+
 export const registryUser = field(
   /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/,
   "a registry user name (letters, digits and _ . @ -; not starting with -)",

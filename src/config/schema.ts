@@ -173,6 +173,53 @@ export const berthYamlSchema = z
       .strict()
       .default({ enabled: true, port_offset: 10000, drain_seconds: 30 })
       .meta(d("The swap path: the new release beside the old, nginx switched, no maintenance page")),
+    offsite: z
+      .object({
+        repository: f.resticRepository.meta(
+          d(
+            "The restic repository that `berth backup <env> --offsite` sends snapshots to (each environment's tagged env:<env>); e.g. sftp:backup@host:/srv/restic/<app>",
+          ),
+        ),
+        env_file: f.serverPath
+          .optional()
+          .meta(
+            d(
+              "Server file with RESTIC_PASSWORD (and the backend's credentials); default <root>/env/offsite.env. Never the app's env file: containers read that one",
+            ),
+          ),
+        keep: z
+          .object({
+            daily: z
+              .number()
+              .int()
+              .min(1, { error: "must keep at least 1 daily snapshot (the newest one), e.g. 7" })
+              .max(1000)
+              .default(7)
+              .meta(d("Daily snapshots kept")),
+            weekly: z.number().int().min(0).max(1000).default(4).meta(d("Weekly snapshots kept")),
+            monthly: z.number().int().min(0).max(1000).default(6).meta(d("Monthly snapshots kept")),
+          })
+          .strict()
+          .default({ daily: 7, weekly: 4, monthly: 6 })
+          .meta(d("Retention, applied with restic forget --prune after each offsite backup")),
+        max_age_hours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 90)
+          .default(26)
+          .meta(d("`berth status` exits 6 when the last successful offsite backup is older")),
+        schedule: z
+          .string()
+          .regex(/^[A-Za-z0-9*:,./ -]{1,64}$/, {
+            error: "is not a systemd OnCalendar expression; use e.g. 03:15 or *-*-* 03,15:00",
+          })
+          .default("*-*-* 03:15:00")
+          .meta(d("When the systemd timer runs the offsite backup (OnCalendar syntax)")),
+      })
+      .strict()
+      .optional()
+      .meta(d("Offsite backups with restic (docs/ops/offsite.md); omit to keep backups on the server only")),
     min_free_mb: z
       .number()
       .int()

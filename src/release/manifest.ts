@@ -58,6 +58,14 @@ export interface Manifest {
    * check's count of images not on the server yet; absent when the registry was not asked.
    */
   readonly imageBytes?: Readonly<Record<string, number>>;
+  /** Offsite backups (berth.yml offsite:), or null. The password never travels: it is read on the server. */
+  readonly offsite: {
+    readonly repository: string;
+    readonly envFile: string;
+    readonly keep: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+    readonly maxAgeHours: number;
+    readonly schedule: string;
+  } | null;
   readonly actor: string;
   readonly runUrl: string;
   readonly runId: string;
@@ -119,6 +127,15 @@ export function buildManifest(
     swap: swapPlan(config, env.project, composeText).plan,
     keep: { releases: config.keep.releases, backups: config.keep.backups },
     minFreeMB: config.min_free_mb,
+    offsite: config.offsite
+      ? {
+          repository: config.offsite.repository,
+          envFile: config.offsite.env_file ?? `${env.root}/env/offsite.env`,
+          keep: { ...config.offsite.keep },
+          maxAgeHours: config.offsite.max_age_hours,
+          schedule: config.offsite.schedule,
+        }
+      : null,
     actor: run.actor,
     runUrl: run.runUrl,
     runId: run.runId,

@@ -25,6 +25,8 @@ export interface LabEnv {
   ports: Record<"staging" | "production", { backend: number; frontend: number }>;
   baseImage: string;
   labDir: string;
+  /** restic's offsite target: sftp to the lab's `offsite` account (test/lab/lib/vps.sh). */
+  offsite: { sshHost: string; repositories: string; repositoryBase: string; envFile: string };
 }
 
 let cached: LabEnv | undefined;

@@ -8,7 +8,8 @@
 #
 # Parts: dockerd (Debian docker.io), a v2 registry (Debian docker-registry) with htpasswd
 # auth on 127.0.0.1:25000, an sshd on 127.0.0.1:2222 with its own ed25519 host key and a
-# non-root `deploy` user in the docker group (the VPS), nginx on 127.0.0.1:28080 (staging)
+# non-root `deploy` user in the docker group (the VPS) and an sftp-only `offsite` account
+# (restic's offsite target), nginx on 127.0.0.1:28080 (staging)
 # and :28090 (production) with berth's maintenance snippet, and a bookworm + node base
 # image built with debootstrap (no image pulls exist here). Needs root.
 #
@@ -73,6 +74,7 @@ cmd_env() {
     --arg root "$VPS_ROOT" \
     --arg base "$(base_image_tag)" \
     --arg labdir "$LAB_DIR" \
+    --arg offsite "$OFFSITE_CHROOT" \
     --argjson sshport "$SSH_PORT" \
     --argjson regport "$REGISTRY_PORT" \
     --argjson stport "$NGINX_STAGING_PORT" \
@@ -89,7 +91,9 @@ cmd_env() {
       ports: $ports,
       baseImage: $base,
       docker: {host: "unix:///var/run/docker.sock"},
-      labDir: $labdir
+      labDir: $labdir,
+      offsite: {sshHost: "berth-offsite", repositories: "\($offsite)/repos", repositoryBase: "sftp:berth-offsite:/repos",
+        envFile: "\($root)/env/offsite.env"}
     }'
 }
 

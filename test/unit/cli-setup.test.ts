@@ -157,6 +157,8 @@ describe("berth setup: the plan for a berth.yml and its compose file", () => {
     );
     expect(plan.nginx?.siteFile).toBe("/etc/nginx/conf.d/rails-style-staging.conf");
     expect(railsPlan(["--no-nginx"]).args.at(-1)).toBe("--no-nginx");
+    // No offsite: in berth.yml, no timer.
+    expect(plan.args).not.toContain("--offsite-schedule");
   });
 
   it("needs a server name when berth.yml has no url, and an app port it can read", () => {
@@ -203,6 +205,8 @@ describe("berth setup: the plan for a berth.yml and its compose file", () => {
       serverName: "127.0.0.1",
       upstream: "/ → 127.0.0.1:23101, /api/ /auth/ → 127.0.0.1:23100",
     });
+    // berth.yml's offsite: → the backup timer, on its schedule (the default here).
+    expect(plan.args.join(" ")).toContain("--offsite-schedule *-*-* 03:15:00");
   });
 
   it("owners: numeric user:, --data-uid, else the deploy user; mounts it leaves alone are noted", () => {

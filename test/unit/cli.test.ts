@@ -162,6 +162,8 @@ describe("berth <server verb>: refusals before any connection", () => {
     [["logs", "staging", "--run", "a/b"], '--run "a/b" is not a run id'],
     [["status", "staging", "--port", "99999"], '--port "99999" must be a TCP port'],
     [["status", "staging", "--host", "a;b"], '--host "a;b" is not a hostname'],
+    [["recover", "staging"], "give --from-offsite"],
+    [["drill", "staging", "--offsite"], "Unknown option '--offsite'"],
   ])("%j: exit 1, says why, connects to nothing", async (argv, message) => {
     const h = harness();
     expect(await h.run([...argv, ...CONFIG])).toBe(1);
@@ -189,7 +191,9 @@ describe("berth <server verb>: refusals before any connection", () => {
     ["maintenance", "on", "staging"],
     ["maintenance", "off", "staging"],
     ["backup", "staging"],
+    ["backup", "staging", "--offsite"],
     ["restore", "staging", "20240101T000000Z-x-manual.db"],
+    ["recover", "staging", "--from-offsite"],
   ])("%s %s … without --yes and no terminal: exit 2, nothing run", async (...argv) => {
     const h = harness({ tty: false });
     expect(await h.run([...argv, ...CONFIG])).toBe(2);
@@ -313,6 +317,30 @@ describe("berth <server verb>: what runs on the server", () => {
     expect(await h.run(["backup", "staging", "-y", ...CONFIG])).toBe(2);
     expect(h.err()).toContain("no environment staging under /srv/berth-lab/app");
     expect(h.commands()).toHaveLength(1);
+  });
+
+  it("backup --offsite, drill and recover run detached; recover gets berth.yml's offsite.repository", async () => {
+    const h = harness();
+    expect(await h.run(["backup", "production", "--offsite", "--yes", ...CONFIG])).toBe(0);
+    expect(await h.run(["drill", "production", ...CONFIG])).toBe(0);
+    expect(await h.run(["recover", "production", "--from-offsite", "--yes", ...CONFIG])).toBe(0);
+    expect(h.commands().filter((c) => c[1] === "run")).toEqual([
+      [ROOT_BERTH, "run", "production", "cli-run-1", "backup", "production", "--offsite"],
+      [ROOT_BERTH, "run", "production", "cli-run-1", "drill", "production"],
+      [
+        ROOT_BERTH,
+        "run",
+        "production",
+        "cli-run-1",
+        "recover",
+        "production",
+        "--from-offsite",
+        "--repository",
+        "sftp:berth-offsite:/repos/example",
+        "--actor",
+        "alice",
+      ],
+    ]);
   });
 
   it("a failed run exits with its code and says what the code means", async () => {

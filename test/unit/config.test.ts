@@ -105,6 +105,27 @@ describe("berth.yml", () => {
       'berth.yml: migrate.command.1: "x\\ny" is not a command word of printable characters: it holds a control or format character (newline, tab, NUL, bidi override…); use e.g. db:migrate',
     ],
     [
+      "an offsite repository with a shell metacharacter",
+      (c) => {
+        c.offsite.repository = "sftp:host:/x;touch /tmp/p";
+      },
+      'berth.yml: offsite.repository: "sftp:host:/x;touch /tmp/p" is not a restic repository (sftp:, s3:, b2:, rest:, azure:, gs:, swift: or an absolute path); use e.g. sftp:backup@backup.example.com:/srv/restic/shop',
+    ],
+    [
+      "an offsite repository with its password in the URL",
+      (c) => {
+        c.offsite.repository = "rest:https://user:hunter2@backup.example.com/shop";
+      },
+      'berth.yml: offsite.repository: "rest:https://user:hunter2@backup.example.com/shop" holds a password in its URL; put it in the server\'s offsite env file instead (RESTIC_REST_PASSWORD for rest:, AWS_SECRET_ACCESS_KEY for s3:)',
+    ],
+    [
+      "no daily offsite snapshot kept",
+      (c) => {
+        c.offsite.keep.daily = 0;
+      },
+      "berth.yml: offsite.keep.daily: 0 must keep at least 1 daily snapshot (the newest one), e.g. 7",
+    ],
+    [
       "a space in a host",
       (c) => {
         c.environments.staging.host = "vps .example.com";

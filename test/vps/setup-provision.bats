@@ -97,6 +97,38 @@ provision() {
   [[ $output == *$'summary\tapply\t1'* ]]
 }
 
+@test "--offsite-schedule: a timer per environment runs berth backup <env> --offsite as the deploy user" {
+  docker info >/dev/null 2>&1 || skip "dockerd is not running here (the docker step would start it)"
+  run -2 provision plan --offsite-schedule $'daily\nExecStartPre=/bin/sh'
+  [[ $output == *"--offsite-schedule"*"is not a systemd OnCalendar expression"* ]]
+  run -0 provision plan --offsite-schedule '*-*-* 03:15:00' --systemd-dir "$BASE/systemd"
+  [[ $output == *$'plan\toffsite-timer\t'"$BASE/systemd/berth-shop-staging-offsite.timer: $ROOT/bin/berth backup staging --offsite as $U on '*-*-* 03:15:00'"* ]]
+  [ ! -e "$BASE/systemd" ]
+  run -0 provision apply --offsite-schedule '*-*-* 03:15:00' --systemd-dir "$BASE/systemd"
+  [[ $output == *$'changed\toffsite-timer\t'* ]]
+  service="$BASE/systemd/berth-shop-staging-offsite.service"
+  timer="$BASE/systemd/berth-shop-staging-offsite.timer"
+  # The command the timer runs, as whom, and when: exactly the verb test/vps/offsite.bats
+  # and test/e2e/offsite.test.ts run (with BERTH_LOCK_WAIT: a deploy in progress is waited for).
+  grep -qx "User=$U" "$service"
+  grep -qx "ExecStart=$ROOT/bin/berth backup staging --offsite" "$service"
+  grep -qx "Environment=BERTH_LOCK_WAIT=1800" "$service"
+  grep -qx "Type=oneshot" "$service"
+  grep -qx "OnCalendar=\*-\*-\* 03:15:00" "$timer"
+  grep -qx "Persistent=true" "$timer"
+  grep -qx "WantedBy=timers.target" "$timer"
+  [ "$(stat -c %a "$service" "$timer")" = "$(printf '644\n644')" ]
+  if command -v systemd-analyze >/dev/null; then
+    systemd-analyze calendar '*-*-* 03:15:00' >/dev/null
+  fi
+  run -0 provision apply --offsite-schedule '*-*-* 03:15:00' --systemd-dir "$BASE/systemd"
+  [[ $output == *$'ok\toffsite-timer\t'* ]]
+  # A new schedule rewrites the timer.
+  run -0 provision apply --offsite-schedule '*-*-* 04:00:00' --systemd-dir "$BASE/systemd"
+  [[ $output == *$'changed\toffsite-timer\t'* ]]
+  grep -qx "OnCalendar=\*-\*-\* 04:00:00" "$timer"
+}
+
 @test "a data directory owned by another uid than the deploy user's is flagged" {
   run -0 provision plan --data-dir "$ROOT/staging/uploads=4242:4242" --user-uid 4343
   [[ $output == *$'warn\tdata-dir\t'"$ROOT/staging/uploads belongs to uid 4242"*"run as $U (uid 4343)"*"--deploy-uid 4242"* ]]

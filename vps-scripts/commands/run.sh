@@ -13,9 +13,11 @@ set -euo pipefail
 . "$BERTH_SCRIPTS/lib/common.sh"
 
 [ $# -ge 3 ] || fail "$EXIT_ERROR" "usage: berth run <env> <run-id> <verb> [args…]"
+# recover rebuilds a lost environment: its directory may be gone with the rest.
+if [ "$3" = recover ] && valid_env "$1"; then mkdir -p "$BERTH_ROOT/$1"; fi
 need_env "$1"
 valid_run_id "$2" || fail "$EXIT_REFUSED" "run id $(printf '%q' "$2") is not [A-Za-z0-9._-]{1,64}"
-case "$3" in deploy | rollback | restore | backup) ;; *) fail "$EXIT_REFUSED" "berth run starts deploy, rollback, restore or backup, not $(printf '%q' "$3")" ;; esac
+case "$3" in deploy | rollback | restore | backup | drill | recover) ;; *) fail "$EXIT_REFUSED" "berth run starts deploy, rollback, restore, backup, drill or recover, not $(printf '%q' "$3")" ;; esac
 dir="$ENV_DIR/runs/$2"
 mkdir -p "$ENV_DIR/runs"
 mkdir "$dir" 2>/dev/null || fail "$EXIT_REFUSED" "run id $2 was already used in $ENV_NAME; use a new one"

@@ -11,6 +11,7 @@
 #     [--data-dir PATH=OWNER …]  (OWNER: deploy, UID or UID:GID)
 #     [--env-var NAME …] [--env-optional NAME …]
 #     [--registry HOST --registry-user USER]  (the token: stdin's first line)
+#     [--offsite-schedule ONCALENDAR [--systemd-dir DIR]]  (berth.yml offsite.schedule)
 #     [--no-nginx | --server-name NAME (--app-port P | --frontend-port P --backend-port P)
 #       [--http-listen L] [--https-listen L] [--admin-ip IP …] [--cert-dir DIR]
 #       [--acme-root DIR] [--sites-dir DIR] [--certbot EMAIL]]
@@ -35,6 +36,7 @@ q() { printf '%q' "$1"; }
 report() { printf '%s\t%s\t%s\n' "$1" "$2" "$3"; }
 
 mode="" app="" env_name="" user="" user_uid="" prefer_uid="" root="" env_file="" assets="" deploy_key=""
+offsite_schedule="" systemd_dir=/etc/systemd/system
 registry="" registry_user="" nginx=1 server_name="" app_port="" frontend_port="" backend_port=""
 http_listen=80 https_listen=443 cert_dir="" acme_root=/var/www/certbot sites_dir="" certbot_email=""
 data_dirs=() env_vars=() env_optional=() admin_ips=()
@@ -60,6 +62,8 @@ while [ $# -gt 0 ]; do
     --env-var) env_vars+=("$2") ;;
     --env-optional) env_optional+=("$2") ;;
     --registry) registry=$2 ;;
+    --offsite-schedule) offsite_schedule=$2 ;;
+    --systemd-dir) systemd_dir=$2 ;;
     --registry-user) registry_user=$2 ;;
     --server-name) server_name=$2 ;;
     --app-port) app_port=$2 ;;
@@ -137,6 +141,11 @@ if [ -n "$registry$registry_user" ]; then
   [[ $registry_user =~ ^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$ ]] ||
     bad "--registry-user $(q "$registry_user") is not a registry user name: e.g. acme-bot"
 fi
+if [ -n "$offsite_schedule" ]; then
+  [[ $offsite_schedule =~ ^[A-Za-z0-9*:,./\ -]{1,64}$ ]] ||
+    bad "--offsite-schedule $(q "$offsite_schedule") is not a systemd OnCalendar expression: berth.yml's offsite.schedule, e.g. '*-*-* 03:15:00'"
+  need_path --systemd-dir "$systemd_dir" /etc/systemd/system
+fi
 if [ "$nginx" = 1 ]; then
   [[ $server_name =~ ^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$ ]] ||
     bad "--server-name $(q "$server_name") is not a DNS name: the site's name, e.g. app.example.com"
@@ -211,18 +220,20 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+# restic: offsite backups (berth backup --offsite, drill, recover; docs/ops/offsite.md).
+command -v restic >/dev/null 2>&1 || missing+=(restic)
 if [ "$nginx" = 1 ]; then command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx); fi
 if [ -n "$certbot_email" ]; then command -v certbot >/dev/null 2>&1 || missing+=(certbot); fi
 packages_present() { [ ${#missing[@]} -eq 0 ] && compose_present; }
 do_packages() {
   command -v apt-get >/dev/null 2>&1 ||
-    die "missing ${missing[*]} and this is not a Debian/Ubuntu server (no apt-get): install docker, docker compose, jq, sqlite3, curl, flock and nginx, then run berth setup again"
+    die "missing ${missing[*]} and this is not a Debian/Ubuntu server (no apt-get): install docker, docker compose, jq, sqlite3, curl, flock, restic and nginx, then run berth setup again"
   apt-get update -q >&2
   apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
   compose_present || apt-get install -y -q --no-install-recommends "$(compose_package)" >&2
   compose_present || die "no docker compose after installing $(compose_package): install the docker compose v2 plugin or docker-compose"
 }
-wanted="docker, docker compose, jq, sqlite3, curl, flock"
+wanted="docker, docker compose, jq, sqlite3, curl, flock, restic"
 [ "$nginx" = 0 ] || wanted+=", nginx"
 [ -z "$certbot_email" ] || wanted+=", certbot"
 [ ${#missing[@]} -eq 0 ] || wanted+=" (apt-get install ${missing[*]})"
@@ -451,6 +462,64 @@ if [ -f "$env_file" ]; then
   [ ${#empty[@]} -eq 0 ] || report note env-file "no value yet in $env_file: ${empty[*]} (set them there before the first deploy)"
 elif [ ${#env_vars[@]} -gt 0 ]; then
   report note env-file "then set ${env_vars[*]} in $env_file before the first deploy"
+fi
+
+# The offsite backup timer (docs/ops/offsite.md): berth-<app>-<env>-offsite.timer runs
+# `berth backup <env> --offsite` as the deploy user on berth.yml's offsite.schedule (the
+# copy stays in <env>/backups/ too: local and offsite at once), waiting up to 30 minutes
+# for a deploy that holds the environment's lock. `berth status` reports its age.
+if [ -n "$offsite_schedule" ]; then
+  unit="berth-$app-$env_name-offsite"
+  render_units() {
+    cat >"$units/$unit.service" <<UNIT
+# written by berth setup (vps-scripts/setup/provision.sh); docs/ops/offsite.md
+[Unit]
+Description=berth: offsite backup of $app $env_name (restic)
+Wants=network-online.target
+After=network-online.target docker.service
+
+[Service]
+Type=oneshot
+User=$user
+Environment=BERTH_LOCK_WAIT=1800
+ExecStart=$root/bin/berth backup $env_name --offsite
+Nice=10
+IOSchedulingClass=idle
+UNIT
+    cat >"$units/$unit.timer" <<UNIT
+# written by berth setup (vps-scripts/setup/provision.sh); docs/ops/offsite.md
+[Unit]
+Description=berth: offsite backup of $app $env_name on a schedule
+
+[Timer]
+OnCalendar=$offsite_schedule
+RandomizedDelaySec=15m
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+UNIT
+  }
+  units=$(mktemp -d)
+  render_units
+  timer_ok() {
+    cmp -s "$units/$unit.service" "$systemd_dir/$unit.service" && cmp -s "$units/$unit.timer" "$systemd_dir/$unit.timer" &&
+      { ! systemd || systemctl is-enabled --quiet "$unit.timer" 2>/dev/null; }
+  }
+  do_timer() {
+    install -d -m 755 "$systemd_dir"
+    install -m 644 "$units/$unit.service" "$systemd_dir/$unit.service"
+    install -m 644 "$units/$unit.timer" "$systemd_dir/$unit.timer"
+    if systemd; then
+      systemctl daemon-reload >&2
+      systemctl enable --now "$unit.timer" >&2
+    else
+      report note offsite-timer "no systemd running here: $unit.timer is written to $systemd_dir but not enabled"
+    fi
+  }
+  fix=do_timer
+  step offsite-timer "$systemd_dir/$unit.timer: $root/bin/berth backup $env_name --offsite as $user on '$offsite_schedule'" timer_ok
+  rm -rf -- "$units"
 fi
 
 # berth's nginx pieces in <root>/nginx (as `berth install` puts them with each deploy):

@@ -76023,6 +76023,14 @@ const fields_httpUrl = field(/^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-
 const commandWord = printable("a command word of printable characters", "db:migrate", 4096).min(1, {
     error: "is empty; give a command word, e.g. db:migrate",
 });
+/**
+ * A restic repository (docs/ops/offsite.md): sftp:, s3:, b2:, rest:, azure:, gs:, swift:
+ * or an absolute local path. Credentials never live in berth.yml: they come from the
+ * server's offsite env file (RESTIC_PASSWORD, AWS_SECRET_ACCESS_KEY, RESTIC_REST_PASSWORD…).
+ */
+const resticRepository = field(/^(?:(?:sftp|s3|b2|rest|azure|gs|swift):[A-Za-z0-9_.:/@+~%-]+|\/(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+)$/, "a restic repository (sftp:, s3:, b2:, rest:, azure:, gs:, swift: or an absolute path)", "sftp:backup@backup.example.com:/srv/restic/shop", 512).refine((r) => !/:\/\/[^/@]*:[^/@]*@/.test(r), {
+    error: "holds a password in its URL; put it in the server's offsite env file instead (RESTIC_REST_PASSWORD for rest:, AWS_SECRET_ACCESS_KEY for s3:)",
+});
 const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry user name (letters, digits and _ . @ -; not starting with -)", "the workflow expression github.actor");
 
 ;// CONCATENATED MODULE: ./build/tsc/config/schema.js
@@ -76156,6 +76164,40 @@ const berthYamlSchema = object({
         .strict()
         .default({ enabled: true, port_offset: 10000, drain_seconds: 30 })
         .meta(d("The swap path: the new release beside the old, nginx switched, no maintenance page")),
+    offsite: object({
+        repository: resticRepository.meta(d("The restic repository that `berth backup <env> --offsite` sends snapshots to (each environment's tagged env:<env>); e.g. sftp:backup@host:/srv/restic/<app>")),
+        env_file: serverPath
+            .optional()
+            .meta(d("Server file with RESTIC_PASSWORD (and the backend's credentials); default <root>/env/offsite.env. Never the app's env file: containers read that one")),
+        keep: object({
+            daily: schemas_number()
+                .int()
+                .min(1, { error: "must keep at least 1 daily snapshot (the newest one), e.g. 7" })
+                .max(1000)
+                .default(7)
+                .meta(d("Daily snapshots kept")),
+            weekly: schemas_number().int().min(0).max(1000).default(4).meta(d("Weekly snapshots kept")),
+            monthly: schemas_number().int().min(0).max(1000).default(6).meta(d("Monthly snapshots kept")),
+        })
+            .strict()
+            .default({ daily: 7, weekly: 4, monthly: 6 })
+            .meta(d("Retention, applied with restic forget --prune after each offsite backup")),
+        max_age_hours: schemas_number()
+            .int()
+            .min(1)
+            .max(24 * 90)
+            .default(26)
+            .meta(d("`berth status` exits 6 when the last successful offsite backup is older")),
+        schedule: schemas_string()
+            .regex(/^[A-Za-z0-9*:,./ -]{1,64}$/, {
+            error: "is not a systemd OnCalendar expression; use e.g. 03:15 or *-*-* 03,15:00",
+        })
+            .default("*-*-* 03:15:00")
+            .meta(d("When the systemd timer runs the offsite backup (OnCalendar syntax)")),
+    })
+        .strict()
+        .optional()
+        .meta(d("Offsite backups with restic (docs/ops/offsite.md); omit to keep backups on the server only")),
     min_free_mb: schemas_number()
         .int()
         .min(0)

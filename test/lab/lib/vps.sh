@@ -5,8 +5,15 @@
 # `berth setup` logs in as an admin: root, with the lab's admin key ($LAB_DIR/ssh/admin_ed25519,
 # authorized for this sshd only, in $VPS_ADMIN_KEYS, never in /root/.ssh), and creates
 # deploy users named berth-*, which this sshd lets in too.
+# The offsite target (docs/ops/offsite.md): a second account, `offsite`, on the same sshd,
+# sftp only, chrooted to $OFFSITE_CHROOT and let in from 127.0.0.1 only. The deploy user
+# reaches it as `berth-offsite` (a Host block in ~deploy/.ssh/config: its own key, the
+# pinned host key, BatchMode), so restic's repository is sftp:berth-offsite:/repos/<app>;
+# RESTIC_PASSWORD is in $VPS_ROOT/env/offsite.env.
 
 VPS_ADMIN_KEYS=/etc/ssh/berth-lab
+
+OFFSITE_CHROOT=/srv/berth-lab-offsite
 
 VPS_ENVS=(staging production)
 declare -A BACKEND_PORT=([staging]=23100 [production]=24100)
@@ -24,6 +31,15 @@ vps_user() {
   return 0
 }
 
+# vps_offsite_user: the sftp-only account restic writes to; its chroot must be root's
+# all the way down (sshd refuses it otherwise), the repositories below it its own.
+vps_offsite_user() {
+  id offsite >/dev/null 2>&1 || useradd --create-home --home-dir /home/offsite --shell /usr/sbin/nologin offsite
+  [ "$(getent shadow offsite | cut -d: -f2)" = '*' ] || usermod -p '*' offsite
+  install -d -o root -g root -m 755 "$OFFSITE_CHROOT"
+  install -d -o offsite -g offsite -m 700 "$OFFSITE_CHROOT/repos"
+}
+
 vps_keys() {
   local dir="$LAB_DIR/ssh"
   mkdir -p "$dir"
@@ -37,6 +53,25 @@ vps_keys() {
   printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" >"$dir/known_hosts"
   install -d -o deploy -g deploy -m 700 /home/deploy/.ssh
   install -o deploy -g deploy -m 600 "$dir/deploy_ed25519.pub" /home/deploy/.ssh/authorized_keys
+  # The deploy user's way to the offsite account: its own key and the pinned host key.
+  [ -f "$dir/offsite_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C berth-lab-offsite -f "$dir/offsite_ed25519"
+  install -d -o offsite -g offsite -m 700 /home/offsite/.ssh
+  install -o offsite -g offsite -m 600 "$dir/offsite_ed25519.pub" /home/offsite/.ssh/authorized_keys
+  install -o deploy -g deploy -m 600 "$dir/offsite_ed25519" /home/deploy/.ssh/berth-offsite_ed25519
+  install -o deploy -g deploy -m 600 "$dir/known_hosts" /home/deploy/.ssh/known_hosts.berth-offsite
+  cat >"$dir/deploy_ssh_config" <<CONF
+# written by the berth lab: restic's way to the offsite account (sftp:berth-offsite:/repos/…)
+Host berth-offsite
+  HostName 127.0.0.1
+  Port $SSH_PORT
+  User offsite
+  IdentityFile ~/.ssh/berth-offsite_ed25519
+  IdentitiesOnly yes
+  UserKnownHostsFile ~/.ssh/known_hosts.berth-offsite
+  StrictHostKeyChecking yes
+  BatchMode yes
+CONF
+  install -o deploy -g deploy -m 600 "$dir/deploy_ssh_config" /home/deploy/.ssh/config
 }
 
 # vps_sshd_config: write the sshd config; 0 when it changed (a running sshd must reload it).
@@ -48,7 +83,7 @@ vps_sshd_config() {
 ListenAddress 127.0.0.1:$SSH_PORT
 HostKey $dir/ssh_host_ed25519_key
 PidFile $dir/sshd.pid
-AllowUsers deploy root berth-*
+AllowUsers deploy root berth-* offsite@127.0.0.1
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -61,6 +96,12 @@ ClientAliveCountMax 3
 MaxStartups 50:30:100
 MaxSessions 50
 Subsystem sftp internal-sftp
+# The offsite account: sftp into its chroot, nothing else.
+Match User offsite
+  ForceCommand internal-sftp
+  ChrootDirectory $OFFSITE_CHROOT
+  DisableForwarding yes
+  PermitTTY no
 CONF
   sshd -t -f "$dir/sshd_config.new" || die "the lab sshd config is invalid"
   if cmp -s "$dir/sshd_config.new" "$dir/sshd_config"; then
@@ -101,10 +142,22 @@ ENV
       chown deploy:deploy "$file"
     fi
   done
+  # restic's password for the offsite repositories: never in the app's env file, which
+  # containers read (env_file:).
+  file="$VPS_ROOT/env/offsite.env"
+  if [ ! -f "$file" ]; then
+    (
+      umask 077
+      printf '# restic password of the offsite repositories (never printed)\nRESTIC_PASSWORD=%s\n' \
+        "$(head -c 32 /dev/urandom | base64 | tr -d '/+=')" >"$file"
+    )
+    chown deploy:deploy "$file"
+  fi
 }
 
 vps_up() {
   vps_user
+  vps_offsite_user
   vps_keys
   mkdir -p /run/sshd
   local changed=0
@@ -139,5 +192,5 @@ vps_down() {
       [ -z "$ids" ] || docker rm -f $ids >/dev/null
     fi
   done
-  rm -rf /srv/berth-lab "$LAB_DIR/ssh" "$VPS_ADMIN_KEYS"
+  rm -rf /srv/berth-lab "$OFFSITE_CHROOT" "$LAB_DIR/ssh" "$VPS_ADMIN_KEYS"
 }
