@@ -116,7 +116,13 @@ function client(baseUrl) {
             await res.arrayBuffer();
             results.push({ at, status: res.status });
           })
-          .catch(() => results.push({ at, status: "error" })),
+          .catch((e) =>
+            results.push({
+              at,
+              status: "error",
+              why: `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}`,
+            }),
+          ),
       );
     }
     await Promise.all(inflight);
@@ -130,7 +136,14 @@ function client(baseUrl) {
       const otherErrors = results.filter(
         (r) => r.status !== 503 && !(r.status >= 200 && r.status < 300),
       ).length;
-      return { requests: results.length, window503Seconds, otherErrors };
+      // What each non-2xx, non-503 answer was (a status, or why no answer came), for the record.
+      const errorKinds = {};
+      for (const r of results)
+        if (r.status !== 503 && !(r.status >= 200 && r.status < 300)) {
+          const k = r.status === "error" ? r.why : `HTTP ${r.status}`;
+          errorKinds[k] = (errorKinds[k] ?? 0) + 1;
+        }
+      return { requests: results.length, window503Seconds, otherErrors, errorKinds };
     },
   };
 }
@@ -377,6 +390,7 @@ const summarize = (xs) => ({
   otherErrorsMax: stats(xs.map((x) => x.otherErrors)).max,
   requestsPerRun: stats(xs.map((x) => x.requests)).median,
   failedRuns: xs.filter((x) => x.failed).length,
+  errorKinds: xs.map((x) => x.errorKinds ?? {}).filter((k) => Object.keys(k).length > 0),
   deploySecondsRange: stats(xs.map((x) => x.deploySeconds)),
   window503SecondsRange: stats(xs.map((x) => x.window503Seconds)),
 });
