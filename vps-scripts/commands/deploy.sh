@@ -205,7 +205,6 @@ swap_recover() {
   say "deploy of $SHA failed in phase $1; $CURRENT served throughout"
   finish_run "$EXIT_ROLLED_BACK"
 }
-after_swap_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then swap_recover "$1"; fi; }
 
 unrecovered() {
   PHASE=$1
@@ -241,20 +240,7 @@ esac
 if [ "$MODE" = swap ]; then
   NEW_SLOT=$(other_slot "$LIVE")
   say "the swap path: $SHA starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
-  phase start swap_start "$BUNDLE" "$NEW_SLOT"
-  after_swap_change start
-  phase ready swap_ready "$BUNDLE" "$NEW_SLOT"
-  after_swap_change ready
-  phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
-  after_swap_change switch
-  phase drain swap_drain "$BUNDLE"
-  after_swap_change drain
-  phase handover swap_handover "$CURRENT_BUNDLE" "$LIVE" "$BUNDLE" "$NEW_SLOT"
-  after_swap_change handover
-  phase record do_record
-  if [ "$PHASE_RC" -ne 0 ]; then swap_recover record; fi
-  phase retire retire_slot "$CURRENT_BUNDLE" "$LIVE"
-  if [ "$PHASE_RC" -ne 0 ]; then warn "the old slot $LIVE could not be retired (the deploy succeeded): 'berth status $ENV_NAME' lists its containers"; fi
+  swap_runbook deploy "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
   phase prune do_prune
   if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
   say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"

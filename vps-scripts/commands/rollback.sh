@@ -223,7 +223,6 @@ swap_recover() {
   say "rollback to $TARGET failed in phase $1; $CURRENT served throughout"
   finish_run "$EXIT_ROLLED_BACK"
 }
-after_swap_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then swap_recover "$1"; fi; }
 
 unrecovered() {
   PHASE=$1
@@ -254,20 +253,7 @@ if [ "$DB_MODE" != restore ]; then
   fi
   if [ "$MODE" = swap ]; then
     say "the swap path: $TARGET starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
-    phase start swap_start "$BUNDLE" "$NEW_SLOT"
-    after_swap_change start
-    phase ready swap_ready "$BUNDLE" "$NEW_SLOT"
-    after_swap_change ready
-    phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
-    after_swap_change switch
-    phase drain swap_drain "$BUNDLE"
-    after_swap_change drain
-    phase handover swap_handover "$CURRENT_BUNDLE" "$LIVE" "$BUNDLE" "$NEW_SLOT"
-    after_swap_change handover
-    phase record do_record
-    if [ "$PHASE_RC" -ne 0 ]; then swap_recover record; fi
-    phase retire retire_slot "$CURRENT_BUNDLE" "$LIVE"
-    if [ "$PHASE_RC" -ne 0 ]; then warn "the old slot $LIVE could not be retired (the rollback succeeded): 'berth status $ENV_NAME' lists its containers"; fi
+    swap_runbook rollback "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
     say "rolled back $ENV_NAME to $TARGET in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"
     finish_run "$EXIT_OK"
   fi

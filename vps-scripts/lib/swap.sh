@@ -314,3 +314,26 @@ undo_handover() {
   SLOT=$new_slot compose "$new" stop "$@"
   SLOT=$old_slot compose "$old" up -d --no-deps "$@"
 }
+
+# swap_runbook <deploy|rollback> <bundle> <new slot> <current bundle> <live slot>: the
+# swap path's phases. The command defines do_record (its ledger line) and
+# swap_recover <phase> (undo with swap_undo, record, exit 3).
+swap_runbook() {
+  local kind=$1 bundle=$2 new_slot=$3 current_bundle=$4 live=$5
+  phase start swap_start "$bundle" "$new_slot"
+  after_swap_change start
+  phase ready swap_ready "$bundle" "$new_slot"
+  after_swap_change ready
+  phase switch swap_switch "$bundle" "$new_slot"
+  after_swap_change switch
+  phase drain swap_drain "$bundle"
+  after_swap_change drain
+  phase handover swap_handover "$current_bundle" "$live" "$bundle" "$new_slot"
+  after_swap_change handover
+  phase record do_record
+  if [ "$PHASE_RC" -ne 0 ]; then swap_recover record; fi
+  phase retire retire_slot "$current_bundle" "$live"
+  if [ "$PHASE_RC" -ne 0 ]; then warn "the old slot $live could not be retired (the $kind succeeded): 'berth status $ENV_NAME' lists its containers"; fi
+}
+# A swap phase failed or a signal came: undo (the command's swap_recover).
+after_swap_change() { if [ "$PHASE_RC" -ne 0 ] || [ -n "$INTERRUPTED" ]; then swap_recover "$1"; fi; }
