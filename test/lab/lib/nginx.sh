@@ -80,6 +80,7 @@ nginx_reload_grant() {
   local dir="$LAB_DIR/nginx" base
   base=(/usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf")
   command -v sudo >/dev/null || die "sudo is not installed (apt-get install sudo): the deploy user reloads nginx through it"
+  install -d -m 755 "$dir"
   printf 'deploy ALL=(root) NOPASSWD: %s -t -q, %s -s reload\n' "${base[*]}" "${base[*]}" >"$dir/sudoers.new"
   visudo -cq -f "$dir/sudoers.new" || die "the lab's sudoers line is invalid: $(cat "$dir/sudoers.new")"
   install -m 440 "$dir/sudoers.new" /etc/sudoers.d/berth-lab
