@@ -184,6 +184,25 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
     }
     expect(await served(url)).not.toBe(v1.sha);
 
+    // The rebuilt server's standing pull credential, as `berth setup --registry-username`
+    // stores it (deploys never leave one: the job's login lives only for its run).
+    const dockerConfig = "/home/deploy/.docker/config.json";
+    const login = spawnSync(
+      "runuser",
+      [
+        "-u",
+        "deploy",
+        "--",
+        "docker",
+        "login",
+        "-u",
+        lab.registry.username,
+        "--password-stdin",
+        lab.registry.host,
+      ],
+      { input: lab.registry.password, encoding: "utf8" },
+    );
+    expect(login.status, login.stderr).toBe(0);
     const r = berth(
       "recover",
       ENV,
@@ -194,6 +213,7 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
       "dr-drill",
       "--json",
     );
+    rmSync(dockerConfig, { force: true });
     expect(r.exitCode, r.out).toBe(0);
     // Pulled again from the registry by digest (the images were removed with the rest).
     expect(r.out).toMatch(/pulling backend 127\.0\.0\.1:25000\/berth-example\/backend@sha256:[0-9a-f]{64}/);
@@ -221,8 +241,12 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
       "maintenance-on",
       "start",
       "ready",
+      "switch",
       "maintenance-off",
     ]);
+    // nginx routes to slot a, where the recovered release runs (the lost environment's
+    // live file may have pointed it at slot b).
+    expect(readFileSync(join(envDir, "slot"), "utf8").trim()).toBe(`a ${v1.sha} a`);
     console.log(
       `recover: ${(after.at(-1) as { totalSeconds: number }).totalSeconds} s from offsite to serving`,
     );

@@ -134,7 +134,13 @@ export function dbChecksum(path: string): string {
 }
 
 export async function served(baseUrl: string, path = "/api/version"): Promise<string> {
-  const res = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+  // A GET on a kept-alive connection that nginx closed as it reloaded (a swap's switch)
+  // fails with "other side closed"; like a browser, ask again once on a new connection.
+  const get = () => fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+  const res = await get().catch((e: { cause?: { code?: string } }) => {
+    if (e.cause?.code !== "UND_ERR_SOCKET") throw e;
+    return get();
+  });
   if (!res.ok) return `HTTP ${res.status}`;
   return ((await res.json()) as { sha: string }).sha;
 }

@@ -105,7 +105,8 @@ PHASE=boot
 SVC=$(manifest "$BUNDLE" .ready.service)
 PORT=$(manifest "$BUNDLE" .ready.port)
 READY_PATH=$(manifest "$BUNDLE" .ready.path)
-PROJECT=$(manifest "$BUNDLE" .compose.project)
+# The running containers show where the databases are mounted: those of the live slot.
+PROJECT=$(slot_project "$BUNDLE" "$(live_slot)")
 mounts=$(rehearse_mounts "$PROJECT" "$SVC" "${DBS[@]}") ||
   finish false "no running $SVC container of $CURRENT shows where the databases are mounted (is $ENV_NAME serving? 'berth status $ENV_NAME')"
 volumes=()
@@ -120,9 +121,11 @@ while IFS=$'\t' read -r host target; do
   for db in "${DBS[@]}"; do
     file=$(jq -r --argjson j "$j" '.databases[$j].file // empty' "$SCRATCH/restored/$OFFSITE_MANIFEST")
     j=$((j + 1))
-    case "$db" in "$host"/*) ;; *) continue ;; esac
+    # rehearse_mounts' source ends the prefix ("<host dir>/" or "<volume>:"), as a
+    # database's ref starts with it.
+    case "$db" in "$host"*) ;; *) continue ;; esac
     [ -n "$file" ] || continue
-    rel=${db#"$host"/}
+    rel=${db#"$host"}
     mkdir -p "$(dirname "$SCRATCH/mounts/$i/$rel")"
     chmod 0777 "$(dirname "$SCRATCH/mounts/$i/$rel")"
     cp -- "$SCRATCH/restored/$file" "$SCRATCH/mounts/$i/$rel"

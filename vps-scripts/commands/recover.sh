@@ -148,6 +148,15 @@ do_pull() { pull_release "$ENV_DIR/releases/$(cat "$WORK/current")"; }
 do_maintenance_on() { maintenance_on "$(cat "$WORK/current")"; }
 do_start() { start_release "$ENV_DIR/releases/$(cat "$WORK/current")"; }
 do_ready() { wait_ready "$ENV_DIR/releases/$(cat "$WORK/current")"; }
+
+# The release runs in slot a: nginx may still route by a live file of the lost
+# environment (slot b), so point it at slot a when berth may reload it (lib/swap.sh).
+do_switch() {
+  local bundle
+  bundle="$ENV_DIR/releases/$(cat "$WORK/current")"
+  write_slot a "$(manifest "$bundle" .sha)" a
+  if swap_why_not "$bundle" a >/dev/null; then switch_nginx "$bundle" a; else say "nginx is not reloaded by berth here: it serves the ports as rendered (slot a)"; fi
+}
 do_maintenance_off() { maintenance_off; }
 do_record() { record_recover recovered record; }
 
@@ -201,6 +210,8 @@ phase start do_start
 after_change start
 phase ready do_ready
 after_change ready
+phase switch do_switch
+after_change switch
 phase maintenance-off do_maintenance_off
 after_change maintenance-off
 phase record do_record
