@@ -4,6 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { browserFetch } from "../../scripts/lib/browser-fetch.mjs";
 import { resetEnvironment as resetLabEnvironment } from "../../scripts/lib/runner.mjs";
 
 export const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -134,13 +135,8 @@ export function dbChecksum(path: string): string {
 }
 
 export async function served(baseUrl: string, path = "/api/version"): Promise<string> {
-  // A GET on a kept-alive connection that nginx closed as it reloaded (a swap's switch)
-  // fails with "other side closed"; like a browser, ask again once on a new connection.
-  const get = () => fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
-  const res = await get().catch((e: { cause?: { code?: string } }) => {
-    if (e.cause?.code !== "UND_ERR_SOCKET") throw e;
-    return get();
-  });
+  // On a kept-alive connection nginx closed as it reloaded (a swap's switch), ask again as a browser does.
+  const { res } = await browserFetch(`${baseUrl}${path}`, () => ({ signal: AbortSignal.timeout(10_000) }));
   if (!res.ok) return `HTTP ${res.status}`;
   return ((await res.json()) as { sha: string }).sha;
 }

@@ -1,8 +1,12 @@
 /**
  * A bounded writer: POSTs a note every few milliseconds and keeps what each request
  * got back, so a test can say "the client saw only 2xx" and "every acknowledged write is
- * in the database". Bounded in count and time (never an open-ended loop).
+ * in the database". Bounded in count and time (never an open-ended loop). It sends a
+ * request again when nginx closed its kept-alive connection unanswered, as browsers do
+ * (scripts/lib/browser-fetch.mjs), and counts that apart from the statuses.
  */
+import { browserFetch } from "../../scripts/lib/browser-fetch.mjs";
+
 export interface WriterResult {
   /** HTTP status → count; 0 counts requests that got no response (connection refused, reset). */
   readonly statuses: Readonly<Record<number, number>>;
@@ -11,6 +15,8 @@ export interface WriterResult {
   /** When the first and the last acknowledgement arrived (ms since the epoch). */
   readonly firstAck: number;
   readonly lastAck: number;
+  /** Requests sent again because nginx closed a kept-alive connection unanswered (its reload), as a browser does. */
+  readonly resent: number;
 }
 
 export interface Writer {
@@ -26,18 +32,20 @@ export function startWriter(
   const ids: number[] = [];
   let firstAck = 0;
   let lastAck = 0;
+  let resent = 0;
   let stopped = false;
   const started = Date.now();
   const loop = (async () => {
     for (let i = 0; i < maxCount && !stopped && Date.now() - started < maxMs; i++) {
       let status = 0;
       try {
-        const res = await fetch(`${baseUrl}/api/notes`, {
+        const { res, resent: again } = await browserFetch(`${baseUrl}/api/notes`, () => ({
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ text: `${label} ${i}` }),
           signal: AbortSignal.timeout(10_000),
-        });
+        }));
+        resent += again;
         status = res.status;
         const body = (await res.json().catch(() => ({}))) as { id?: number };
         if (status === 201 && typeof body.id === "number") {
@@ -56,7 +64,7 @@ export function startWriter(
     async stop() {
       stopped = true;
       await loop;
-      return { statuses, ids, firstAck, lastAck };
+      return { statuses, ids, firstAck, lastAck, resent };
     },
   };
 }
