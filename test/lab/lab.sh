@@ -28,6 +28,8 @@ readonly LAB_HOME REPO_ROOT LAB_DIR VPS_ROOT
 . "$LAB_HOME/lib/dockerd.sh"
 # shellcheck source=test/lab/lib/base-image.sh
 . "$LAB_HOME/lib/base-image.sh"
+# shellcheck source=test/lab/lib/sqlite-helper-base.sh
+. "$LAB_HOME/lib/sqlite-helper-base.sh"
 # shellcheck source=test/lab/lib/registry.sh
 . "$LAB_HOME/lib/registry.sh"
 # shellcheck source=test/lab/lib/vps.sh
@@ -45,6 +47,7 @@ cmd_up() {
   mkdir -p "$LAB_DIR"
   dockerd_up
   base_image_up
+  sqlite_helper_base_up
   registry_up
   vps_up
   nginx_up

@@ -142,6 +142,9 @@ ENV
       chown deploy:deploy "$file"
     fi
   done
+  # berth's SQLite helper builds FROM this local image (base-image.sh), as on a server
+  # without internet (docs/ops/where-is-my-database.md).
+  printf '%s\n' "$SQLITE_HELPER_BASE" >"$VPS_ROOT/sqlite-helper.base"
   # restic's password for the offsite repositories: never in the app's env file, which
   # containers read (env_file:).
   file="$VPS_ROOT/env/offsite.env"
