@@ -29,6 +29,8 @@ set -euo pipefail
 . "$BERTH_SCRIPTS/lib/sqlite-helper.sh"
 # shellcheck source=lib/database-set.sh
 . "$BERTH_SCRIPTS/lib/database-set.sh"
+# shellcheck source=lib/backup.sh
+. "$BERTH_SCRIPTS/lib/backup.sh"
 # shellcheck source=lib/lock.sh
 . "$BERTH_SCRIPTS/lib/lock.sh"
 # shellcheck source=lib/offsite.sh

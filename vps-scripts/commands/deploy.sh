@@ -104,7 +104,7 @@ do_backup() {
 
 do_migrate() {
   touch "$WORK/migrate_began"
-  if ! jq -e '.migrate' "$BUNDLE/release.json" >/dev/null; then
+  if ! release_migrates "$BUNDLE"; then
     say "no migrate command configured"
     return 0
   fi
@@ -112,17 +112,13 @@ do_migrate() {
     say "not run: the rehearsal showed this migration changes nothing"
     return 0
   fi
-  local svc cmd
-  svc=$(manifest "$BUNDLE" .migrate.service)
-  mapfile -t cmd < <(jq -r '.migrate.command[]' "$BUNDLE/release.json")
-  say "running ${cmd[*]} in a one-off $svc container of $SHA"
-  compose "$BUNDLE" run --rm --no-deps -T "$svc" "${cmd[@]}"
+  migrate_release "$BUNDLE"
   if [ ${#DBS[@]} -gt 0 ]; then schema_versions "${DBS[@]}" >"$WORK/schema_after"; fi
 }
 
 do_start() {
   touch "$WORK/start_began"
-  compose "$BUNDLE" up -d --remove-orphans
+  start_release "$BUNDLE"
 }
 
 do_ready() { wait_ready "$BUNDLE"; }
@@ -213,65 +209,70 @@ unrecovered() {
   finish_run "$EXIT_UNRECOVERED"
 }
 
-guard_signals
-
 # --- the runbook ----------------------------------------------------------------------
 
-if [ -n "$CURRENT_BUNDLE" ] && stale_state; then
-  phase reconcile do_reconcile
-  before_change reconcile
-fi
-phase preflight do_preflight
-before_change preflight
-phase pull do_pull
-before_change pull
-phase rehearse do_rehearse
-before_change rehearse
+# deploy_runbook: the phases in order (docs/design.md §3), each followed by its guard.
+# Call it as a plain command (phase() and the guards rely on errexit applying).
+deploy_runbook() {
+  if [ -n "$CURRENT_BUNDLE" ] && stale_state; then
+    phase reconcile do_reconcile
+    before_change reconcile
+  fi
+  phase preflight do_preflight
+  before_change preflight
+  phase pull do_pull
+  before_change pull
+  phase rehearse do_rehearse
+  before_change rehearse
 
-# The path: swap when nothing the migration would write changes and the environment
-# can switch nginx; else the maintenance window.
-PATH_WHY=""
-case "$(rehearsal_result)/$(cat "$WORK/rehearse/why" 2>/dev/null || true)" in
-  unchanged/* | "skipped/no migrate command") PATH_WHY=$(swap_why_not "$BUNDLE" "$(other_slot "$LIVE")") && MODE=swap ;;
-  changed/*) PATH_WHY="the migration changes the database" ;;
-  *) PATH_WHY="the rehearsal could not prove the migration changes nothing ($(cat "$WORK/rehearse/why" 2>/dev/null || echo "no rehearsal"))" ;;
-esac
-[ -n "$CURRENT_BUNDLE" ] || { MODE=maintenance PATH_WHY="first deploy"; }
-if [ "$MODE" = swap ]; then
-  NEW_SLOT=$(other_slot "$LIVE")
-  say "the swap path: $SHA starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
-  swap_runbook deploy "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
+  # The path: swap when nothing the migration would write changes and the environment
+  # can switch nginx; else the maintenance window.
+  PATH_WHY=""
+  case "$(rehearsal_result)/$(cat "$WORK/rehearse/why" 2>/dev/null || true)" in
+    unchanged/* | "skipped/no migrate command") PATH_WHY=$(swap_why_not "$BUNDLE" "$(other_slot "$LIVE")") && MODE=swap ;;
+    changed/*) PATH_WHY="the migration changes the database" ;;
+    *) PATH_WHY="the rehearsal could not prove the migration changes nothing ($(cat "$WORK/rehearse/why" 2>/dev/null || echo "no rehearsal"))" ;;
+  esac
+  [ -n "$CURRENT_BUNDLE" ] || { MODE=maintenance PATH_WHY="first deploy"; }
+  if [ "$MODE" = swap ]; then
+    NEW_SLOT=$(other_slot "$LIVE")
+    say "the swap path: $SHA starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
+    swap_runbook deploy "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
+    phase prune do_prune
+    if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
+    say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"
+    finish_run "$EXIT_OK"
+  fi
+  say "the maintenance path: ${PATH_WHY}"
+  if ! slot_runs "$BUNDLE" "$LIVE"; then NEW_SLOT=a; fi
+  SLOT=$NEW_SLOT
+  phase maintenance-on do_maintenance_on
+  after_change maintenance-on
+  phase stop do_stop
+  after_change stop
+  phase backup do_backup
+  after_change backup
+  phase migrate do_migrate
+  after_change migrate
+  phase start do_start
+  after_change start
+  phase ready do_ready
+  after_change ready
+  if [ "$NEW_SLOT" != "$LIVE" ]; then
+    phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
+    after_change switch
+  fi
+  phase maintenance-off do_maintenance_off
+  after_change maintenance-off
+  phase record do_record
+  if [ "$PHASE_RC" -ne 0 ]; then
+    fail "$EXIT_ERROR" "the release is live but the ledger could not be written: check disk space under $ENV_DIR"
+  fi
   phase prune do_prune
   if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
-  say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"
+  say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s"
   finish_run "$EXIT_OK"
-fi
-say "the maintenance path: ${PATH_WHY}"
-if ! slot_runs "$BUNDLE" "$LIVE"; then NEW_SLOT=a; fi
-SLOT=$NEW_SLOT
-phase maintenance-on do_maintenance_on
-after_change maintenance-on
-phase stop do_stop
-after_change stop
-phase backup do_backup
-after_change backup
-phase migrate do_migrate
-after_change migrate
-phase start do_start
-after_change start
-phase ready do_ready
-after_change ready
-if [ "$NEW_SLOT" != "$LIVE" ]; then
-  phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
-  after_change switch
-fi
-phase maintenance-off do_maintenance_off
-after_change maintenance-off
-phase record do_record
-if [ "$PHASE_RC" -ne 0 ]; then
-  fail "$EXIT_ERROR" "the release is live but the ledger could not be written: check disk space under $ENV_DIR"
-fi
-phase prune do_prune
-if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
-say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s"
-finish_run "$EXIT_OK"
+}
+
+guard_signals
+deploy_runbook

@@ -9,8 +9,8 @@
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$BERTH_SCRIPTS/lib/common.sh"
-# shellcheck source=lib/release.sh
-. "$BERTH_SCRIPTS/lib/release.sh"
+# shellcheck source=lib/maintenance.sh
+. "$BERTH_SCRIPTS/lib/maintenance.sh"
 
 usage="usage: berth maintenance on|off|status <env> [--json]"
 if [ $# -eq 3 ] && [ "$3" = --json ]; then json_output; elif [ $# -ne 2 ]; then fail "$EXIT_ERROR" "$usage"; fi

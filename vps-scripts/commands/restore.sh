@@ -148,29 +148,34 @@ unrecovered() {
   finish_run "$EXIT_UNRECOVERED"
 }
 
-guard_signals
-
 # --- the runbook ----------------------------------------------------------------------
 
-phase preflight do_preflight
-before_change preflight
-phase maintenance-on do_maintenance_on
-after_change maintenance-on
-phase stop do_stop
-after_change stop
-phase backup do_backup
-after_change backup
-phase restore do_restore
-after_change restore
-phase start do_start
-after_change start
-phase ready do_ready
-after_change ready
-phase maintenance-off do_maintenance_off
-after_change maintenance-off
-phase record do_record
-if [ "$PHASE_RC" -ne 0 ]; then
-  fail "$EXIT_ERROR" "the database is restored and $CURRENT serves, but the ledger could not be written: check disk space under $ENV_DIR"
-fi
-say "restored $ENV_NAME's database from $SOURCE in $(seconds_since "$T0")s"
-finish_run "$EXIT_OK"
+# restore_runbook: the phases in order (docs/design.md §3), each followed by its guard.
+# Call it as a plain command (phase() and the guards rely on errexit applying).
+restore_runbook() {
+  phase preflight do_preflight
+  before_change preflight
+  phase maintenance-on do_maintenance_on
+  after_change maintenance-on
+  phase stop do_stop
+  after_change stop
+  phase backup do_backup
+  after_change backup
+  phase restore do_restore
+  after_change restore
+  phase start do_start
+  after_change start
+  phase ready do_ready
+  after_change ready
+  phase maintenance-off do_maintenance_off
+  after_change maintenance-off
+  phase record do_record
+  if [ "$PHASE_RC" -ne 0 ]; then
+    fail "$EXIT_ERROR" "the database is restored and $CURRENT serves, but the ledger could not be written: check disk space under $ENV_DIR"
+  fi
+  say "restored $ENV_NAME's database from $SOURCE in $(seconds_since "$T0")s"
+  finish_run "$EXIT_OK"
+}
+
+guard_signals
+restore_runbook

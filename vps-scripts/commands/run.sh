@@ -25,7 +25,7 @@ shift 2
 
 # The wrapper records its own pid (setsid does not fork here), runs the verb, removes
 # the run's own registry login (<env>/.registry-auth/<run-id>, written by the action for
-# this run's pulls: lib/release.sh), then writes the exit code atomically so `follow`
+# this run's pulls: lib/pull.sh), then writes the exit code atomically so `follow`
 # sees it complete or not at all.
 # shellcheck disable=SC2016 # the script is for the child bash: its $ expand there
 BERTH_RUN_ID=$(basename "$dir") setsid bash -c '

@@ -15,8 +15,8 @@ set -euo pipefail
 . "$BERTH_SCRIPTS/lib/common.sh"
 # shellcheck source=lib/phases.sh
 . "$BERTH_SCRIPTS/lib/phases.sh"
-# shellcheck source=lib/release.sh
-. "$BERTH_SCRIPTS/lib/release.sh"
+# shellcheck source=lib/maintenance.sh
+. "$BERTH_SCRIPTS/lib/maintenance.sh"
 # shellcheck source=lib/swap.sh
 . "$BERTH_SCRIPTS/lib/swap.sh"
 # shellcheck source=lib/offsite.sh

@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# The `ready` phase: the release answers its readiness check.
+
 # wait_ready <bundle>: poll the ready service's /readyz on its loopback host port until
 # N consecutive 2xx, bounded by the manifest's timeout.
 wait_ready() {
@@ -37,3 +39,6 @@ published_port() {
   hp=$(docker port "$cid" "$3/tcp" 2>/dev/null | grep -E '^(127\.0\.0\.1|0\.0\.0\.0):' | head -n1 || true)
   printf '%s' "${hp/0.0.0.0/127.0.0.1}"
 }
+
+# swap_ready <bundle> <slot>: the same, for the release starting in the other slot.
+swap_ready() { SLOT=$2 wait_ready "$1"; }
