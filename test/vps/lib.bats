@@ -162,6 +162,6 @@ make_db() {
   run berth maintenance status staging
   [ "$output" = off ]
   run berth maintenance status staging --yaml
-  [ "$status" -eq 1 ]
-  [[ $output == *"usage: berth maintenance on|off|status <env> [--json]"* ]]
+  [ "$status" -eq 2 ]
+  [[ $output == *"unknown argument --yaml (nothing was done); usage: berth maintenance on|off|status <env> [--json]"* ]]
 }

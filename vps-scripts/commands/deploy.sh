@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth deploy <env> <sha> [--json]
+# Usage: berth deploy <env> <sha> [--actor <name>] [--run-url <url>] [--json]
+# Summary: run the deploy phases for an uploaded release
+# Detached: yes
 #
 # Run the deploy phases (docs/design.md §3) for the release uploaded to <root>/<env>/releases/<sha>/:
 # preflight → pull → rehearse, then one of two paths:
@@ -24,14 +26,13 @@ set -euo pipefail
 # shellcheck source=lib/runbook.sh
 . "$BERTH_SCRIPTS/lib/runbook.sh"
 
-if [ $# -eq 3 ] && [ "$3" = --json ]; then json_output; elif [ $# -ne 2 ]; then fail "$EXIT_ERROR" "usage: berth deploy <env> <sha> [--json]"; fi
 PHASE=preflight
-need_env "$1"
-valid_sha "$2" || fail "$EXIT_REFUSED" "sha $(printf '%q' "$2") is not a full 40-hex commit SHA"
-SHA=$2
+parse_args deploy '<env> <sha> --actor= --run-url= --json' "$@"
+need_env "${ARGS[0]}"
+valid_sha "${ARGS[1]}" || fail "$EXIT_REFUSED" "sha $(printf '%q' "${ARGS[1]}") is not a full 40-hex commit SHA"
+SHA=${ARGS[1]}
 BUNDLE="$ENV_DIR/releases/$SHA"
 [ -f "$BUNDLE/release.json" ] || fail "$EXIT_REFUSED" "release $SHA was not uploaded to $BUNDLE; run the deploy action (it uploads the bundle first)"
-ACTOR="" RUN_URL=""
 start_run "$(manifest "$BUNDLE" '.actor // "unknown"')" "$(manifest "$BUNDLE" '.runUrl // ""')"
 
 # Chosen once, here in the main shell (so every phase's subshell inherits it), and

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth recover <env> --from-offsite --repository <restic repository> [--offsite-env-file <path>]
-#   [--actor <name>] [--run-url <url>] [--json]
+# Usage: berth recover <env> --from-offsite --repository <restic repository> [--offsite-env-file <path>] [--actor <name>] [--run-url <url>] [--json]
+# Summary: rebuild a lost environment from its latest offsite snapshot
+# Detached: yes
 #
 # Disaster recovery (docs/ops/disaster-recovery.md): on a server prepared by `berth setup`
 # (docker, restic, the deploy user, nginx, the app's env file and <root>/env/offsite.env
@@ -27,37 +28,14 @@ set -euo pipefail
 # shellcheck source=lib/offsite.sh
 . "$BERTH_SCRIPTS/lib/offsite.sh"
 
-usage="usage: berth recover <env> --from-offsite --repository <restic repository> [--offsite-env-file <path>] [--actor <name>] [--run-url <url>] [--json]"
 PHASE=preflight
-[ $# -ge 1 ] || fail "$EXIT_ERROR" "$usage"
-[ -n "$1" ] || fail "$EXIT_ERROR" "$usage"
-valid_env "$1" || fail "$EXIT_REFUSED" "environment $(printf '%q' "$1") is not a name like production (a-z, 0-9, -)"
-ENV_NAME=$1
+parse_args recover '<env> --from-offsite --repository= --offsite-env-file= --actor= --run-url= --json' "$@"
+valid_env "${ARGS[0]}" || fail "$EXIT_REFUSED" "environment $(printf '%q' "${ARGS[0]}") is not a name like production (a-z, 0-9, -)"
+ENV_NAME=${ARGS[0]}
 ENV_DIR="$BERTH_ROOT/$ENV_NAME"
-shift
-FROM="" OFFSITE_REPO="" OFFSITE_ENV_FILE="" ACTOR="" RUN_URL=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --from-offsite) FROM=offsite; shift ;;
-    --repository)
-      [ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
-      OFFSITE_REPO=$2
-      shift 2
-      ;;
-    --offsite-env-file)
-      [ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
-      OFFSITE_ENV_FILE=$2
-      shift 2
-      ;;
-    --actor | --run-url)
-      who_option "$1" "${2:-}"
-      shift 2
-      ;;
-    --json) json_output; shift ;;
-    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
-  esac
-done
-[ "$FROM" = offsite ] || fail "$EXIT_ERROR" "recover needs --from-offsite (the only source it knows); $usage"
+[ -n "$(opt --from-offsite)" ] || fail "$EXIT_ERROR" "recover needs --from-offsite (the only source it knows); usage: $(verb_usage recover)"
+OFFSITE_REPO=$(opt --repository)
+OFFSITE_ENV_FILE=$(opt --offsite-env-file)
 [ -n "$OFFSITE_REPO" ] || fail "$EXIT_REFUSED" "--repository is missing: give berth.yml's offsite.repository (the berth CLI passes it for you: berth recover $ENV_NAME --from-offsite)"
 OFFSITE_KEEP_DAILY=7 OFFSITE_KEEP_WEEKLY=4 OFFSITE_KEEP_MONTHLY=6 OFFSITE_MAX_AGE_HOURS=26
 offsite_check_config

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth restore <env> <backup> [--actor <name>] [--run-url <url>] [--json]
+# Usage: berth restore <env> <backup> [--actor <name>] [--run-url <url>] [--json]
+# Summary: put a backup of <env>/backups/ back under the current release
+# Detached: yes
 #
 # Put a backup back under the current release (docs/design.md §2–§3): preflight (the backup
 # passes integrity_check, disk space, lock) → maintenance-on → stop (writers) → backup
@@ -22,28 +24,12 @@ set -euo pipefail
 # shellcheck source=lib/runbook.sh
 . "$BERTH_SCRIPTS/lib/runbook.sh"
 
-usage="usage: berth restore <env> <backup file in <env>/backups/> [--actor <name>] [--run-url <url>] [--json]"
 PHASE=preflight
-[ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
-need_env "$1"
-valid_file_name "$2" ||
-  fail "$EXIT_REFUSED" "backup $(printf '%q' "$2") is not a file name in $ENV_DIR/backups/ (no paths); copy the file there first"
-SOURCE="$ENV_DIR/backups/$2"
-shift 2
-ACTOR="" RUN_URL=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --actor | --run-url)
-      who_option "$1" "${2:-}"
-      shift 2
-      ;;
-    --json)
-      json_output
-      shift
-      ;;
-    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
-  esac
-done
+parse_args restore '<env> <backup> --actor= --run-url= --json' "$@"
+need_env "${ARGS[0]}"
+valid_file_name "${ARGS[1]}" ||
+  fail "$EXIT_REFUSED" "backup $(printf '%q' "${ARGS[1]}") is not a file name in $ENV_DIR/backups/ (no paths); copy the file there first"
+SOURCE="$ENV_DIR/backups/${ARGS[1]}"
 
 start_run "$(id -un)" ""
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>] [--json]
+# Usage: berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>] [--json]
+# Summary: serve an earlier release again
+# Detached: yes
 #
 # Serve an earlier release again (docs/design.md §3): preflight → pull (if pruned) →
 # [maintenance-on → stop → backup → restore, only with --restore-db] → start → ready →
@@ -24,37 +26,19 @@ set -euo pipefail
 # shellcheck source=lib/runbook.sh
 . "$BERTH_SCRIPTS/lib/runbook.sh"
 
-usage="usage: berth rollback <env> [--to <sha>] [--restore-db|--keep-db] [--actor <name>] [--run-url <url>] [--json]"
 PHASE=preflight
-[ $# -ge 1 ] || fail "$EXIT_ERROR" "$usage"
-need_env "$1"
-shift
-TARGET="" DB_CHOICE="" ACTOR="" RUN_URL=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --to)
-      [ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
-      valid_sha "$2" || fail "$EXIT_REFUSED" "--to $(printf '%q' "$2") is not a full 40-hex commit SHA; 'berth releases $ENV_NAME' lists them"
-      TARGET=$2
-      shift 2
-      ;;
-    --restore-db | --keep-db)
-      [ -z "$DB_CHOICE" ] || fail "$EXIT_REFUSED" "give only one of --restore-db and --keep-db"
-      DB_CHOICE=${1#--}
-      DB_CHOICE=${DB_CHOICE%-db}
-      shift
-      ;;
-    --actor | --run-url)
-      who_option "$1" "${2:-}"
-      shift 2
-      ;;
-    --json)
-      json_output
-      shift
-      ;;
-    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
-  esac
-done
+parse_args rollback '<env> --to= --restore-db --keep-db --actor= --run-url= --json' "$@"
+need_env "${ARGS[0]}"
+TARGET=$(opt --to)
+if [ -n "$TARGET" ]; then
+  valid_sha "$TARGET" || fail "$EXIT_REFUSED" "--to $(printf '%q' "$TARGET") is not a full 40-hex commit SHA; 'berth releases $ENV_NAME' lists them"
+fi
+DB_CHOICE=""
+[ -z "$(opt --restore-db)" ] || DB_CHOICE=restore
+if [ -n "$(opt --keep-db)" ]; then
+  [ -z "$DB_CHOICE" ] || fail "$EXIT_REFUSED" "give only one of --restore-db and --keep-db"
+  DB_CHOICE=keep
+fi
 
 start_run "$(id -un)" ""
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth status <env> [--json]
+# Usage: berth status <env> [--json]
+# Summary: current/previous, lock holder, maintenance, last run, offsite age
 #
 # What runs where: current and previous release, the lock holder, the maintenance
 # flag, an in-flight or interrupted deploy (deploy.state), the last ledger line, the
@@ -22,10 +23,8 @@ set -euo pipefail
 # shellcheck source=lib/offsite.sh
 . "$BERTH_SCRIPTS/lib/offsite.sh"
 
-[ $# -eq 1 ] || [ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth status <env> [--json]"
-need_env "$1"
-json=false
-[ "${2:-}" != --json ] || json=true
+parse_args status '<env> --json' "$@"
+need_env "${ARGS[0]}"
 
 holder=null
 if ! flock -n "$ENV_DIR/.lock" true 2>/dev/null; then
@@ -82,8 +81,8 @@ status=$(jq -n --arg env "$ENV_NAME" --arg current "$current" --arg previous "$(
     offsite: $offsite, drill: $drill}')
 code=0
 if [ "$(jq -r '.offsite.stale // false' <<<"$status")" = true ]; then code=$EXIT_OFFSITE_STALE; fi
-if $json; then
-  printf '%s\n' "$status"
+if [ -n "$JSON_OUT" ]; then
+  printf '%s\n' "$status" >&3
   exit "$code"
 fi
 jq -r '

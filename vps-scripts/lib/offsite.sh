@@ -74,7 +74,12 @@ offsite_shown() { sed -E 's#(://)[^/@]*@#\1***@#' <<<"$1"; }
 # (NAME=value words for `export`); the file is parsed, never sourced. Refuses when the
 # file or its RESTIC_PASSWORD is missing.
 offsite_secrets() {
-  local file=$OFFSITE_ENV_FILE line name value n have=""
+  local file=$OFFSITE_ENV_FILE line name value n have="" xtrace=""
+  # BERTH_TRACE=1 (set -x) would print every line read and every assignment below.
+  if [[ $- == *x* ]]; then
+    xtrace=1
+    set +x
+  fi
   [ -r "$file" ] ||
     fail "$EXIT_REFUSED" "the offsite env file $file is missing or unreadable for $(id -un); create it (mode 600) with RESTIC_PASSWORD=… (and the backend's credentials, e.g. AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for s3:)"
   OFFSITE_SECRETS=()
@@ -90,6 +95,7 @@ offsite_secrets() {
       [ "$name" != RESTIC_PASSWORD ] || [ -z "$value" ] || have=1
     done
   done <"$file"
+  [ -z "$xtrace" ] || set -x
   [ -n "$have" ] || fail "$EXIT_REFUSED" "the offsite env file $file sets no RESTIC_PASSWORD; add RESTIC_PASSWORD=… (keep a copy outside this server: without it the offsite snapshots cannot be read)"
 }
 
@@ -97,8 +103,16 @@ offsite_secrets() {
 # bounded by OFFSITE_TIMEOUT.
 restic_do() {
   (
-    # shellcheck disable=SC2163 # NAME=value words: export assigns each one
-    [ ${#OFFSITE_SECRETS[@]} -eq 0 ] || export "${OFFSITE_SECRETS[@]}"
+    # Not traced (BERTH_TRACE=1): the export's words are the secrets.
+    if [[ $- == *x* ]]; then
+      set +x
+      # shellcheck disable=SC2163 # NAME=value words: export assigns each one
+      [ ${#OFFSITE_SECRETS[@]} -eq 0 ] || export "${OFFSITE_SECRETS[@]}"
+      set -x
+    else
+      # shellcheck disable=SC2163 # NAME=value words: export assigns each one
+      [ ${#OFFSITE_SECRETS[@]} -eq 0 ] || export "${OFFSITE_SECRETS[@]}"
+    fi
     exec timeout "${OFFSITE_TIMEOUT:-7200}" restic --repo "$OFFSITE_REPO" "$@"
   )
 }
