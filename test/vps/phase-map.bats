@@ -89,7 +89,7 @@ copy_tree() {
 
 @test "a phase added without a row fails the check" {
   copy_tree
-  sed -i 's/^  phase pull do_pull$/  phase pull do_pull\n  phase warm-cache do_warm_cache/' "$BATS_TEST_TMPDIR/vps-scripts/commands/deploy.sh"
+  sed -i 's/^  phase rehearse do_rehearse$/  phase rehearse do_rehearse\n  phase warm-cache do_warm_cache/' "$BATS_TEST_TMPDIR/vps-scripts/commands/deploy.sh"
   run -1 phase_map_check "$BATS_TEST_TMPDIR/design.md" "$BATS_TEST_TMPDIR/vps-scripts"
   [[ $output == *"phase warm-cache is run"*"has no row"* ]]
 }

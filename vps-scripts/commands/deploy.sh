@@ -65,8 +65,6 @@ do_preflight() {
 # After an interrupted run: one release in one slot, nginx on it, before anything else.
 do_reconcile() { reconcile_slots "$CURRENT_BUNDLE"; }
 
-do_pull() { pull_release "$BUNDLE"; }
-
 # The new release's migration, on an online snapshot, while the site serves.
 do_rehearse() {
   trap 'rehearse_cleanup "$WORK/rehearse"' EXIT
@@ -74,8 +72,6 @@ do_rehearse() {
 }
 
 # --- the maintenance path --------------------------------------------------------------
-
-do_maintenance_on() { maintenance_on "$SHA"; }
 
 do_stop() {
   if [ -z "$CURRENT_BUNDLE" ]; then
@@ -96,11 +92,7 @@ do_backup() {
     return 0
   fi
   schema_versions "${DBS[@]}" >"$WORK/schema_before"
-  if ! db_present "${DBS[0]}"; then
-    say "no database at $(db_label "${DBS[0]}") yet (first deploy): nothing to back up"
-    return 0
-  fi
-  backup_databases "${CURRENT:-none}" "${DBS[@]}"
+  backup_databases_present "${CURRENT:-none}" "${DBS[@]}"
 }
 
 do_migrate() {
@@ -117,21 +109,10 @@ do_migrate() {
   if [ ${#DBS[@]} -gt 0 ]; then schema_versions "${DBS[@]}" >"$WORK/schema_after"; fi
 }
 
-do_start() {
-  touch "$WORK/start_began"
-  start_release "$BUNDLE"
-}
-
-do_ready() { wait_ready "$BUNDLE"; }
-
-do_maintenance_off() { maintenance_off; }
-
 do_record() { record_deploy succeeded "" ""; }
 
 # What the rehearsal found: changed, unchanged, skipped, failed (empty before it ran).
 rehearsal_result() { cat "$WORK/rehearse/result" 2>/dev/null || true; }
-
-do_prune() { prune_releases "$SHA" "$CURRENT"; }
 
 # --- the ledger -----------------------------------------------------------------------
 
@@ -221,7 +202,7 @@ deploy_runbook() {
   fi
   phase preflight do_preflight
   before_change preflight
-  phase pull do_pull
+  phase pull pull_release "$BUNDLE"
   before_change pull
   phase rehearse do_rehearse
   before_change rehearse
@@ -239,7 +220,7 @@ deploy_runbook() {
     NEW_SLOT=$(other_slot "$LIVE")
     say "the swap path: $SHA starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
     swap_runbook deploy "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
-    phase prune do_prune
+    phase prune prune_releases "$SHA" "$CURRENT"
     if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
     say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"
     finish_run "$EXIT_OK"
@@ -247,7 +228,7 @@ deploy_runbook() {
   say "the maintenance path: ${PATH_WHY}"
   if ! slot_runs "$BUNDLE" "$LIVE"; then NEW_SLOT=a; fi
   SLOT=$NEW_SLOT
-  phase maintenance-on do_maintenance_on
+  phase maintenance-on maintenance_on "$SHA"
   after_change maintenance-on
   phase stop do_stop
   after_change stop
@@ -255,21 +236,14 @@ deploy_runbook() {
   after_change backup
   phase migrate do_migrate
   after_change migrate
-  phase start do_start
-  after_change start
-  phase ready do_ready
-  after_change ready
-  if [ "$NEW_SLOT" != "$LIVE" ]; then
-    phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
-    after_change switch
-  fi
-  phase maintenance-off do_maintenance_off
+  start_ready_switch "$BUNDLE" "$NEW_SLOT" "$LIVE"
+  phase maintenance-off maintenance_off
   after_change maintenance-off
   phase record do_record
   if [ "$PHASE_RC" -ne 0 ]; then
     fail "$EXIT_ERROR" "the release is live but the ledger could not be written: check disk space under $ENV_DIR"
   fi
-  phase prune do_prune
+  phase prune prune_releases "$SHA" "$CURRENT"
   if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
   say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s"
   finish_run "$EXIT_OK"

@@ -66,29 +66,10 @@ do_preflight() {
   say "$SOURCE ($(backup_set_files "$SOURCE" | wc -l) file(s)) passes integrity_check"
 }
 
-do_maintenance_on() { maintenance_on "$CURRENT"; }
-
 do_stop() { stop_release_writers "$BUNDLE" "$CURRENT"; }
 
 # A safety copy of the DB being replaced, so a failed restore can put it back.
-do_backup() {
-  if ! db_present "${DBS[0]}"; then
-    say "no database at $(db_label "${DBS[0]}") yet: nothing to keep"
-    return 0
-  fi
-  backup_databases "$CURRENT-before-restore" "${DBS[@]}"
-}
-
-do_restore() {
-  touch "$WORK/restored"
-  restore_databases "$BUNDLE" "$SOURCE" keep "${DBS[@]}"
-}
-
-do_start() { start_release "$BUNDLE"; }
-
-do_ready() { wait_ready "$BUNDLE"; }
-
-do_maintenance_off() { maintenance_off; }
+do_backup() { backup_databases_present "$CURRENT-before-restore" "${DBS[@]}"; }
 
 do_record() { record_restore restored ""; }
 
@@ -127,12 +108,7 @@ recover() {
   finish_run "$EXIT_ROLLED_BACK"
 }
 
-unrecovered() {
-  PHASE=$1
-  say "NOT RECOVERED: $2. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then restore again, deploy or roll back."
-  try_record record_restore failed-unrecovered "$1"
-  finish_run "$EXIT_UNRECOVERED"
-}
+unrecovered() { not_recovered "$1" "$2" "restore again, deploy or roll back" record_restore failed-unrecovered "$1"; }
 
 # --- the runbook ----------------------------------------------------------------------
 
@@ -141,19 +117,19 @@ unrecovered() {
 restore_runbook() {
   phase preflight do_preflight
   before_change preflight
-  phase maintenance-on do_maintenance_on
+  phase maintenance-on maintenance_on "$CURRENT"
   after_change maintenance-on
   phase stop do_stop
   after_change stop
   phase backup do_backup
   after_change backup
-  phase restore do_restore
+  phase restore replace_databases "$BUNDLE" "$SOURCE" "${DBS[@]}"
   after_change restore
-  phase start do_start
+  phase start start_release "$BUNDLE"
   after_change start
-  phase ready do_ready
+  phase ready wait_ready "$BUNDLE"
   after_change ready
-  phase maintenance-off do_maintenance_off
+  phase maintenance-off maintenance_off
   after_change maintenance-off
   phase record do_record
   if [ "$PHASE_RC" -ne 0 ]; then

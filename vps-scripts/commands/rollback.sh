@@ -133,10 +133,6 @@ do_preflight() {
   if [ "$DB_MODE" = restore ]; then preflight_disk "$BUNDLE"; fi
 }
 
-do_pull() { pull_release "$BUNDLE"; }
-
-do_maintenance_on() { maintenance_on "$TARGET"; }
-
 do_stop() {
   if [ "$NEW_SLOT" != "$LIVE" ]; then
     say "$TARGET cannot run in slot $LIVE (no slot b file: built by an older berth): stopping all of $CURRENT; $TARGET starts in slot $NEW_SLOT"
@@ -148,18 +144,6 @@ do_stop() {
 
 # A safety copy of the DB being replaced, so a failed rollback can put it back.
 do_backup() { backup_databases "$CURRENT-before-rollback" "${DBS[@]}"; }
-
-do_restore() {
-  touch "$WORK/restored"
-  restore_databases "$CURRENT_BUNDLE" "$RESTORE_FROM" keep "${DBS[@]}"
-}
-
-# `up -d` on the target's project replaces the current containers in place.
-do_start() { start_release "$BUNDLE"; }
-
-do_ready() { wait_ready "$BUNDLE"; }
-
-do_maintenance_off() { maintenance_off; }
 
 do_record() { record_rollback rolled_back ""; }
 
@@ -217,12 +201,7 @@ swap_recover() {
   finish_run "$EXIT_ROLLED_BACK"
 }
 
-unrecovered() {
-  PHASE=$1
-  say "NOT RECOVERED: $2. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
-  try_record record_rollback failed-unrecovered "$1"
-  finish_run "$EXIT_UNRECOVERED"
-}
+unrecovered() { not_recovered "$1" "$2" "deploy or roll back" record_rollback failed-unrecovered "$1"; }
 
 # --- the runbook ----------------------------------------------------------------------
 
@@ -232,7 +211,7 @@ rollback_runbook() {
   compose_bin || refuse "$COMPOSE_MISSING"
   phase preflight do_preflight
   before_change preflight
-  phase pull do_pull
+  phase pull pull_release "$BUNDLE"
   before_change pull
 
   # The database stays: the swap path, with no maintenance page (lib/swap.sh), when the
@@ -258,25 +237,19 @@ rollback_runbook() {
   if ! slot_runs "$BUNDLE" "$LIVE"; then NEW_SLOT=a; fi
   SLOT=$NEW_SLOT
   if [ "$DB_MODE" = restore ]; then
-    phase maintenance-on do_maintenance_on
+    phase maintenance-on maintenance_on "$TARGET"
     after_change maintenance-on
     phase stop do_stop
     after_change stop
     phase backup do_backup
     after_change backup
-    phase restore do_restore
+    phase restore replace_databases "$CURRENT_BUNDLE" "$RESTORE_FROM" "${DBS[@]}"
     after_change restore
   fi
-  phase start do_start
-  after_change start
-  phase ready do_ready
-  after_change ready
-  if [ "$NEW_SLOT" != "$LIVE" ]; then
-    phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
-    after_change switch
-  fi
+  # `up -d` on the target's project replaces the current containers in place.
+  start_ready_switch "$BUNDLE" "$NEW_SLOT" "$LIVE"
   if [ "$DB_MODE" = restore ]; then
-    phase maintenance-off do_maintenance_off
+    phase maintenance-off maintenance_off
     after_change maintenance-off
   fi
   phase record do_record

@@ -37,3 +37,14 @@ backup_databases_online() {
     i=$((i + 1))
   done
 }
+
+# backup_databases_present <name> <db…>: backup_databases, or — when the set's first file
+# does not exist yet (a first deploy; a restore onto an environment that has none) — say
+# so and back up nothing ($WORK/backup stays empty: there is nothing to put back).
+backup_databases_present() {
+  if ! db_present "$2"; then
+    say "no database at $(db_label "$2") yet: nothing to back up"
+    return 0
+  fi
+  backup_databases "$@"
+}

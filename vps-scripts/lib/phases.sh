@@ -110,6 +110,33 @@ serve_again() {
   phase record "$@"
 }
 
+# start_ready_switch <bundle> <new slot> <live slot>: the maintenance path's start →
+# ready in the new slot, then — when that is not the live one (a release without slot
+# b's file starts in slot a: lib/swap.sh) — nginx switched to it; each phase guarded
+# by after_change (the command's recover).
+start_ready_switch() {
+  phase start start_release "$1"
+  after_change start
+  phase ready wait_ready "$1"
+  after_change ready
+  if [ "$2" != "$3" ]; then
+    phase switch swap_switch "$1" "$2"
+    after_change switch
+  fi
+}
+
+# not_recovered <failed phase> <why> <what to do next> <ledger writer…>: putting the
+# previous state back failed (rollback, restore): say the state — the maintenance page,
+# where the replaced database was saved —, record the run as failed-unrecovered, exit 4.
+not_recovered() {
+  local failed=$1 why=$2 next=$3
+  shift 3
+  PHASE=$failed
+  say "NOT RECOVERED: $why. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then $next."
+  try_record "$@"
+  finish_run "$EXIT_UNRECOVERED"
+}
+
 # refuse_unchanged <kind> <sha> <from> <reason>: refuse before anything changed: no
 # ledger line, the lock holder cleared if this run took the lock ($LOCKED), a result
 # event for the action, exit 2.

@@ -33,3 +33,14 @@ discard_new_databases() {
   for db in "$@"; do db_remove "$db"; done
   say "removed the database files the failed first migration created"
 }
+
+# replace_databases <bundle whose containers may hold the DBs> <first file> <db…>: the
+# `restore` phase of rollback --restore-db and berth restore: the live set is replaced
+# by a backup set ($WORK/restored marks it, so a failure after it puts the set saved
+# by the backup phase back); a member the backup set does not hold is left as it is.
+replace_databases() {
+  local bundle=$1 first=$2
+  shift 2
+  touch "$WORK/restored"
+  restore_databases "$bundle" "$first" keep "$@"
+}
