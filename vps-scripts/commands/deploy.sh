@@ -186,7 +186,7 @@ swap_recover() {
 
 unrecovered() {
   PHASE=$1
-  say "NOT RECOVERED: $2. The maintenance page is ON; the database is $( [ -s "$WORK/backup" ] && echo "backed up at $(cat "$WORK/backup")" || echo "not backed up"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
+  say "NOT RECOVERED: $2. The maintenance page is ON; the database is $([ -s "$WORK/backup" ] && echo "backed up at $(cat "$WORK/backup")" || echo "not backed up"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
   try_record record_deploy failed-unrecovered "$1" ""
   finish_run "$EXIT_UNRECOVERED"
 }

@@ -34,7 +34,10 @@ allow_downgrade=false
 parse_args install '--allow-downgrade' "$@"
 [ -z "$(opt --allow-downgrade)" ] || allow_downgrade=true
 valid_path "$BERTH_ROOT" || fail "$EXIT_ERROR" "BERTH_ROOT $(printf '%q' "$BERTH_ROOT") is not an absolute path"
-[ "$BERTH_SCRIPTS" != "$BERTH_ROOT" ] || { say "already running the installed scripts"; exit 0; }
+[ "$BERTH_SCRIPTS" != "$BERTH_ROOT" ] || {
+  say "already running the installed scripts"
+  exit 0
+}
 [ -f "$BERTH_SCRIPTS/VERSION" ] || fail "$EXIT_ERROR" "no VERSION in $BERTH_SCRIPTS: every berth bundle has one (npm run build writes it in berth's checkout)"
 wait_s=${BERTH_INSTALL_WAIT:-300}
 [[ $wait_s =~ ^[0-9]{1,5}$ ]] || fail "$EXIT_ERROR" "BERTH_INSTALL_WAIT $(printf '%q' "$wait_s") is not a number of seconds"

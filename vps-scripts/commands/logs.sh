@@ -63,9 +63,9 @@ if [ -f "$dir/exit" ]; then
   [[ $exit_code =~ ^[0-9]{1,3}$ ]] || exit_code=null
 fi
 if [ -n "$JSON" ]; then
-  jq -n >&3 --arg env "$ENV_NAME" --arg run "$RUN" --argjson running "$running" --argjson exitCode "$exit_code" \
+  jq -n --arg env "$ENV_NAME" --arg run "$RUN" --argjson running "$running" --argjson exitCode "$exit_code" \
     --rawfile log <(grep -v '^@@berth ' "$dir/log" || true) \
-    '{env: $env, run: $run, running: $running, exitCode: $exitCode, log: $log}'
+    '{env: $env, run: $run, running: $running, exitCode: $exitCode, log: $log}' >&3
   exit 0
 fi
 if $running; then

@@ -43,7 +43,10 @@ BERTH_RUN_ID=$(basename "$dir") setsid bash -c '
 ' berth-run "$dir" "$ENV_DIR/.registry-auth/$(basename "$dir")" "$@" >/dev/null 2>&1 </dev/null &
 
 for _ in $(seq 1 100); do
-  [ -s "$dir/pid" ] && { echo "started $* as run $(basename "$dir") (pid $(cat "$dir/pid"))"; exit 0; }
+  [ -s "$dir/pid" ] && {
+    echo "started $* as run $(basename "$dir") (pid $(cat "$dir/pid"))"
+    exit 0
+  }
   sleep 0.05
 done
 fail "$EXIT_ERROR" "the detached run did not start (no pid file in $dir)"

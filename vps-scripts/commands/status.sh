@@ -28,7 +28,7 @@ need_env "${ARGS[0]}"
 
 holder=null
 if ! flock -n "$ENV_DIR/.lock" true 2>/dev/null; then
-  holder=$( [ -s "$ENV_DIR/lock.holder" ] && cat "$ENV_DIR/lock.holder" || echo '{"what":"unknown"}')
+  holder=$([ -s "$ENV_DIR/lock.holder" ] && cat "$ENV_DIR/lock.holder" || echo '{"what":"unknown"}')
 fi
 inflight=null
 interrupted=false
@@ -38,7 +38,7 @@ if [ -s "$ENV_DIR/deploy.state" ]; then
 fi
 last=$(ledger_lines | tail -n 1)
 [ -n "$last" ] || last=null
-maintenance=$( [ -f "$(maintenance_flag)" ] && echo true || echo false)
+maintenance=$([ -f "$(maintenance_flag)" ] && echo true || echo false)
 # No engine reachable (dockerd stopped, no docker): no containers, still a status.
 # The two steps stay apart: `docker ps | jq -s … || echo '[]'` would print two
 # arrays when docker fails and jq succeeds on empty input.

@@ -7,9 +7,15 @@ PHASE=${PHASE:-berth}
 
 now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 # Microseconds since the epoch, from bash's own clock (no fork).
-now_us() { local t=${EPOCHREALTIME/./}; printf '%s' "$t"; }
+now_us() {
+  local t=${EPOCHREALTIME/./}
+  printf '%s' "$t"
+}
 # seconds_since <us>: elapsed seconds with two decimals.
-seconds_since() { local d=$(($(now_us) - $1)); printf '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000)); }
+seconds_since() {
+  local d=$(($(now_us) - $1))
+  printf '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000))
+}
 
 # Human log lines: `<time> [<phase>] message`, on stdout (a detached run's log file).
 # Logging never fails: a log that cannot be written (a full disk) must not stop a run

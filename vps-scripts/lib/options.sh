@@ -69,16 +69,16 @@ parse_args() {
   done
   # The required ones come first in the spec: the first one missing is named.
   local required=()
-  for word in $spec; do case "$word" in "<"*">") required+=("$word") ;; esac; done
+  for word in $spec; do case "$word" in "<"*">") required+=("$word") ;; esac done
   [ ${#ARGS[@]} -ge ${#required[@]} ] ||
     fail "$EXIT_ERROR" "berth $verb: missing ${required[${#ARGS[@]}]}; usage: $(verb_usage "$verb")"
   if [ -n "${OPTS[--actor]+set}" ]; then
     valid_actor "${OPTS[--actor]}" || refuse_usage "$verb" "--actor $(printf '%q' "${OPTS[--actor]}") is not a name of [A-Za-z0-9._@-]{1,64}"
     ACTOR=${OPTS[--actor]}
   fi
-  if [ -n "${OPTS[--run-url]+set}" ]; then
-    valid_run_url "${OPTS[--run-url]}" || refuse_usage "$verb" "--run-url $(printf '%q' "${OPTS[--run-url]}") is not an http(s) URL"
-    RUN_URL=${OPTS[--run-url]}
+  if [ -n "${OPTS[--run - url]+set}" ]; then
+    valid_run_url "${OPTS[--run - url]}" || refuse_usage "$verb" "--run-url $(printf '%q' "${OPTS[--run - url]}") is not an http(s) URL"
+    RUN_URL=${OPTS[--run - url]}
   fi
   if [ -n "${OPTS[--json]:-}" ]; then json_output; fi
 }

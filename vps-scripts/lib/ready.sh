@@ -17,7 +17,10 @@ wait_ready() {
     if [ -z "$hostport" ]; then hostport=$(published_port "$bundle" "$svc" "$port"); fi
     if [ -n "$hostport" ] && curl -fsS -o /dev/null --max-time 2 "http://$hostport$path" 2>/dev/null; then
       ok=$((ok + 1))
-      [ "$ok" -ge "$need" ] && { say "$svc ready at http://$hostport$path ($ok consecutive successes)"; return 0; }
+      [ "$ok" -ge "$need" ] && {
+        say "$svc ready at http://$hostport$path ($ok consecutive successes)"
+        return 0
+      }
     else
       ok=0
     fi

@@ -124,7 +124,10 @@ sqlite_busy_ms() {
 
 # sqlite_keep_backup <temp> <dest>: a sound copy becomes <dest>, 0600; else it goes.
 sqlite_keep_backup() {
-  sqlite_check "$1" || { rm -f -- "$1"; return 1; }
+  sqlite_check "$1" || {
+    rm -f -- "$1"
+    return 1
+  }
   chmod 600 -- "$1"
   mv -f -- "$1" "$2"
 }
@@ -133,7 +136,10 @@ sqlite_keep_backup() {
 # database; else say why (the first lines of SQLite's answer) and return 1.
 sqlite_check() {
   local check=${2:-quick_check} result
-  [ -s "$1" ] || { warn "$1 is missing or empty"; return 1; }
+  [ -s "$1" ] || {
+    warn "$1 is missing or empty"
+    return 1
+  }
   # One of two constant statements, never a value pasted into SQL.
   case "$check" in
     quick_check) result=$(sqlite3 "$1" "PRAGMA quick_check;" 2>&1) || result="sqlite3 could not open it: $result" ;;
@@ -143,7 +149,10 @@ sqlite_check() {
       return 1
       ;;
   esac
-  [ "$result" = ok ] || { warn "$1 fails $check: $(head -n 3 <<<"$result" | paste -sd ' ' -)"; return 1; }
+  [ "$result" = ok ] || {
+    warn "$1 fails $check: $(head -n 3 <<<"$result" | paste -sd ' ' -)"
+    return 1
+  }
 }
 
 # sqlite_restore <backup> <db>: nothing may have the DB open. The backup is checked,
