@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm test: does its own set-up, then lint + typecheck + stale-dist check + shellcheck + bats
+# npm test: does its own set-up, then lint + typecheck + stale-dist check + shellcheck + shfmt + bats
 # + unit tests + the lab integration/end-to-end tests against real parts.
 # The lab needs root (it creates the `deploy` user and starts dockerd, sshd, nginx).
 set -euo pipefail
@@ -22,6 +22,8 @@ say "dist is fresh"
 node scripts/check-dist.mjs
 say "shellcheck (every shell file, libraries included)"
 bash scripts/lint-shell.sh
+say "shell formatting (shfmt -i 2 -ci)"
+bash scripts/format-shell.sh
 say "VPS script libraries (bats)"
 bats test/vps
 

@@ -45760,7 +45760,7 @@ function commands_installScripts(bundleDir, root, allowDowngrade = false) {
 }
 /**
  * Where one run's registry login lives on the server: a docker config of its own, which
- * `pull_release` (vps-scripts/lib/release.sh) uses for that run's pulls and `berth run`
+ * `pull_release` (vps-scripts/lib/pull.sh) uses for that run's pulls and `berth run`
  * removes when the run ends. The deploy user's ~/.docker/config.json (the standing,
  * read-only pull credential `berth setup` stores) is never written.
  */

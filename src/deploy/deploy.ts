@@ -230,7 +230,7 @@ async function run(
 }
 
 /**
- * Each image's compressed size, for the server's disk check (vps-scripts/lib/release.sh
+ * Each image's compressed size, for the server's disk check (vps-scripts/lib/preflight.sh
  * preflight_disk). An image the registry does not size is left out, and said so: the
  * check then counts the rest.
  */

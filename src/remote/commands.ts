@@ -48,7 +48,7 @@ export function installScripts(bundleDir: string, root: string, allowDowngrade =
 
 /**
  * Where one run's registry login lives on the server: a docker config of its own, which
- * `pull_release` (vps-scripts/lib/release.sh) uses for that run's pulls and `berth run`
+ * `pull_release` (vps-scripts/lib/pull.sh) uses for that run's pulls and `berth run`
  * removes when the run ends. The deploy user's ~/.docker/config.json (the standing,
  * read-only pull credential `berth setup` stores) is never written.
  */

@@ -35,7 +35,10 @@ line() {
 }
 # A ledger whose last write was cut short: no newline, not JSON.
 torn_ledger() {
-  { line "$A" succeeded; line "$B" succeeded; } >"$LOG"
+  {
+    line "$A" succeeded
+    line "$B" succeeded
+  } >"$LOG"
   printf '{"time":"2026-11-22T11:00:00.000Z","env":"stag' >>"$LOG"
 }
 
@@ -59,7 +62,11 @@ torn_ledger() {
   } >>"$LOG"
   run --separate-stderr ledger_lines
   [ "$status" -eq 0 ]
-  [ "$output" = "$(line "$A" succeeded; line "$B" succeeded; line "$C" succeeded)" ]
+  [ "$output" = "$(
+    line "$A" succeeded
+    line "$B" succeeded
+    line "$C" succeeded
+  )" ]
   # shellcheck disable=SC2154 # run --separate-stderr sets it
   [[ $stderr == *"WARNING: $LOG line 3 is not a JSON object (torn by a crash or a full disk?): skipped"* ]]
   [[ $stderr == *"$LOG line 6 is not a JSON object"* ]]
@@ -127,7 +134,10 @@ torn_ledger() {
   done
   touch -d '-3 hours' "$ENV_DIR/backups/old.db"
   touch -d '-2 hours' "$ENV_DIR/backups/mid.db"
-  { line "$A" succeeded "$ENV_DIR/backups/old.db"; line "$B" succeeded; } >"$LOG"
+  {
+    line "$A" succeeded "$ENV_DIR/backups/old.db"
+    line "$B" succeeded
+  } >"$LOG"
   printf '{"sha":"%s","resu' "$C" >>"$LOG"
   run prune_releases "$B" "$A"
   [ "$status" -eq 0 ]
@@ -152,7 +162,10 @@ torn_ledger() {
 # full_disk <dir>: a tmpfs at <dir>, filled to the last page (needs root; skipped otherwise).
 full_disk() {
   mkdir -p "$1"
-  mount -t tmpfs -o size=256k tmpfs "$1" || { echo "cannot mount a tmpfs: npm test runs as root (the lab needs it too)"; return 1; }
+  mount -t tmpfs -o size=256k tmpfs "$1" || {
+    echo "cannot mount a tmpfs: npm test runs as root (the lab needs it too)"
+    return 1
+  }
   FULL=$1
 }
 fill() { dd if=/dev/zero of="$FULL/filler" bs=4k status=none 2>/dev/null || true; }

@@ -74,7 +74,10 @@ make_db() {
 @test "a lingering reader blocks the checkpoint: the backup still holds every committed row" {
   make_db
   # A reader holding a snapshot taken at 10 rows (an admin's sqlite3 shell, a cron job).
-  { echo "BEGIN; SELECT count(*) FROM notes;"; sleep 60; } | sqlite3 "$DB" >/dev/null &
+  {
+    echo "BEGIN; SELECT count(*) FROM notes;"
+    sleep 60
+  } | sqlite3 "$DB" >/dev/null &
   READER_PID=$!
   sleep 0.5
   # Five more commits: the open snapshot keeps them out of the main file, in -wal only.
@@ -94,7 +97,10 @@ make_db() {
   make_db
   sqlite_backup_stopped "$DB" "$BATS_TEST_TMPDIR/backup.db"
   # Leave committed rows in -wal, as a crashed writer would.
-  { echo "BEGIN; SELECT count(*) FROM notes;"; sleep 60; } | sqlite3 "$DB" >/dev/null &
+  {
+    echo "BEGIN; SELECT count(*) FROM notes;"
+    sleep 60
+  } | sqlite3 "$DB" >/dev/null &
   READER_PID=$!
   sleep 0.5
   sqlite3 "$DB" "INSERT INTO notes(text) VALUES ('later');"
@@ -162,6 +168,6 @@ make_db() {
   run berth maintenance status staging
   [ "$output" = off ]
   run berth maintenance status staging --yaml
-  [ "$status" -eq 1 ]
-  [[ $output == *"usage: berth maintenance on|off|status <env> [--json]"* ]]
+  [ "$status" -eq 2 ]
+  [[ $output == *"unknown argument --yaml (nothing was done); usage: berth maintenance on|off|status <env> [--json]"* ]]
 }

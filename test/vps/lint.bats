@@ -23,13 +23,13 @@ setup() {
   done
 }
 
-@test "an unquoted expansion added to any library fails the lint, reported at that line" {
-  # A copy of the libraries, laid out as in the repository (their source paths resolve).
+@test "an unquoted expansion added to any library, command or bin/berth fails the lint, reported at that line" {
+  # A copy of the scripts, laid out as in the repository (their source paths resolve).
   cd "$BATS_TEST_TMPDIR"
   mkdir -p vps-scripts test/lab
-  cp -R "$REPO/vps-scripts/lib" vps-scripts/
+  cp -R "$REPO/vps-scripts/lib" "$REPO/vps-scripts/commands" "$REPO/vps-scripts/bin" vps-scripts/
   cp -R "$REPO/test/lab/lib" test/lab/
-  local libs=(vps-scripts/lib/*.sh test/lab/lib/*.sh) f
+  local libs=(vps-scripts/lib/*.sh vps-scripts/commands/*.sh vps-scripts/bin/berth test/lab/lib/*.sh) f
   declare -A at=()
   for f in "${libs[@]}"; do
     # shellcheck disable=SC2016 # the unquoted $x is the point: it goes into the file as is
@@ -45,4 +45,26 @@ setup() {
       return 1
     }
   done
+}
+
+@test "npm test checks the formatting (scripts/format-shell.sh, shfmt): the tree is formatted, and a line shfmt would format otherwise in any library fails it" {
+  grep -qxE 'bash scripts/format-shell\.sh' "$REPO/scripts/test.sh"
+  grep -qF '[shfmt]=shfmt' "$REPO/.ci/run"
+  run -0 bash "$REPO/scripts/format-shell.sh"
+  cd "$BATS_TEST_TMPDIR"
+  mkdir -p vps-scripts
+  cp -R "$REPO/vps-scripts/lib" vps-scripts/
+  run -0 bash "$REPO/scripts/format-shell.sh" vps-scripts
+  local f
+  for f in vps-scripts/lib/*.sh; do
+    printf '%s\n' 'if true;then   echo  misformatted ;fi' >>"$f"
+  done
+  run -1 bash "$REPO/scripts/format-shell.sh" vps-scripts
+  for f in vps-scripts/lib/*.sh; do
+    grep -qF -- "+++ $f" <<<"$output" || {
+      echo "no formatting difference reported in $f"
+      return 1
+    }
+  done
+  [[ $output == *"run scripts/format-shell.sh --write"* ]]
 }

@@ -43,8 +43,14 @@ install_berth() { (umask 077 && bash "$BERTH_SCRIPTS/bin/berth" install); }
 }
 
 @test "preflight: passes when nginx's user can read the page; refuses a 0700 parent with the fix" {
-  id -u www-data >/dev/null 2>&1 || { echo "no www-data user: install nginx (npm test needs it)"; return 1; }
-  [ "$(id -u)" -eq 0 ] || { echo "runuser needs root: npm test runs as root"; return 1; }
+  id -u www-data >/dev/null 2>&1 || {
+    echo "no www-data user: install nginx (npm test needs it)"
+    return 1
+  }
+  [ "$(id -u)" -eq 0 ] || {
+    echo "runuser needs root: npm test runs as root"
+    return 1
+  }
   install_berth
   mkdir -p "$ENV_DIR"
   chmod 755 "$ENV_DIR"
@@ -68,8 +74,14 @@ install_berth() { (umask 077 && bash "$BERTH_SCRIPTS/bin/berth" install); }
 }
 
 @test "the mode check (a non-root deploy user's view) names the component and the class to open" {
-  id -u www-data >/dev/null 2>&1 || { echo "no www-data user: install nginx (npm test needs it)"; return 1; }
-  [ "$(id -u)" -eq 0 ] || { echo "chgrp needs root: npm test runs as root"; return 1; }
+  id -u www-data >/dev/null 2>&1 || {
+    echo "no www-data user: install nginx (npm test needs it)"
+    return 1
+  }
+  [ "$(id -u)" -eq 0 ] || {
+    echo "chgrp needs root: npm test runs as root"
+    return 1
+  }
   install_berth
   page="$BERTH_ROOT/nginx/maintenance.html"
   [ -z "$(nginx_blocker www-data r "$page")" ]

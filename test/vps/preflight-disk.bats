@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The preflight disk check (lib/release.sh preflight_disk) counts what the deploy is
+# The preflight disk check (lib/preflight.sh preflight_disk) counts what the deploy is
 # about to write: 2× the databases (backup and its temp copy), minFreeMB, and the
 # release's images not on the server yet — 3× their compressed size, which the action
 # read in the registry manifests (release.json imageBytes). Refused before anything

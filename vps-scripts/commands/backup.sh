@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth backup <env> [--offsite] [--json]
+# Usage: berth backup <env> [--offsite] [--json]
+# Summary: a consistent SQLite backup now (prints its path); --offsite: also sent with restic to berth.yml's offsite:
+# Detached: yes
 #
 # A consistent backup of the environment's SQLite database set now, while the app runs:
 # VACUUM INTO (one read snapshot; never the CLI's .backup, which restarts forever
@@ -29,24 +31,16 @@ set -euo pipefail
 . "$BERTH_SCRIPTS/lib/sqlite-helper.sh"
 # shellcheck source=lib/database-set.sh
 . "$BERTH_SCRIPTS/lib/database-set.sh"
+# shellcheck source=lib/backup.sh
+. "$BERTH_SCRIPTS/lib/backup.sh"
 # shellcheck source=lib/lock.sh
 . "$BERTH_SCRIPTS/lib/lock.sh"
 # shellcheck source=lib/offsite.sh
 . "$BERTH_SCRIPTS/lib/offsite.sh"
 
-usage="usage: berth backup <env> [--offsite] [--json]"
-[ $# -ge 1 ] || fail "$EXIT_ERROR" "$usage"
-env_arg=$1
-shift
-offsite=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --offsite) offsite=1 ;;
-    --json) json_output ;;
-    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
-  esac
-  shift
-done
+parse_args backup '<env> --offsite --json' "$@"
+env_arg=${ARGS[0]}
+offsite=$(opt --offsite)
 PHASE=backup
 need_env "$env_arg"
 current=$(read_release current_release)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth deploy <env> <sha> [--json]
+# Usage: berth deploy <env> <sha> [--actor <name>] [--run-url <url>] [--json]
+# Summary: run the deploy phases for an uploaded release
+# Detached: yes
 #
 # Run the deploy phases (docs/design.md §3) for the release uploaded to <root>/<env>/releases/<sha>/:
 # preflight → pull → rehearse, then one of two paths:
@@ -24,14 +26,13 @@ set -euo pipefail
 # shellcheck source=lib/runbook.sh
 . "$BERTH_SCRIPTS/lib/runbook.sh"
 
-if [ $# -eq 3 ] && [ "$3" = --json ]; then json_output; elif [ $# -ne 2 ]; then fail "$EXIT_ERROR" "usage: berth deploy <env> <sha> [--json]"; fi
 PHASE=preflight
-need_env "$1"
-valid_sha "$2" || fail "$EXIT_REFUSED" "sha $(printf '%q' "$2") is not a full 40-hex commit SHA"
-SHA=$2
+parse_args deploy '<env> <sha> --actor= --run-url= --json' "$@"
+need_env "${ARGS[0]}"
+valid_sha "${ARGS[1]}" || fail "$EXIT_REFUSED" "sha $(printf '%q' "${ARGS[1]}") is not a full 40-hex commit SHA"
+SHA=${ARGS[1]}
 BUNDLE="$ENV_DIR/releases/$SHA"
 [ -f "$BUNDLE/release.json" ] || fail "$EXIT_REFUSED" "release $SHA was not uploaded to $BUNDLE; run the deploy action (it uploads the bundle first)"
-ACTOR="" RUN_URL=""
 start_run "$(manifest "$BUNDLE" '.actor // "unknown"')" "$(manifest "$BUNDLE" '.runUrl // ""')"
 
 # Chosen once, here in the main shell (so every phase's subshell inherits it), and
@@ -64,8 +65,6 @@ do_preflight() {
 # After an interrupted run: one release in one slot, nginx on it, before anything else.
 do_reconcile() { reconcile_slots "$CURRENT_BUNDLE"; }
 
-do_pull() { pull_release "$BUNDLE"; }
-
 # The new release's migration, on an online snapshot, while the site serves.
 do_rehearse() {
   trap 'rehearse_cleanup "$WORK/rehearse"' EXIT
@@ -73,8 +72,6 @@ do_rehearse() {
 }
 
 # --- the maintenance path --------------------------------------------------------------
-
-do_maintenance_on() { maintenance_on "$SHA"; }
 
 do_stop() {
   if [ -z "$CURRENT_BUNDLE" ]; then
@@ -95,16 +92,12 @@ do_backup() {
     return 0
   fi
   schema_versions "${DBS[@]}" >"$WORK/schema_before"
-  if ! db_present "${DBS[0]}"; then
-    say "no database at $(db_label "${DBS[0]}") yet (first deploy): nothing to back up"
-    return 0
-  fi
-  backup_databases "${CURRENT:-none}" "${DBS[@]}"
+  backup_databases_present "${CURRENT:-none}" "${DBS[@]}"
 }
 
 do_migrate() {
   touch "$WORK/migrate_began"
-  if ! jq -e '.migrate' "$BUNDLE/release.json" >/dev/null; then
+  if ! release_migrates "$BUNDLE"; then
     say "no migrate command configured"
     return 0
   fi
@@ -112,29 +105,14 @@ do_migrate() {
     say "not run: the rehearsal showed this migration changes nothing"
     return 0
   fi
-  local svc cmd
-  svc=$(manifest "$BUNDLE" .migrate.service)
-  mapfile -t cmd < <(jq -r '.migrate.command[]' "$BUNDLE/release.json")
-  say "running ${cmd[*]} in a one-off $svc container of $SHA"
-  compose "$BUNDLE" run --rm --no-deps -T "$svc" "${cmd[@]}"
+  migrate_release "$BUNDLE"
   if [ ${#DBS[@]} -gt 0 ]; then schema_versions "${DBS[@]}" >"$WORK/schema_after"; fi
 }
-
-do_start() {
-  touch "$WORK/start_began"
-  compose "$BUNDLE" up -d --remove-orphans
-}
-
-do_ready() { wait_ready "$BUNDLE"; }
-
-do_maintenance_off() { maintenance_off; }
 
 do_record() { record_deploy succeeded "" ""; }
 
 # What the rehearsal found: changed, unchanged, skipped, failed (empty before it ran).
 rehearsal_result() { cat "$WORK/rehearse/result" 2>/dev/null || true; }
-
-do_prune() { prune_releases "$SHA" "$CURRENT"; }
 
 # --- the ledger -----------------------------------------------------------------------
 
@@ -208,70 +186,68 @@ swap_recover() {
 
 unrecovered() {
   PHASE=$1
-  say "NOT RECOVERED: $2. The maintenance page is ON; the database is $( [ -s "$WORK/backup" ] && echo "backed up at $(cat "$WORK/backup")" || echo "not backed up"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
+  say "NOT RECOVERED: $2. The maintenance page is ON; the database is $([ -s "$WORK/backup" ] && echo "backed up at $(cat "$WORK/backup")" || echo "not backed up"). Check 'berth status $ENV_NAME', fix, then deploy or roll back."
   try_record record_deploy failed-unrecovered "$1" ""
   finish_run "$EXIT_UNRECOVERED"
 }
 
-guard_signals
-
 # --- the runbook ----------------------------------------------------------------------
 
-if [ -n "$CURRENT_BUNDLE" ] && stale_state; then
-  phase reconcile do_reconcile
-  before_change reconcile
-fi
-phase preflight do_preflight
-before_change preflight
-phase pull do_pull
-before_change pull
-phase rehearse do_rehearse
-before_change rehearse
+# deploy_runbook: the phases in order (docs/design.md §3), each followed by its guard.
+# Call it as a plain command (phase() and the guards rely on errexit applying).
+deploy_runbook() {
+  if [ -n "$CURRENT_BUNDLE" ] && stale_state; then
+    phase reconcile do_reconcile
+    before_change reconcile
+  fi
+  phase preflight do_preflight
+  before_change preflight
+  phase pull pull_release "$BUNDLE"
+  before_change pull
+  phase rehearse do_rehearse
+  before_change rehearse
 
-# The path: swap when nothing the migration would write changes and the environment
-# can switch nginx; else the maintenance window.
-PATH_WHY=""
-case "$(rehearsal_result)/$(cat "$WORK/rehearse/why" 2>/dev/null || true)" in
-  unchanged/* | "skipped/no migrate command") PATH_WHY=$(swap_why_not "$BUNDLE" "$(other_slot "$LIVE")") && MODE=swap ;;
-  changed/*) PATH_WHY="the migration changes the database" ;;
-  *) PATH_WHY="the rehearsal could not prove the migration changes nothing ($(cat "$WORK/rehearse/why" 2>/dev/null || echo "no rehearsal"))" ;;
-esac
-[ -n "$CURRENT_BUNDLE" ] || { MODE=maintenance PATH_WHY="first deploy"; }
-if [ "$MODE" = swap ]; then
-  NEW_SLOT=$(other_slot "$LIVE")
-  say "the swap path: $SHA starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
-  swap_runbook deploy "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
-  phase prune do_prune
+  # The path: swap when nothing the migration would write changes and the environment
+  # can switch nginx; else the maintenance window.
+  PATH_WHY=""
+  case "$(rehearsal_result)/$(cat "$WORK/rehearse/why" 2>/dev/null || true)" in
+    unchanged/* | "skipped/no migrate command") PATH_WHY=$(swap_why_not "$BUNDLE" "$(other_slot "$LIVE")") && MODE=swap ;;
+    changed/*) PATH_WHY="the migration changes the database" ;;
+    *) PATH_WHY="the rehearsal could not prove the migration changes nothing ($(cat "$WORK/rehearse/why" 2>/dev/null || echo "no rehearsal"))" ;;
+  esac
+  [ -n "$CURRENT_BUNDLE" ] || { MODE=maintenance PATH_WHY="first deploy"; }
+  if [ "$MODE" = swap ]; then
+    NEW_SLOT=$(other_slot "$LIVE")
+    say "the swap path: $SHA starts in slot $NEW_SLOT beside $CURRENT; no maintenance page"
+    swap_runbook deploy "$BUNDLE" "$NEW_SLOT" "$CURRENT_BUNDLE" "$LIVE"
+    phase prune prune_releases "$SHA" "$CURRENT"
+    if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
+    say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"
+    finish_run "$EXIT_OK"
+  fi
+  say "the maintenance path: ${PATH_WHY}"
+  if ! slot_runs "$BUNDLE" "$LIVE"; then NEW_SLOT=a; fi
+  SLOT=$NEW_SLOT
+  phase maintenance-on maintenance_on "$SHA"
+  after_change maintenance-on
+  phase stop do_stop
+  after_change stop
+  phase backup do_backup
+  after_change backup
+  phase migrate do_migrate
+  after_change migrate
+  start_ready_switch "$BUNDLE" "$NEW_SLOT" "$LIVE"
+  phase maintenance-off maintenance_off
+  after_change maintenance-off
+  phase record do_record
+  if [ "$PHASE_RC" -ne 0 ]; then
+    fail "$EXIT_ERROR" "the release is live but the ledger could not be written: check disk space under $ENV_DIR"
+  fi
+  phase prune prune_releases "$SHA" "$CURRENT"
   if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
-  say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s with no downtime (slot $NEW_SLOT)"
+  say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s"
   finish_run "$EXIT_OK"
-fi
-say "the maintenance path: ${PATH_WHY}"
-if ! slot_runs "$BUNDLE" "$LIVE"; then NEW_SLOT=a; fi
-SLOT=$NEW_SLOT
-phase maintenance-on do_maintenance_on
-after_change maintenance-on
-phase stop do_stop
-after_change stop
-phase backup do_backup
-after_change backup
-phase migrate do_migrate
-after_change migrate
-phase start do_start
-after_change start
-phase ready do_ready
-after_change ready
-if [ "$NEW_SLOT" != "$LIVE" ]; then
-  phase switch swap_switch "$BUNDLE" "$NEW_SLOT"
-  after_change switch
-fi
-phase maintenance-off do_maintenance_off
-after_change maintenance-off
-phase record do_record
-if [ "$PHASE_RC" -ne 0 ]; then
-  fail "$EXIT_ERROR" "the release is live but the ledger could not be written: check disk space under $ENV_DIR"
-fi
-phase prune do_prune
-if [ "$PHASE_RC" -ne 0 ]; then warn "prune failed (the deploy succeeded): check disk space and 'docker image ls'"; fi
-say "deployed $SHA to $ENV_NAME in $(seconds_since "$T0")s"
-finish_run "$EXIT_OK"
+}
+
+guard_signals
+deploy_runbook

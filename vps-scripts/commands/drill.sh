@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth drill <env> [--json]
+# Usage: berth drill <env> [--json]
+# Summary: restore the latest offsite snapshot aside, verify it and boot it
+# Detached: yes
 #
 # A restore drill with proof (docs/ops/offsite.md): restore the environment's latest
 # offsite snapshot into a scratch directory (<env>/runs/<run>/drill), check each database
@@ -24,17 +26,8 @@ set -euo pipefail
 # shellcheck source=lib/offsite.sh
 . "$BERTH_SCRIPTS/lib/offsite.sh"
 
-usage="usage: berth drill <env> [--json]"
-[ $# -ge 1 ] || fail "$EXIT_ERROR" "$usage"
-env_arg=$1
-shift
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --json) json_output ;;
-    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
-  esac
-  shift
-done
+parse_args drill '<env> --json' "$@"
+env_arg=${ARGS[0]}
 PHASE=drill
 need_env "$env_arg"
 CURRENT=$(read_release current_release)

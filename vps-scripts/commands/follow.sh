@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth follow <env> <run-id> [--offset N]
+# Usage: berth follow <env> <run-id> [--offset <bytes>]
+# Summary: stream a detached run's log; exits with its code
 #
 # Write a detached run's log to stdout from byte N on (0-based), exactly the file's
 # bytes, following it until the run has ended and its log is drained; then exit with
@@ -12,16 +13,14 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$BERTH_SCRIPTS/lib/common.sh"
 
-[ $# -eq 2 ] || [ $# -eq 4 ] || fail "$EXIT_ERROR" "usage: berth follow <env> <run-id> [--offset N]"
-need_env "$1"
-valid_run_id "$2" || fail "$EXIT_REFUSED" "run id $(printf '%q' "$2") is not [A-Za-z0-9._-]{1,64}"
-offset=0
-if [ $# -eq 4 ]; then
-  if [ "$3" != --offset ] || [[ ! $4 =~ ^[0-9]{1,15}$ ]]; then fail "$EXIT_ERROR" "usage: berth follow <env> <run-id> [--offset N]"; fi
-  offset=$4
-fi
-dir="$ENV_DIR/runs/$2"
-[ -d "$dir" ] || fail "$EXIT_REFUSED" "no run $2 in $ENV_NAME"
+parse_args follow '<env> <run-id> --offset=' "$@"
+need_env "${ARGS[0]}"
+run_id=${ARGS[1]}
+valid_run_id "$run_id" || fail "$EXIT_REFUSED" "run id $(printf '%q' "$run_id") is not [A-Za-z0-9._-]{1,64}"
+offset=${OPTS[--offset]:-0}
+[[ $offset =~ ^[0-9]{1,15}$ ]] || refuse_usage follow "--offset $(printf '%q' "$offset") is not a number of bytes"
+dir="$ENV_DIR/runs/$run_id"
+[ -d "$dir" ] || fail "$EXIT_REFUSED" "no run $run_id in $ENV_NAME"
 
 drain() {
   local size
@@ -44,10 +43,10 @@ for _ in $(seq 1 108000); do
     sleep 0.2
     [ -f "$dir/exit" ] && continue
     drain
-    echo "berth: run $2 ended without an exit code (killed?); see 'berth status $ENV_NAME'" >&2
+    echo "berth: run $run_id ended without an exit code (killed?); see 'berth status $ENV_NAME'" >&2
     exit "$EXIT_UNRECOVERED"
   fi
   sleep 0.2
 done
-echo "berth: gave up following run $2 after 6 hours; it may still be running" >&2
+echo "berth: gave up following run $run_id after 6 hours; it may still be running" >&2
 exit "$EXIT_ERROR"

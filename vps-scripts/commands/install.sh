@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth install [--allow-downgrade]
+# Usage: berth install [--allow-downgrade]
+# Summary: copy these scripts into BERTH_ROOT (from a bundle)
 #
 # Copy these scripts (bin/, lib/, commands/, and helper/: the SQLite helper image's
 # Dockerfile and the script it runs) into BERTH_ROOT, and the bundle's nginx/
@@ -30,13 +31,13 @@ set -euo pipefail
 
 PHASE=install
 allow_downgrade=false
-case "${1:-}" in
-  "") ;;
-  --allow-downgrade) allow_downgrade=true ;;
-  *) fail "$EXIT_ERROR" "usage: berth install [--allow-downgrade] (not $(printf '%q' "$1"))" ;;
-esac
+parse_args install '--allow-downgrade' "$@"
+[ -z "$(opt --allow-downgrade)" ] || allow_downgrade=true
 valid_path "$BERTH_ROOT" || fail "$EXIT_ERROR" "BERTH_ROOT $(printf '%q' "$BERTH_ROOT") is not an absolute path"
-[ "$BERTH_SCRIPTS" != "$BERTH_ROOT" ] || { say "already running the installed scripts"; exit 0; }
+[ "$BERTH_SCRIPTS" != "$BERTH_ROOT" ] || {
+  say "already running the installed scripts"
+  exit 0
+}
 [ -f "$BERTH_SCRIPTS/VERSION" ] || fail "$EXIT_ERROR" "no VERSION in $BERTH_SCRIPTS: every berth bundle has one (npm run build writes it in berth's checkout)"
 wait_s=${BERTH_INSTALL_WAIT:-300}
 [[ $wait_s =~ ^[0-9]{1,5}$ ]] || fail "$EXIT_ERROR" "BERTH_INSTALL_WAIT $(printf '%q' "$wait_s") is not a number of seconds"

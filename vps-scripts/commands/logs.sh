@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth logs <env> [--run <run-id> | --app [--service <name>] [--tail <lines>]] [--json]
+# Usage: berth logs <env> [--run <run-id> | --app [--service <name>] [--tail <lines>]] [--json]
+# Summary: the newest (or that) run's log, or the app's container logs
 #
 # What happened: the log of the newest detached run of <env> (a deploy, rollback, restore
 # or backup started through `berth run` by the actions or the berth CLI), or of --run
@@ -20,43 +21,22 @@ set -euo pipefail
 # shellcheck source=lib/swap.sh
 . "$BERTH_SCRIPTS/lib/swap.sh"
 
-usage="usage: berth logs <env> [--run <run-id> | --app [--service <name>] [--tail <lines>]] [--json]"
 PHASE=logs
-[ $# -ge 1 ] || fail "$EXIT_ERROR" "$usage"
-need_env "$1"
-shift
-RUN="" APP="" SERVICE="" TAIL="" JSON=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --run)
-      valid_run_id "${2:-}" || fail "$EXIT_ERROR" "--run takes a run id ([A-Za-z0-9._-]{1,64}); $usage"
-      RUN=$2
-      shift 2
-      ;;
-    --app)
-      APP=1
-      shift
-      ;;
-    --service)
-      [[ ${2:-} =~ ^[a-z][a-z0-9_-]{0,62}$ ]] || fail "$EXIT_ERROR" "--service takes a compose service name; $usage"
-      SERVICE=$2
-      shift 2
-      ;;
-    --tail)
-      [[ ${2:-} =~ ^[1-9][0-9]{0,5}$ ]] || fail "$EXIT_ERROR" "--tail takes a number of lines from 1 to 999999; $usage"
-      TAIL=$2
-      shift 2
-      ;;
-    --json)
-      JSON=1
-      shift
-      ;;
-    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
-  esac
-done
+parse_args logs '<env> --run= --app --service= --tail= --json' "$@"
+need_env "${ARGS[0]}"
+RUN=$(opt --run) APP=$(opt --app) SERVICE=$(opt --service) TAIL=$(opt --tail) JSON=$JSON_OUT
+if [ -n "${OPTS[--run]+set}" ]; then
+  valid_run_id "$RUN" || refuse_usage logs "--run $(printf '%q' "$RUN") is not a run id ([A-Za-z0-9._-]{1,64})"
+fi
+if [ -n "${OPTS[--service]+set}" ] && [[ ! $SERVICE =~ ^[a-z][a-z0-9_-]{0,62}$ ]]; then
+  refuse_usage logs "--service $(printf '%q' "$SERVICE") is not a compose service name"
+fi
+if [ -n "${OPTS[--tail]+set}" ] && [[ ! $TAIL =~ ^[1-9][0-9]{0,5}$ ]]; then
+  refuse_usage logs "--tail $(printf '%q' "$TAIL") is not a number of lines from 1 to 999999"
+fi
 
 if [ -n "$APP" ]; then
-  if [ -n "$RUN" ] || [ -n "$JSON" ]; then fail "$EXIT_ERROR" "--app shows the containers' logs; it takes neither --run nor --json"; fi
+  if [ -n "$RUN" ] || [ -n "$JSON" ]; then refuse_usage logs "--app shows the containers' logs; it takes neither --run nor --json"; fi
   current=$(read_release current_release)
   [ -n "$current" ] || fail "$EXIT_REFUSED" "$ENV_NAME has no current release; no app logs to show"
   compose_bin || fail "$EXIT_REFUSED" "$COMPOSE_MISSING"
@@ -65,7 +45,7 @@ if [ -n "$APP" ]; then
   SLOT=$(live_slot) COMPOSE_TIMEOUT=${COMPOSE_TIMEOUT:-120} compose "$ENV_DIR/releases/$current" "${args[@]}"
   exit 0
 fi
-if [ -n "$SERVICE" ] || [ -n "$TAIL" ]; then fail "$EXIT_ERROR" "--service and --tail go with --app; $usage"; fi
+if [ -n "$SERVICE" ] || [ -n "$TAIL" ]; then refuse_usage logs "--service and --tail go with --app"; fi
 
 if [ -z "$RUN" ]; then
   # The newest run started by `berth run` (its pid file is written when it starts).
@@ -85,7 +65,7 @@ fi
 if [ -n "$JSON" ]; then
   jq -n --arg env "$ENV_NAME" --arg run "$RUN" --argjson running "$running" --argjson exitCode "$exit_code" \
     --rawfile log <(grep -v '^@@berth ' "$dir/log" || true) \
-    '{env: $env, run: $run, running: $running, exitCode: $exitCode, log: $log}'
+    '{env: $env, run: $run, running: $running, exitCode: $exitCode, log: $log}' >&3
   exit 0
 fi
 if $running; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth maintenance on|off|status <env> [--json]
+# Usage: berth maintenance on|off|status <env> [--json]
+# Summary: the nginx maintenance flag
 #
 # The nginx maintenance flag <root>/<env>/maintenance/MAINTENANCE_ON: nginx answers
 # 503 + Retry-After + the maintenance page while it exists (no reload needed).
@@ -9,19 +10,21 @@
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$BERTH_SCRIPTS/lib/common.sh"
-# shellcheck source=lib/release.sh
-. "$BERTH_SCRIPTS/lib/release.sh"
+# shellcheck source=lib/maintenance.sh
+. "$BERTH_SCRIPTS/lib/maintenance.sh"
 
-usage="usage: berth maintenance on|off|status <env> [--json]"
-if [ $# -eq 3 ] && [ "$3" = --json ]; then json_output; elif [ $# -ne 2 ]; then fail "$EXIT_ERROR" "$usage"; fi
 PHASE=maintenance
-need_env "$2"
+parse_args maintenance '<on|off|status> <env> --json' "$@"
+case "${ARGS[0]}" in
+  on | off | status) ;;
+  *) refuse_usage maintenance "$(printf '%q' "${ARGS[0]}") is not on, off or status" ;;
+esac
+need_env "${ARGS[1]}"
 flag=$(maintenance_flag)
-case "$1" in
+case "${ARGS[0]}" in
   on) maintenance_on manual ;;
   off) maintenance_off ;;
   status) [ -n "$JSON_OUT" ] || { if [ -f "$flag" ]; then echo "on $(cat "$flag")"; else echo off; fi; } ;;
-  *) fail "$EXIT_ERROR" "$usage" ;;
 esac
 # The state after the command: {env, maintenance, release, since}.
 if [ -f "$flag" ]; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth recover <env> --from-offsite --repository <restic repository> [--offsite-env-file <path>]
-#   [--actor <name>] [--run-url <url>] [--json]
+# Usage: berth recover <env> --from-offsite --repository <restic repository> [--offsite-env-file <path>] [--actor <name>] [--run-url <url>] [--json]
+# Summary: rebuild a lost environment from its latest offsite snapshot
+# Detached: yes
 #
 # Disaster recovery (docs/ops/disaster-recovery.md): on a server prepared by `berth setup`
 # (docker, restic, the deploy user, nginx, the app's env file and <root>/env/offsite.env
@@ -27,37 +28,14 @@ set -euo pipefail
 # shellcheck source=lib/offsite.sh
 . "$BERTH_SCRIPTS/lib/offsite.sh"
 
-usage="usage: berth recover <env> --from-offsite --repository <restic repository> [--offsite-env-file <path>] [--actor <name>] [--run-url <url>] [--json]"
 PHASE=preflight
-[ $# -ge 1 ] || fail "$EXIT_ERROR" "$usage"
-[ -n "$1" ] || fail "$EXIT_ERROR" "$usage"
-valid_env "$1" || fail "$EXIT_REFUSED" "environment $(printf '%q' "$1") is not a name like production (a-z, 0-9, -)"
-ENV_NAME=$1
+parse_args recover '<env> --from-offsite --repository= --offsite-env-file= --actor= --run-url= --json' "$@"
+valid_env "${ARGS[0]}" || fail "$EXIT_REFUSED" "environment $(printf '%q' "${ARGS[0]}") is not a name like production (a-z, 0-9, -)"
+ENV_NAME=${ARGS[0]}
 ENV_DIR="$BERTH_ROOT/$ENV_NAME"
-shift
-FROM="" OFFSITE_REPO="" OFFSITE_ENV_FILE="" ACTOR="" RUN_URL=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --from-offsite) FROM=offsite; shift ;;
-    --repository)
-      [ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
-      OFFSITE_REPO=$2
-      shift 2
-      ;;
-    --offsite-env-file)
-      [ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
-      OFFSITE_ENV_FILE=$2
-      shift 2
-      ;;
-    --actor | --run-url)
-      who_option "$1" "${2:-}"
-      shift 2
-      ;;
-    --json) json_output; shift ;;
-    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
-  esac
-done
-[ "$FROM" = offsite ] || fail "$EXIT_ERROR" "recover needs --from-offsite (the only source it knows); $usage"
+[ -n "$(opt --from-offsite)" ] || fail "$EXIT_ERROR" "recover needs --from-offsite (the only source it knows); usage: $(verb_usage recover)"
+OFFSITE_REPO=$(opt --repository)
+OFFSITE_ENV_FILE=$(opt --offsite-env-file)
 [ -n "$OFFSITE_REPO" ] || fail "$EXIT_REFUSED" "--repository is missing: give berth.yml's offsite.repository (the berth CLI passes it for you: berth recover $ENV_NAME --from-offsite)"
 OFFSITE_KEEP_DAILY=7 OFFSITE_KEEP_WEEKLY=4 OFFSITE_KEEP_MONTHLY=6 OFFSITE_MAX_AGE_HOURS=26
 offsite_check_config
@@ -111,36 +89,7 @@ do_verify() {
 }
 
 do_place() {
-  local m="$RESTORED/$OFFSITE_MANIFEST" current previous sha n i path file
-  current=$(cat "$WORK/current")
-  previous=$(jq -r '.previous // empty' "$m")
-  for sha in "$current" "$previous"; do
-    if [ -z "$sha" ] || ! valid_sha "$sha" || [ ! -d "$RESTORED/releases/$sha" ]; then continue; fi
-    rm -rf -- "$ENV_DIR/releases/$sha"
-    cp -a -- "$RESTORED/releases/$sha" "$ENV_DIR/releases/$sha"
-  done
-  if [ -f "$RESTORED/releases.log" ]; then
-    [ ! -s "$ENV_DIR/releases.log" ] || mv -f -- "$ENV_DIR/releases.log" "$ENV_DIR/releases.log.before-recover-$BERTH_RUN_ID"
-    cp -- "$RESTORED/releases.log" "$ENV_DIR/releases.log"
-  fi
-  mkdir -p "$ENV_DIR/backups" "$ENV_DIR/maintenance"
-  private_dir "$ENV_DIR/backups"
-  n=$(jq '.databases | length' "$m")
-  for ((i = 0; i < n; i++)); do
-    path=$(jq -r --argjson i "$i" '.databases[$i].path' "$m")
-    file=$(jq -r --argjson i "$i" '.databases[$i].file // empty' "$m")
-    valid_path "$path" || fail "$EXIT_ERROR" "the snapshot names the database $(printf '%q' "$path"), not an absolute path"
-    [ -n "$file" ] || continue
-    mkdir -p -- "$(dirname -- "$path")"
-    if [ -e "$path" ]; then
-      mv -f -- "$path" "$path.before-recover-$BERTH_RUN_ID"
-      warn "a file was already at $path: kept as $path.before-recover-$BERTH_RUN_ID"
-    fi
-    sqlite_restore "$RESTORED/$file" "$path"
-    say "database $path restored ($(stat -c %s -- "$path") bytes)"
-  done
-  write_atomic "$ENV_DIR/current_release" "$current"
-  [ -z "$previous" ] || write_atomic "$ENV_DIR/previous_release" "$previous"
+  place_snapshot "$RESTORED" "$(cat "$WORK/current")"
   touch "$WORK/placed"
 }
 
@@ -189,35 +138,40 @@ recover() {
   finish_run "$EXIT_UNRECOVERED"
 }
 
-guard_signals
-
 # --- the runbook ----------------------------------------------------------------------
 
-phase preflight do_preflight
-before_change preflight
-phase fetch do_fetch
-before_change fetch
-phase verify do_verify
-before_change verify
-phase place do_place
-if [ ! -e "$WORK/placed" ] && [ "$PHASE_RC" -ne 0 ]; then recover place; fi
-after_change place
-phase pull do_pull
-after_change pull
-phase maintenance-on do_maintenance_on
-after_change maintenance-on
-phase start do_start
-after_change start
-phase ready do_ready
-after_change ready
-phase switch do_switch
-after_change switch
-phase maintenance-off do_maintenance_off
-after_change maintenance-off
-phase record do_record
-if [ "$PHASE_RC" -ne 0 ]; then
-  fail "$EXIT_ERROR" "$ENV_NAME is recovered and serves, but the ledger could not be written: check disk space under $ENV_DIR"
-fi
-rm -rf -- "$RESTORED"
-say "recovered $ENV_NAME from offsite snapshot $(jq -r .short "$WORK/snapshot.json") in $(seconds_since "$T0")s"
-finish_run "$EXIT_OK"
+# recover_runbook: the phases in order (docs/design.md §3), each followed by its guard.
+# Call it as a plain command (phase() and the guards rely on errexit applying).
+recover_runbook() {
+  phase preflight do_preflight
+  before_change preflight
+  phase fetch do_fetch
+  before_change fetch
+  phase verify do_verify
+  before_change verify
+  phase place do_place
+  if [ ! -e "$WORK/placed" ] && [ "$PHASE_RC" -ne 0 ]; then recover place; fi
+  after_change place
+  phase pull do_pull
+  after_change pull
+  phase maintenance-on do_maintenance_on
+  after_change maintenance-on
+  phase start do_start
+  after_change start
+  phase ready do_ready
+  after_change ready
+  phase switch do_switch
+  after_change switch
+  phase maintenance-off do_maintenance_off
+  after_change maintenance-off
+  phase record do_record
+  if [ "$PHASE_RC" -ne 0 ]; then
+    fail "$EXIT_ERROR" "$ENV_NAME is recovered and serves, but the ledger could not be written: check disk space under $ENV_DIR"
+  fi
+  rm -rf -- "$RESTORED"
+  say "recovered $ENV_NAME from offsite snapshot $(jq -r .short "$WORK/snapshot.json") in $(seconds_since "$T0")s"
+  finish_run "$EXIT_OK"
+}
+
+guard_signals
+recover_runbook

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth releases <env> [--json]
+# Usage: berth releases <env> [--json]
+# Summary: the ledger, newest first
 #
 # The ledger (<env>/releases.log), newest first: time, kind, SHA, result, phase, actor,
 # seconds, backup; `*` marks the line that made the current release current. These are
@@ -12,12 +13,12 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$BERTH_SCRIPTS/lib/common.sh"
 
-[ $# -eq 1 ] || [ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth releases <env> [--json]"
-need_env "$1"
+parse_args releases '<env> --json' "$@"
+need_env "${ARGS[0]}"
 # Newest first; a torn line (a crash mid-append) is skipped with a warning, not fatal.
 lines() { ledger_lines | tac; }
-if [ "${2:-}" = --json ]; then
-  lines | jq -s .
+if [ -n "$JSON_OUT" ]; then
+  lines | jq -s . >&3
   exit 0
 fi
 current=$(read_release current_release)

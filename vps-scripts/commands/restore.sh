@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # the do_* phase functions are invoked through phase(), which shellcheck cannot see
-# berth restore <env> <backup> [--actor <name>] [--run-url <url>] [--json]
+# Usage: berth restore <env> <backup> [--actor <name>] [--run-url <url>] [--json]
+# Summary: put a backup of <env>/backups/ back under the current release
+# Detached: yes
 #
 # Put a backup back under the current release (docs/design.md §2–§3): preflight (the backup
 # passes integrity_check, disk space, lock) → maintenance-on → stop (writers) → backup
@@ -22,28 +24,12 @@ set -euo pipefail
 # shellcheck source=lib/runbook.sh
 . "$BERTH_SCRIPTS/lib/runbook.sh"
 
-usage="usage: berth restore <env> <backup file in <env>/backups/> [--actor <name>] [--run-url <url>] [--json]"
 PHASE=preflight
-[ $# -ge 2 ] || fail "$EXIT_ERROR" "$usage"
-need_env "$1"
-valid_file_name "$2" ||
-  fail "$EXIT_REFUSED" "backup $(printf '%q' "$2") is not a file name in $ENV_DIR/backups/ (no paths); copy the file there first"
-SOURCE="$ENV_DIR/backups/$2"
-shift 2
-ACTOR="" RUN_URL=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --actor | --run-url)
-      who_option "$1" "${2:-}"
-      shift 2
-      ;;
-    --json)
-      json_output
-      shift
-      ;;
-    *) fail "$EXIT_ERROR" "unknown argument $(printf '%q' "$1"); $usage" ;;
-  esac
-done
+parse_args restore '<env> <backup> --actor= --run-url= --json' "$@"
+need_env "${ARGS[0]}"
+valid_file_name "${ARGS[1]}" ||
+  fail "$EXIT_REFUSED" "backup $(printf '%q' "${ARGS[1]}") is not a file name in $ENV_DIR/backups/ (no paths); copy the file there first"
+SOURCE="$ENV_DIR/backups/${ARGS[1]}"
 
 start_run "$(id -un)" ""
 
@@ -80,29 +66,10 @@ do_preflight() {
   say "$SOURCE ($(backup_set_files "$SOURCE" | wc -l) file(s)) passes integrity_check"
 }
 
-do_maintenance_on() { maintenance_on "$CURRENT"; }
-
 do_stop() { stop_release_writers "$BUNDLE" "$CURRENT"; }
 
 # A safety copy of the DB being replaced, so a failed restore can put it back.
-do_backup() {
-  if ! db_present "${DBS[0]}"; then
-    say "no database at $(db_label "${DBS[0]}") yet: nothing to keep"
-    return 0
-  fi
-  backup_databases "$CURRENT-before-restore" "${DBS[@]}"
-}
-
-do_restore() {
-  touch "$WORK/restored"
-  restore_databases "$BUNDLE" "$SOURCE" keep "${DBS[@]}"
-}
-
-do_start() { start_release "$BUNDLE"; }
-
-do_ready() { wait_ready "$BUNDLE"; }
-
-do_maintenance_off() { maintenance_off; }
+do_backup() { backup_databases_present "$CURRENT-before-restore" "${DBS[@]}"; }
 
 do_record() { record_restore restored ""; }
 
@@ -141,36 +108,36 @@ recover() {
   finish_run "$EXIT_ROLLED_BACK"
 }
 
-unrecovered() {
-  PHASE=$1
-  say "NOT RECOVERED: $2. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then restore again, deploy or roll back."
-  try_record record_restore failed-unrecovered "$1"
-  finish_run "$EXIT_UNRECOVERED"
-}
-
-guard_signals
+unrecovered() { not_recovered "$1" "$2" "restore again, deploy or roll back" record_restore failed-unrecovered "$1"; }
 
 # --- the runbook ----------------------------------------------------------------------
 
-phase preflight do_preflight
-before_change preflight
-phase maintenance-on do_maintenance_on
-after_change maintenance-on
-phase stop do_stop
-after_change stop
-phase backup do_backup
-after_change backup
-phase restore do_restore
-after_change restore
-phase start do_start
-after_change start
-phase ready do_ready
-after_change ready
-phase maintenance-off do_maintenance_off
-after_change maintenance-off
-phase record do_record
-if [ "$PHASE_RC" -ne 0 ]; then
-  fail "$EXIT_ERROR" "the database is restored and $CURRENT serves, but the ledger could not be written: check disk space under $ENV_DIR"
-fi
-say "restored $ENV_NAME's database from $SOURCE in $(seconds_since "$T0")s"
-finish_run "$EXIT_OK"
+# restore_runbook: the phases in order (docs/design.md §3), each followed by its guard.
+# Call it as a plain command (phase() and the guards rely on errexit applying).
+restore_runbook() {
+  phase preflight do_preflight
+  before_change preflight
+  phase maintenance-on maintenance_on "$CURRENT"
+  after_change maintenance-on
+  phase stop do_stop
+  after_change stop
+  phase backup do_backup
+  after_change backup
+  phase restore replace_databases "$BUNDLE" "$SOURCE" "${DBS[@]}"
+  after_change restore
+  phase start start_release "$BUNDLE"
+  after_change start
+  phase ready wait_ready "$BUNDLE"
+  after_change ready
+  phase maintenance-off maintenance_off
+  after_change maintenance-off
+  phase record do_record
+  if [ "$PHASE_RC" -ne 0 ]; then
+    fail "$EXIT_ERROR" "the database is restored and $CURRENT serves, but the ledger could not be written: check disk space under $ENV_DIR"
+  fi
+  say "restored $ENV_NAME's database from $SOURCE in $(seconds_since "$T0")s"
+  finish_run "$EXIT_OK"
+}
+
+guard_signals
+restore_runbook

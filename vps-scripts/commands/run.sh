@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth run <env> <run-id> <verb> [args…]
+# Usage: berth run <env> <run-id> <verb> [args…]
+# Summary: start a verb detached from this session (the verbs marked Detached: yes)
 #
 # Start `berth <verb> …` detached from this SSH session (its own session via setsid,
 # stdin from /dev/null), so a dropped connection or a cancelled runner cannot stop it
@@ -12,12 +13,16 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$BERTH_SCRIPTS/lib/common.sh"
 
-[ $# -ge 3 ] || fail "$EXIT_ERROR" "usage: berth run <env> <run-id> <verb> [args…]"
+parse_args run '<env> <run-id> <verb> ...' "$@"
+set -- "${ARGS[@]}"
+# The verbs a detached run may start: those whose header says `# Detached: yes` (lib/verbs.sh).
+if ! verb_file "$3" >/dev/null || [ "$(verb_header "$3" Detached)" != yes ]; then
+  fail "$EXIT_REFUSED" "berth run starts $(for v in $(verbs); do [ "$(verb_header "$v" Detached)" != yes ] || printf '%s ' "$v"; done)— not $(printf '%q' "$3")"
+fi
 # recover rebuilds a lost environment: its directory may be gone with the rest.
 if [ "$3" = recover ] && valid_env "$1"; then mkdir -p "$BERTH_ROOT/$1"; fi
 need_env "$1"
 valid_run_id "$2" || fail "$EXIT_REFUSED" "run id $(printf '%q' "$2") is not [A-Za-z0-9._-]{1,64}"
-case "$3" in deploy | rollback | restore | backup | drill | recover) ;; *) fail "$EXIT_REFUSED" "berth run starts deploy, rollback, restore, backup, drill or recover, not $(printf '%q' "$3")" ;; esac
 dir="$ENV_DIR/runs/$2"
 mkdir -p "$ENV_DIR/runs"
 mkdir "$dir" 2>/dev/null || fail "$EXIT_REFUSED" "run id $2 was already used in $ENV_NAME; use a new one"
@@ -25,7 +30,7 @@ shift 2
 
 # The wrapper records its own pid (setsid does not fork here), runs the verb, removes
 # the run's own registry login (<env>/.registry-auth/<run-id>, written by the action for
-# this run's pulls: lib/release.sh), then writes the exit code atomically so `follow`
+# this run's pulls: lib/pull.sh), then writes the exit code atomically so `follow`
 # sees it complete or not at all.
 # shellcheck disable=SC2016 # the script is for the child bash: its $ expand there
 BERTH_RUN_ID=$(basename "$dir") setsid bash -c '
@@ -38,7 +43,10 @@ BERTH_RUN_ID=$(basename "$dir") setsid bash -c '
 ' berth-run "$dir" "$ENV_DIR/.registry-auth/$(basename "$dir")" "$@" >/dev/null 2>&1 </dev/null &
 
 for _ in $(seq 1 100); do
-  [ -s "$dir/pid" ] && { echo "started $* as run $(basename "$dir") (pid $(cat "$dir/pid"))"; exit 0; }
+  [ -s "$dir/pid" ] && {
+    echo "started $* as run $(basename "$dir") (pid $(cat "$dir/pid"))"
+    exit 0
+  }
   sleep 0.05
 done
 fail "$EXIT_ERROR" "the detached run did not start (no pid file in $dir)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
-# berth status <env> [--json]
+# Usage: berth status <env> [--json]
+# Summary: current/previous, lock holder, maintenance, last run, offsite age
 #
 # What runs where: current and previous release, the lock holder, the maintenance
 # flag, an in-flight or interrupted deploy (deploy.state), the last ledger line, the
@@ -15,21 +16,19 @@ set -euo pipefail
 . "$BERTH_SCRIPTS/lib/common.sh"
 # shellcheck source=lib/phases.sh
 . "$BERTH_SCRIPTS/lib/phases.sh"
-# shellcheck source=lib/release.sh
-. "$BERTH_SCRIPTS/lib/release.sh"
+# shellcheck source=lib/maintenance.sh
+. "$BERTH_SCRIPTS/lib/maintenance.sh"
 # shellcheck source=lib/swap.sh
 . "$BERTH_SCRIPTS/lib/swap.sh"
 # shellcheck source=lib/offsite.sh
 . "$BERTH_SCRIPTS/lib/offsite.sh"
 
-[ $# -eq 1 ] || [ $# -eq 2 ] || fail "$EXIT_ERROR" "usage: berth status <env> [--json]"
-need_env "$1"
-json=false
-[ "${2:-}" != --json ] || json=true
+parse_args status '<env> --json' "$@"
+need_env "${ARGS[0]}"
 
 holder=null
 if ! flock -n "$ENV_DIR/.lock" true 2>/dev/null; then
-  holder=$( [ -s "$ENV_DIR/lock.holder" ] && cat "$ENV_DIR/lock.holder" || echo '{"what":"unknown"}')
+  holder=$([ -s "$ENV_DIR/lock.holder" ] && cat "$ENV_DIR/lock.holder" || echo '{"what":"unknown"}')
 fi
 inflight=null
 interrupted=false
@@ -39,7 +38,7 @@ if [ -s "$ENV_DIR/deploy.state" ]; then
 fi
 last=$(ledger_lines | tail -n 1)
 [ -n "$last" ] || last=null
-maintenance=$( [ -f "$(maintenance_flag)" ] && echo true || echo false)
+maintenance=$([ -f "$(maintenance_flag)" ] && echo true || echo false)
 # No engine reachable (dockerd stopped, no docker): no containers, still a status.
 # The two steps stay apart: `docker ps | jq -s … || echo '[]'` would print two
 # arrays when docker fails and jq succeeds on empty input.
@@ -82,8 +81,8 @@ status=$(jq -n --arg env "$ENV_NAME" --arg current "$current" --arg previous "$(
     offsite: $offsite, drill: $drill}')
 code=0
 if [ "$(jq -r '.offsite.stale // false' <<<"$status")" = true ]; then code=$EXIT_OFFSITE_STALE; fi
-if $json; then
-  printf '%s\n' "$status"
+if [ -n "$JSON_OUT" ]; then
+  printf '%s\n' "$status" >&3
   exit "$code"
 fi
 jq -r '

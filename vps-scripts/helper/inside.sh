@@ -59,7 +59,10 @@ case "$op" in
   probe)
     rel_arg "$2"
     for f in "$DB" "$DB-wal" "$DB-shm" "$DB-journal"; do
-      if [ -L "$f" ]; then printf 'link\t%s\t0\t%s\n' "${f#"$VOLUME"/}" "$(stat -c %u:%g -- "$f")" >&3; exit 0; fi
+      if [ -L "$f" ]; then
+        printf 'link\t%s\t0\t%s\n' "${f#"$VOLUME"/}" "$(stat -c %u:%g -- "$f")" >&3
+        exit 0
+      fi
     done
     if [ -f "$DB" ]; then
       printf 'present\t%s\t%s\t%s\n' "$2" "$(stat -c %s -- "$DB")" "$(owner)" >&3

@@ -7,9 +7,15 @@ PHASE=${PHASE:-berth}
 
 now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 # Microseconds since the epoch, from bash's own clock (no fork).
-now_us() { local t=${EPOCHREALTIME/./}; printf '%s' "$t"; }
+now_us() {
+  local t=${EPOCHREALTIME/./}
+  printf '%s' "$t"
+}
 # seconds_since <us>: elapsed seconds with two decimals.
-seconds_since() { local d=$(($(now_us) - $1)); printf '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000)); }
+seconds_since() {
+  local d=$(($(now_us) - $1))
+  printf '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000))
+}
 
 # Human log lines: `<time> [<phase>] message`, on stdout (a detached run's log file).
 # Logging never fails: a log that cannot be written (a full disk) must not stop a run
@@ -51,16 +57,8 @@ need_env() {
   [ -d "$ENV_DIR" ] || fail "$EXIT_REFUSED" "no environment $ENV_NAME under $BERTH_ROOT (expected $ENV_DIR); deploy to it first"
 }
 
-# who_option <--actor|--run-url> <value>: the options every runbook verb takes on the
-# server; they set ACTOR / RUN_URL (start_run exports them).
-who_option() {
-  case "$1" in
-    --actor) valid_actor "${2:-}" || fail "$EXIT_REFUSED" "--actor takes a name of [A-Za-z0-9._@-]{1,64}"; ACTOR=$2 ;;
-    --run-url) valid_run_url "${2:-}" || fail "$EXIT_REFUSED" "--run-url takes an http(s) URL"; RUN_URL=$2 ;;
-  esac
-}
-
-# start_run [<default actor>] [<default run URL>]: who and where (BERTH_ACTOR,
+# start_run [<default actor>] [<default run URL>]: who and where (ACTOR and RUN_URL from
+# --actor/--run-url (parse_args), else BERTH_ACTOR,
 # BERTH_RUN_URL, BERTH_RUN_ID; `berth run` sets them for a detached run), the run's
 # work directory $WORK, and its clocks STARTED / T0.
 # shellcheck disable=SC2034 # STARTED and T0 are read by the commands
@@ -136,3 +134,6 @@ ledger_lines() {
 
 # The latest ledger line for a sha (or nothing).
 ledger_line_for() { ledger_lines | jq -c --arg s "$1" 'select(.sha == $s)' | tail -n 1 || true; }
+
+# shellcheck source=lib/options.sh
+. "$BERTH_SCRIPTS/lib/options.sh"

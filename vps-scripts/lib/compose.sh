@@ -53,7 +53,10 @@ compose() {
   project=$(manifest "$bundle" .compose.project)
   if [ "${SLOT:-a}" = b ]; then
     file=$(jq -r '.swap.file // empty' "$bundle/release.json")
-    valid_file_name "$file" || { say "release $(manifest "$bundle" .sha) has no slot b compose file (built by an older berth)"; return 1; }
+    valid_file_name "$file" || {
+      say "release $(manifest "$bundle" .sha) has no slot b compose file (built by an older berth)"
+      return 1
+    }
     project="${project}_b"
     # Slot b's file reads its moved host ports from these (lib/swap.sh).
     local ports b name

@@ -84,42 +84,6 @@ schema_versions() {
   for db in "$@"; do db_schema_version "$db"; done
 }
 
-# backup_databases <name> <db…>: back up the stopped set to
-# <env>/backups/<time>-<name>.db (+ .1, .2 …), each copy checked, and note the set's
-# first file in $WORK/backup (the ledger's `backup`, and what a failed run puts back).
-backup_databases() {
-  local name=$1 dest i=0 db member bytes=0 files=0
-  shift
-  dest="$ENV_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)-$name.db"
-  private_dir "$ENV_DIR/backups"
-  for db in "$@"; do
-    member=$(backup_member "$dest" "$i")
-    if db_present "$db"; then
-      db_backup stopped "$db" "$member"
-      bytes=$((bytes + $(stat -c %s "$member")))
-      files=$((files + 1))
-    elif [ "$i" -eq 0 ]; then
-      fail "$EXIT_ERROR" "the database $(db_label "$db") is missing: nothing to name the backup set by"
-    else
-      say "no $(db_label "$db") yet: the set records it as absent"
-    fi
-    i=$((i + 1))
-  done
-  printf '%s\n' "$dest" >"$WORK/backup"
-  say "backup $dest ($files of $# file(s), $bytes bytes, quick_check ok)"
-}
-
-# backup_databases_online <dest first file> <db…>: the same set while the app runs
-# (VACUUM INTO: one consistent read snapshot per file).
-backup_databases_online() {
-  local dest=$1 i=0 db
-  shift
-  for db in "$@"; do
-    if db_present "$db"; then db_backup online "$db" "$(backup_member "$dest" "$i")"; fi
-    i=$((i + 1))
-  done
-}
-
 # check_backup_set <first file> <check> <db…>: every member the set holds passes the check.
 check_backup_set() {
   local first=$1 check=$2 i=0 db member
@@ -129,36 +93,4 @@ check_backup_set() {
     if [ -e "$member" ]; then sqlite_check "$member" "$check" || return 1; fi
     i=$((i + 1))
   done
-}
-
-# restore_databases <bundle whose containers may hold the DBs> <first file> <absent: remove|keep> <db…>:
-# put the set back. A member the set does not hold is removed (`remove`: it was created
-# after the set was taken, e.g. by the failed migration) or left as it is (`keep`).
-restore_databases() {
-  local bundle=$1 first=$2 absent=$3 i=0 db member
-  shift 3
-  check_backup_set "$first" quick_check "$@" || return 1
-  compose "$bundle" stop
-  for db in "$@"; do
-    member=$(backup_member "$first" "$i")
-    if [ -e "$member" ]; then
-      db_restore "$member" "$db"
-    elif [ "$absent" = remove ]; then
-      db_remove "$db"
-      say "removed $(db_label "$db") (it did not exist when $first was taken)"
-    else
-      warn "$first holds no copy of $(db_label "$db"): left as it is"
-    fi
-    i=$((i + 1))
-  done
-  say "database set restored from $first"
-}
-
-# discard_new_databases <bundle> <db…>: a first deploy failed: remove what its migration created.
-discard_new_databases() {
-  local bundle=$1 db
-  shift
-  compose "$bundle" stop
-  for db in "$@"; do db_remove "$db"; done
-  say "removed the database files the failed first migration created"
 }

@@ -74,7 +74,12 @@ offsite_shown() { sed -E 's#(://)[^/@]*@#\1***@#' <<<"$1"; }
 # (NAME=value words for `export`); the file is parsed, never sourced. Refuses when the
 # file or its RESTIC_PASSWORD is missing.
 offsite_secrets() {
-  local file=$OFFSITE_ENV_FILE line name value n have=""
+  local file=$OFFSITE_ENV_FILE line name value n have="" xtrace=""
+  # BERTH_TRACE=1 (set -x) would print every line read and every assignment below.
+  if [[ $- == *x* ]]; then
+    xtrace=1
+    set +x
+  fi
   [ -r "$file" ] ||
     fail "$EXIT_REFUSED" "the offsite env file $file is missing or unreadable for $(id -un); create it (mode 600) with RESTIC_PASSWORD=… (and the backend's credentials, e.g. AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for s3:)"
   OFFSITE_SECRETS=()
@@ -90,6 +95,7 @@ offsite_secrets() {
       [ "$name" != RESTIC_PASSWORD ] || [ -z "$value" ] || have=1
     done
   done <"$file"
+  [ -z "$xtrace" ] || set -x
   [ -n "$have" ] || fail "$EXIT_REFUSED" "the offsite env file $file sets no RESTIC_PASSWORD; add RESTIC_PASSWORD=… (keep a copy outside this server: without it the offsite snapshots cannot be read)"
 }
 
@@ -97,8 +103,16 @@ offsite_secrets() {
 # bounded by OFFSITE_TIMEOUT.
 restic_do() {
   (
-    # shellcheck disable=SC2163 # NAME=value words: export assigns each one
-    [ ${#OFFSITE_SECRETS[@]} -eq 0 ] || export "${OFFSITE_SECRETS[@]}"
+    # Not traced (BERTH_TRACE=1): the export's words are the secrets.
+    if [[ $- == *x* ]]; then
+      set +x
+      # shellcheck disable=SC2163 # NAME=value words: export assigns each one
+      [ ${#OFFSITE_SECRETS[@]} -eq 0 ] || export "${OFFSITE_SECRETS[@]}"
+      set -x
+    else
+      # shellcheck disable=SC2163 # NAME=value words: export assigns each one
+      [ ${#OFFSITE_SECRETS[@]} -eq 0 ] || export "${OFFSITE_SECRETS[@]}"
+    fi
     exec timeout "${OFFSITE_TIMEOUT:-7200}" restic --repo "$OFFSITE_REPO" "$@"
   )
 }
@@ -122,7 +136,10 @@ offsite_repo_ready() {
 sqlite_row_counts() {
   local names sql
   names=$(sqlite3 -readonly -json "$1" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\\' ORDER BY name;")
-  [ -n "$names" ] || { printf '{}\n'; return 0; }
+  [ -n "$names" ] || {
+    printf '{}\n'
+    return 0
+  }
   # Identifiers quoted the SQL way ("" inside ""), one count per line in the same order.
   sql=$(jq -r '.[] | "SELECT count(*) FROM \"\(.name | gsub("\""; "\"\""))\";"' <<<"$names")
   sqlite3 -readonly "$1" "$sql" | jq -sc --argjson names "$names" '[$names, .] | transpose | map({(.[0].name): .[1]}) | add // {}'
@@ -186,9 +203,15 @@ offsite_stage() {
 offsite_send() {
   local out summary id
   out=$(cd "$1" && restic_do backup --json --tag berth --tag "$(offsite_tags "$2")" .) ||
-    { warn "restic backup to $(offsite_shown "$OFFSITE_REPO") failed"; return 1; }
+    {
+      warn "restic backup to $(offsite_shown "$OFFSITE_REPO") failed"
+      return 1
+    }
   summary=$(jq -c 'select(.message_type == "summary")' <<<"$out" | tail -n 1)
-  [ -n "$summary" ] || { warn "restic backup printed no summary"; return 1; }
+  [ -n "$summary" ] || {
+    warn "restic backup printed no summary"
+    return 1
+  }
   # restic 0.14's summary has the short id: ask for the full one.
   id=$(restic_do snapshots --json "$(jq -r .snapshot_id <<<"$summary")" | jq -r '.[0].id') || return 1
   jq -c --arg id "$id" '.snapshot_id = $id' <<<"$summary"
@@ -201,11 +224,20 @@ offsite_forget() {
   local out counts
   out=$(restic_do forget --json --tag "$(offsite_tags "$1")" --group-by tags \
     --keep-daily "$OFFSITE_KEEP_DAILY" --keep-weekly "$OFFSITE_KEEP_WEEKLY" --keep-monthly "$OFFSITE_KEEP_MONTHLY") ||
-    { warn "restic forget failed: the snapshot is stored, older ones were not forgotten"; return 1; }
+    {
+      warn "restic forget failed: the snapshot is stored, older ones were not forgotten"
+      return 1
+    }
   counts=$(jq -c '{kept: (map(.keep // [] | length) | add // 0), removed: (map(.remove // [] | length) | add // 0)}' <<<"$out") ||
-    { warn "restic forget printed no JSON"; return 1; }
+    {
+      warn "restic forget printed no JSON"
+      return 1
+    }
   if [ "$(jq .removed <<<"$counts")" -gt 0 ]; then
-    restic_do prune >/dev/null || { warn "restic prune failed: forgotten snapshots still take space"; return 1; }
+    restic_do prune >/dev/null || {
+      warn "restic prune failed: forgotten snapshots still take space"
+      return 1
+    }
   fi
   printf '%s\n' "$counts"
 }
@@ -220,8 +252,14 @@ offsite_latest() {
 # offsite_fetch <snapshot id> <target dir>: restore it, each file's content verified.
 offsite_fetch() {
   private_dir "$2"
-  restic_do restore "$1" --target "$2" --verify >/dev/null || { warn "restic restore of snapshot $1 failed"; return 1; }
-  [ -f "$2/$OFFSITE_MANIFEST" ] || { warn "snapshot $1 holds no $OFFSITE_MANIFEST: not a berth snapshot"; return 1; }
+  restic_do restore "$1" --target "$2" --verify >/dev/null || {
+    warn "restic restore of snapshot $1 failed"
+    return 1
+  }
+  [ -f "$2/$OFFSITE_MANIFEST" ] || {
+    warn "snapshot $1 holds no $OFFSITE_MANIFEST: not a berth snapshot"
+    return 1
+  }
 }
 
 # offsite_verify <restored dir>: each database against the manifest — sha256, PRAGMA
@@ -237,7 +275,10 @@ offsite_verify() {
       out=$(jq -c --arg path "$path" '. + [{path: $path, file: null}]' <<<"$out")
       continue
     fi
-    [[ $file =~ ^databases/[0-9]+\.db$ ]] || { warn "the manifest names $(printf '%q' "$file"), not databases/<n>.db"; return 1; }
+    [[ $file =~ ^databases/[0-9]+\.db$ ]] || {
+      warn "the manifest names $(printf '%q' "$file"), not databases/<n>.db"
+      return 1
+    }
     want_sha=$(jq -r --argjson i "$i" '.databases[$i].sha256' "$dir/$OFFSITE_MANIFEST")
     want_rows=$(jq -c --argjson i "$i" '.databases[$i].rows' "$dir/$OFFSITE_MANIFEST")
     got_sha=$(sha256sum "$dir/$file" | cut -d' ' -f1)
@@ -248,9 +289,15 @@ offsite_verify() {
       --argjson shaOk "$([ "$got_sha" = "$want_sha" ] && echo true || echo false)" --arg integrity "$integrity" \
       --argjson rows "$rows" --argjson want "$want_rows" \
       '. + [{path: $path, file: $file, bytes: $bytes, sha256Match: $shaOk, integrity: $integrity, rows: $rows, rowsMatch: ($rows == $want)}]' <<<"$out")
-    if [ "$got_sha" != "$want_sha" ]; then warn "$file: sha256 $got_sha, the snapshot's manifest says $want_sha"; ok=1; fi
+    if [ "$got_sha" != "$want_sha" ]; then
+      warn "$file: sha256 $got_sha, the snapshot's manifest says $want_sha"
+      ok=1
+    fi
     [ "$integrity" = ok ] || ok=1
-    if [ "$rows" != "$want_rows" ]; then warn "$file: row counts $rows, the manifest says $want_rows"; ok=1; fi
+    if [ "$rows" != "$want_rows" ]; then
+      warn "$file: row counts $rows, the manifest says $want_rows"
+      ok=1
+    fi
   done
   printf '%s\n' "$out"
   return "$ok"

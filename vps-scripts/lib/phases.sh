@@ -68,29 +68,6 @@ stale_state() {
   ! kill -0 "$pid" 2>/dev/null
 }
 
-# record_run <kind> <sha> <previous sha> <bundle> <result> <phase> [extra JSON object]:
-# append the run's ledger line (docs/design.md §4: time, env, sha, images by digest, actor, run,
-# result, phase, durations, backup) merged with the kind's own fields, and keep it in
-# $WORK/result.json for finish_run.
-record_run() {
-  local backup="" extra=${7:-} line
-  [ -n "$extra" ] || extra='{}'
-  [ -s "$WORK/backup" ] && backup=$(cat "$WORK/backup")
-  line=$(jq -cn \
-    --arg time "$(now_iso)" --arg env "$ENV_NAME" --arg kind "$1" --arg sha "$2" --arg previousSha "$3" \
-    --argjson images "$(jq -c '.images | map_values(.ref)' "$4/release.json")" \
-    --arg actor "$BERTH_ACTOR" --arg runUrl "$BERTH_RUN_URL" --arg runId "$BERTH_RUN_ID" \
-    --arg result "$5" --arg phase "$6" \
-    --argjson durations "$(durations_json)" --arg total "$(seconds_since "$T0")" --arg backup "$backup" \
-    --argjson extra "$extra" \
-    '{time: $time, env: $env, kind: $kind, sha: $sha, previousSha: $previousSha, images: $images,
-      actor: $actor, runUrl: $runUrl, runId: $runId, result: $result, phase: $phase,
-      durations: $durations, totalSeconds: ($total | tonumber),
-      backup: (if $backup == "" then null else $backup end)} + $extra')
-  ledger_append "$line"
-  printf '%s\n' "$line" >"$WORK/result.json"
-}
-
 # try_record <ledger writer> [args…]: record a failed or refused run. Run like a phase
 # (a subshell with errexit in force); if the ledger or result cannot be written (a full
 # disk), say so and return 0: recording must never stop a recovery, nor the lock holder
@@ -131,6 +108,33 @@ serve_again() {
   if [ "$PHASE_RC" -ne 0 ]; then unrecovered "$failed" "$sha did not become ready again"; fi
   phase maintenance-off maintenance_off
   phase record "$@"
+}
+
+# start_ready_switch <bundle> <new slot> <live slot>: the maintenance path's start →
+# ready in the new slot, then — when that is not the live one (a release without slot
+# b's file starts in slot a: lib/swap.sh) — nginx switched to it; each phase guarded
+# by after_change (the command's recover).
+start_ready_switch() {
+  phase start start_release "$1"
+  after_change start
+  phase ready wait_ready "$1"
+  after_change ready
+  if [ "$2" != "$3" ]; then
+    phase switch swap_switch "$1" "$2"
+    after_change switch
+  fi
+}
+
+# not_recovered <failed phase> <why> <what to do next> <ledger writer…>: putting the
+# previous state back failed (rollback, restore): say the state — the maintenance page,
+# where the replaced database was saved —, record the run as failed-unrecovered, exit 4.
+not_recovered() {
+  local failed=$1 why=$2 next=$3
+  shift 3
+  PHASE=$failed
+  say "NOT RECOVERED: $why. The maintenance page is $([ -e "$(maintenance_flag)" ] && echo ON || echo off); the replaced database is $([ -s "$WORK/backup" ] && echo "saved at $(cat "$WORK/backup")" || echo "unchanged"). Check 'berth status $ENV_NAME', fix, then $next."
+  try_record "$@"
+  finish_run "$EXIT_UNRECOVERED"
 }
 
 # refuse_unchanged <kind> <sha> <from> <reason>: refuse before anything changed: no

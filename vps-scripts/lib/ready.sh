@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# The `ready` phase: the release answers its readiness check.
+
 # wait_ready <bundle>: poll the ready service's /readyz on its loopback host port until
 # N consecutive 2xx, bounded by the manifest's timeout.
 wait_ready() {
@@ -15,7 +17,10 @@ wait_ready() {
     if [ -z "$hostport" ]; then hostport=$(published_port "$bundle" "$svc" "$port"); fi
     if [ -n "$hostport" ] && curl -fsS -o /dev/null --max-time 2 "http://$hostport$path" 2>/dev/null; then
       ok=$((ok + 1))
-      [ "$ok" -ge "$need" ] && { say "$svc ready at http://$hostport$path ($ok consecutive successes)"; return 0; }
+      [ "$ok" -ge "$need" ] && {
+        say "$svc ready at http://$hostport$path ($ok consecutive successes)"
+        return 0
+      }
     else
       ok=0
     fi
@@ -37,3 +42,6 @@ published_port() {
   hp=$(docker port "$cid" "$3/tcp" 2>/dev/null | grep -E '^(127\.0\.0\.1|0\.0\.0\.0):' | head -n1 || true)
   printf '%s' "${hp/0.0.0.0/127.0.0.1}"
 }
+
+# swap_ready <bundle> <slot>: the same, for the release starting in the other slot.
+swap_ready() { SLOT=$2 wait_ready "$1"; }

@@ -55,9 +55,18 @@ rehearse_migration() {
   local bundle=$1 current_bundle=$2 out=$3 svc project dir mounts host target db rel i=0 cmd rc volumes=()
   shift 3
   mkdir -p "$out"
-  if ! jq -e '.migrate' "$bundle/release.json" >/dev/null; then rehearse_skip "$out" "no migrate command"; return 0; fi
-  if [ $# -eq 0 ]; then rehearse_skip "$out" "no database configured"; return 0; fi
-  if [ -z "$current_bundle" ] || ! db_present "$1"; then rehearse_skip "$out" "no database yet (first deploy)"; return 0; fi
+  if ! jq -e '.migrate' "$bundle/release.json" >/dev/null; then
+    rehearse_skip "$out" "no migrate command"
+    return 0
+  fi
+  if [ $# -eq 0 ]; then
+    rehearse_skip "$out" "no database configured"
+    return 0
+  fi
+  if [ -z "$current_bundle" ] || ! db_present "$1"; then
+    rehearse_skip "$out" "no database yet (first deploy)"
+    return 0
+  fi
   svc=$(manifest "$bundle" .migrate.service)
   project=$(slot_project "$current_bundle" "${SLOT:-a}")
   if ! mounts=$(rehearse_mounts "$project" "$svc" "$@"); then

@@ -49,7 +49,10 @@ helper_base() { if [ -s "$BERTH_ROOT/sqlite-helper.base" ]; then head -n1 -- "$B
 # helper_tag: berth-sqlite-helper:<12 hex over the Dockerfile and the base>: a new
 # Dockerfile or base builds a new image; the same ones reuse it.
 helper_tag() {
-  printf 'berth-sqlite-helper:%s' "$({ cat -- "$BERTH_SCRIPTS/helper/Dockerfile"; helper_base; } | sha256sum | cut -c1-12)"
+  printf 'berth-sqlite-helper:%s' "$({
+    cat -- "$BERTH_SCRIPTS/helper/Dockerfile"
+    helper_base
+  } | sha256sum | cut -c1-12)"
 }
 
 # helper_image: the helper's image ID (sha256:…), built first if this server has none
@@ -57,15 +60,24 @@ helper_tag() {
 # $WORK for the run's later phases. Returns 1 (saying why) when it cannot be built.
 helper_image() {
   local tag id base args=()
-  if [ -n "${WORK:-}" ] && [ -s "$WORK/sqlite-helper.image" ]; then cat -- "$WORK/sqlite-helper.image"; return 0; fi
+  if [ -n "${WORK:-}" ] && [ -s "$WORK/sqlite-helper.image" ]; then
+    cat -- "$WORK/sqlite-helper.image"
+    return 0
+  fi
   tag=$(helper_tag)
   if ! id=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null); then
     base=$(helper_base)
     [ -z "$base" ] || args=(--build-arg "BASE=$base")
     say "building berth's SQLite helper image $tag${base:+ from $base} (once per server and Dockerfile)" >&2
     { exec 7>>"$BERTH_ROOT/.sqlite-helper.lock"; } 2>/dev/null ||
-      { warn "cannot open $BERTH_ROOT/.sqlite-helper.lock to build berth's SQLite helper image" >&2; return 1; }
-    flock -w 900 7 || { warn "another build of the SQLite helper held $BERTH_ROOT/.sqlite-helper.lock for 15 minutes" >&2; return 1; }
+      {
+        warn "cannot open $BERTH_ROOT/.sqlite-helper.lock to build berth's SQLite helper image" >&2
+        return 1
+      }
+    flock -w 900 7 || {
+      warn "another build of the SQLite helper held $BERTH_ROOT/.sqlite-helper.lock for 15 minutes" >&2
+      return 1
+    }
     if ! docker image inspect "$tag" >/dev/null 2>&1 &&
       ! timeout "${HELPER_BUILD_TIMEOUT:-900}" docker build --quiet "${args[@]}" --label berth.helper=sqlite -t "$tag" "$BERTH_SCRIPTS/helper" >/dev/null; then
       warn "could not build berth's SQLite helper image from $BERTH_SCRIPTS/helper/Dockerfile${base:+ on $base}: docker's reason is above. On a server without internet, write the name of a local image that has sqlite3 into $BERTH_ROOT/sqlite-helper.base (docs/ops/where-is-my-database.md)" >&2
@@ -75,7 +87,10 @@ helper_image() {
     exec 7>&-
     id=$(docker image inspect --format '{{.Id}}' "$tag")
   fi
-  [[ $id =~ ^sha256:[0-9a-f]{64}$ ]] || { warn "the SQLite helper image $tag has no sha256 ID ($id)" >&2; return 1; }
+  [[ $id =~ ^sha256:[0-9a-f]{64}$ ]] || {
+    warn "the SQLite helper image $tag has no sha256 ID ($id)" >&2
+    return 1
+  }
   if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then printf '%s\n' "$id" >"$WORK/sqlite-helper.image"; fi
   printf '%s\n' "$id"
 }
@@ -167,7 +182,10 @@ db_backup() {
     if [ "$mode" = stopped ]; then sqlite_backup_stopped "$ref" "$dest"; else sqlite_backup_online "$ref" "$dest"; fi
     return
   fi
-  scratch=$(mktemp -d -- "$(dirname -- "$dest")/.helper.XXXXXX") || { warn "cannot create a scratch directory beside $dest"; return 1; }
+  scratch=$(mktemp -d -- "$(dirname -- "$dest")/.helper.XXXXXX") || {
+    warn "cannot create a scratch directory beside $dest"
+    return 1
+  }
   helper_run "$ref" "$scratch" - backup "$mode" "$(helper_rel "$ref")" "$(id -u):$(id -g)" || rc=$?
   if [ "$rc" -eq 0 ] && [ -s "$scratch/db" ] && [ -O "$scratch/db" ]; then
     chmod 600 -- "$scratch/db"
@@ -186,10 +204,16 @@ db_backup() {
 # user's file, with the host's sqlite3), then put back by the database's owner.
 db_restore() {
   local backup=$1 ref=$2
-  db_via_helper "$ref" || { sqlite_restore "$backup" "$ref"; return; }
+  db_via_helper "$ref" || {
+    sqlite_restore "$backup" "$ref"
+    return
+  }
   sqlite_check "$backup" || return 1
   helper_run "$ref" - "$backup" restore "$(helper_rel "$ref")" ||
-    { warn "the SQLite helper could not restore $(db_label "$ref") from $backup"; return 1; }
+    {
+      warn "the SQLite helper could not restore $(db_label "$ref") from $backup"
+      return 1
+    }
 }
 
 # db_remove <ref>: the database, its -wal and -shm, gone.
@@ -205,7 +229,10 @@ db_remove() {
 # db_schema_version <ref>: as sqlite_schema_version.
 db_schema_version() {
   if db_via_helper "$1"; then
-    if db_in_volume "$1" && ! docker volume inspect "${1%%:*}" >/dev/null 2>&1; then echo 0; return 0; fi
+    if db_in_volume "$1" && ! docker volume inspect "${1%%:*}" >/dev/null 2>&1; then
+      echo 0
+      return 0
+    fi
     helper_run "$1" - - schema-version "$(helper_rel "$1")"
   else
     sqlite_schema_version "$1"

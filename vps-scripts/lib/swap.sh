@@ -145,75 +145,6 @@ nginx_workers() {
   pgrep -P "$master" 2>/dev/null | sort -n || true
 }
 
-# write_live_conf <bundle> <slot>: point nginx's variables at that slot's host ports.
-write_live_conf() {
-  local bundle=$1 slot=$2 body a b _ ports
-  ports=$(slot_b_ports "$bundle") || return 1
-  body="# written by berth: ${ENV_NAME//-/_} serves release $(manifest "$bundle" .sha) from slot $slot"
-  while read -r a b _; do
-    [ -n "$a" ] || continue
-    [ "$slot" = b ] || b=$a
-    # shellcheck disable=SC2016 # an nginx variable, written as is
-    body+=$'\n''set $berth_'"${ENV_NAME//-/_}_$a 127.0.0.1:$b;"
-  done <<<"$ports"
-  mkdir -p "$ENV_DIR/nginx"
-  chmod 0755 "$ENV_DIR/nginx"
-  write_atomic "$(live_conf)" "$body"
-  chmod 0644 "$(live_conf)"
-}
-
-# switch_nginx <bundle> <slot>: write the live file, test, reload; return once a new
-# worker runs (the new configuration is in force). On a failed test or reload the file
-# is put back and 1 returned: nginx still serves the old slot.
-switch_nginx() {
-  local bundle=$1 slot=$2 before after saved="" deadline new
-  before=$(nginx_workers)
-  [ -f "$(live_conf)" ] && saved=$(cat "$(live_conf)")
-  write_live_conf "$bundle" "$slot"
-  if ! nginx_run test || ! nginx_run reload; then
-    say "nginx refused the switch to slot $slot: the old slot keeps serving"
-    if [ -n "$saved" ]; then write_atomic "$(live_conf)" "$saved"; else rm -f "$(live_conf)"; fi
-    return 1
-  fi
-  deadline=$(($(date +%s) + 10))
-  while [ "$(date +%s)" -lt "$deadline" ]; do
-    after=$(nginx_workers)
-    new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep -c . || true)
-    if [ "$new" -gt 0 ]; then
-      say "nginx serves slot $slot (reloaded: $new new worker(s))"
-      printf '%s\n' "$before" >"$WORK/old_workers"
-      return 0
-    fi
-    sleep 0.1
-  done
-  say "nginx started no new worker within 10 s of the reload: the switch is not confirmed"
-  if [ -n "$saved" ]; then write_atomic "$(live_conf)" "$saved"; else rm -f "$(live_conf)"; fi
-  nginx_run reload || true
-  return 1
-}
-
-# drain <seconds>: wait until the nginx workers from before the switch have finished
-# their requests and exited (graceful reload), at most <seconds>.
-drain() {
-  local limit=$1 deadline left
-  deadline=$(($(date +%s) + limit))
-  while :; do
-    left=0
-    while read -r pid; do
-      [ -n "$pid" ] && [ -d "/proc/$pid" ] && left=$((left + 1))
-    done <"$WORK/old_workers"
-    if [ "$left" -eq 0 ]; then
-      say "the old nginx workers finished their requests"
-      return 0
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      warn "$left old nginx worker(s) still busy after ${limit}s (long-lived connections?): going on; their connections end with the old slot"
-      return 0
-    fi
-    sleep 0.1
-  done
-}
-
 # --- the slots' containers ---------------------------------------------------------------------
 
 # slot_services <bundle> <singletons|others>: berth.yml's services split by .swap.singletons
@@ -223,74 +154,7 @@ slot_services() {
     | if $which == "singletons" then $all - ($all - $s) else $all - $s end | .[]' "$1/release.json"
 }
 
-# retire_slot <bundle> <slot>: stop and remove that slot's containers (each with its
-# stop_grace_period); named volumes and data stay.
-retire_slot() { SLOT=$2 compose "$1" down --remove-orphans; }
-
-# clear_slot <project>: remove every container of a compose project, without its bundle
-# (an interrupted swap's leftovers).
-clear_slot() {
-  local cids
-  mapfile -t cids < <(docker ps -aq --filter "label=com.docker.compose.project=$1")
-  [ ${#cids[@]} -eq 0 ] || docker rm -f "${cids[@]}" >/dev/null
-}
-
-# reconcile_slots <current bundle>: after an interrupted run, make the environment one
-# release in one slot: nginx on the live slot, the live slot's services running, the
-# other slot's containers gone. Idempotent.
-# The order keeps the site serving: the live slot up, nginx on it, then the rest removed.
-reconcile_slots() {
-  local bundle=$1 live other project
-  live=$(live_slot)
-  other=$(other_slot "$live")
-  project=$(slot_project "$bundle" "$other")
-  say "after an interrupted run: $(manifest "$bundle" .sha) serves from slot $live"
-  SLOT=$live compose "$bundle" up -d --no-recreate
-  if [ -f "$(live_conf)" ] && ! grep -q "from slot $live\$" "$(live_conf)"; then
-    say "nginx pointed at slot $other: switching it back to slot $live"
-    SLOT=$live wait_ready "$bundle"
-    switch_nginx "$bundle" "$live"
-  fi
-  if [ -n "$(docker ps -aq --filter "label=com.docker.compose.project=$project")" ]; then
-    say "the interrupted run left slot $other ($project) behind: removing it"
-    clear_slot "$project"
-  fi
-}
-
 # --- the swap path's phases (deploy, rollback) -------------------------------------------
-
-# swap_start <bundle> <slot>: every service but the singletons, beside the live slot.
-swap_start() {
-  local others
-  mapfile -t others < <(slot_services "$1" others)
-  touch "$WORK/swap_started"
-  say "starting $(manifest "$1" .sha) in slot $2: ${others[*]}"
-  SLOT=$2 compose "$1" up -d --no-deps "${others[@]}"
-}
-
-swap_ready() { SLOT=$2 wait_ready "$1"; }
-
-swap_switch() {
-  touch "$WORK/switched"
-  switch_nginx "$1" "$2"
-}
-
-swap_drain() { drain "$(jq -r '.swap.drainSeconds // 30' "$1/release.json")"; }
-
-# swap_handover <old bundle> <old slot> <new bundle> <new slot>: singletons never run
-# twice: the old ones stop right before the new ones start.
-swap_handover() {
-  local singletons
-  mapfile -t singletons < <(slot_services "$3" singletons)
-  if [ ${#singletons[@]} -eq 0 ]; then
-    say "no singletons to hand over"
-    return 0
-  fi
-  touch "$WORK/handover_began"
-  say "handing over ${singletons[*]}: stopped in slot $2, then started in slot $4"
-  SLOT=$2 compose "$1" stop "${singletons[@]}"
-  SLOT=$4 compose "$3" up -d --no-deps "${singletons[@]}"
-}
 
 # swap_undo <new bundle> <new slot> <old bundle> <old slot>: after a failure before the
 # record: nginx back on the old slot, its singletons running again, the new slot gone.
@@ -306,13 +170,6 @@ swap_undo() {
   fi
   phase retire retire_slot "$1" "$2"
   if [ "$PHASE_RC" -ne 0 ]; then warn "the containers of slot $2 could not all be removed: 'berth status $ENV_NAME' lists them"; fi
-}
-
-undo_handover() {
-  local new=$1 new_slot=$2 old=$3 old_slot=$4
-  shift 4
-  SLOT=$new_slot compose "$new" stop "$@"
-  SLOT=$old_slot compose "$old" up -d --no-deps "$@"
 }
 
 # swap_runbook <deploy|rollback> <bundle> <new slot> <current bundle> <live slot>: the

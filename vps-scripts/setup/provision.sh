@@ -702,7 +702,7 @@ if [ "$nginx" = 1 ]; then
     pidfile=$(nginx_pidfile)
     # (the words go in on stdin: jq would read -p and -c as its own options)
     printf '%s\n' "${words[@]}" | jq -R . | jq -s --arg pid "${pidfile:-/run/nginx.pid}" --arg conf "$(dirname "$enabled_dir")" \
-      '. as $n | {test: (["sudo", "-n"] + $n + ["-t", "-q"]), reload: (["sudo", "-n"] + $n + ["-s", "reload"]), pid: $pid, conf: $conf}' 
+      '. as $n | {test: (["sudo", "-n"] + $n + ["-t", "-q"]), reload: (["sudo", "-n"] + $n + ["-s", "reload"]), pid: $pid, conf: $conf}'
   }
   grant_file="/etc/sudoers.d/berth-$user"
   grant_ok() {

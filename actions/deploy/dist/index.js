@@ -87120,7 +87120,7 @@ function installScripts(bundleDir, root, allowDowngrade = false) {
 }
 /**
  * Where one run's registry login lives on the server: a docker config of its own, which
- * `pull_release` (vps-scripts/lib/release.sh) uses for that run's pulls and `berth run`
+ * `pull_release` (vps-scripts/lib/pull.sh) uses for that run's pulls and `berth run`
  * removes when the run ends. The deploy user's ~/.docker/config.json (the standing,
  * read-only pull credential `berth setup` stores) is never written.
  */
@@ -87940,7 +87940,7 @@ async function run(req, deps, r) {
     }
 }
 /**
- * Each image's compressed size, for the server's disk check (vps-scripts/lib/release.sh
+ * Each image's compressed size, for the server's disk check (vps-scripts/lib/preflight.sh
  * preflight_disk). An image the registry does not size is left out, and said so: the
  * check then counts the rest.
  */

@@ -44,5 +44,8 @@ base_image_up() {
 base_image_status() {
   local tag
   tag=$(base_image_tag)
-  if docker image inspect "$tag" >/dev/null 2>&1; then status_line base-image up "$tag"; else status_line base-image down "$tag"; return 1; fi
+  if docker image inspect "$tag" >/dev/null 2>&1; then status_line base-image up "$tag"; else
+    status_line base-image down "$tag"
+    return 1
+  fi
 }

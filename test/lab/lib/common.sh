@@ -36,10 +36,16 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # stop_pidfile <pidfile> <what>: TERM, wait (bounded), KILL.
 stop_pidfile() {
   local pidfile=$1 what=$2 pid i
-  pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+  pid_alive "$pidfile" || {
+    rm -f "$pidfile"
+    return 0
+  }
   pid=$(cat "$pidfile")
   kill "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
   kill -9 "$pid" 2>/dev/null || true
   rm -f "$pidfile"
   log "stopped $what"

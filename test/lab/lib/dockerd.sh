@@ -13,7 +13,10 @@ dockerd_up() {
 }
 
 dockerd_status() {
-  if docker info >/dev/null 2>&1; then status_line dockerd up "$(docker info --format '{{.ServerVersion}}')"; else status_line dockerd down ""; return 1; fi
+  if docker info >/dev/null 2>&1; then status_line dockerd up "$(docker info --format '{{.ServerVersion}}')"; else
+    status_line dockerd down ""
+    return 1
+  fi
 }
 
 dockerd_down() {

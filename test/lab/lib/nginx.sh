@@ -68,7 +68,10 @@ CONF
     echo "}"
   } >"$dir/nginx.conf.new"
   nginx -t -q -p "$dir" -c "$dir/nginx.conf.new" 2>"$dir/logs/test.log" || die "nginx config invalid: $(cat "$dir/logs/test.log")"
-  if cmp -s "$dir/nginx.conf.new" "$dir/nginx.conf"; then rm -f "$dir/nginx.conf.new"; return 1; fi
+  if cmp -s "$dir/nginx.conf.new" "$dir/nginx.conf"; then
+    rm -f "$dir/nginx.conf.new"
+    return 1
+  fi
   mv "$dir/nginx.conf.new" "$dir/nginx.conf"
   return 0
 }
@@ -98,7 +101,10 @@ nginx_up() {
   nginx_reload_grant
   nginx_config && changed=1
   if pid_alive "$dir/nginx.pid"; then
-    [ "$changed" -eq 0 ] || { log "reloading nginx"; nginx -p "$dir" -c "$dir/nginx.conf" -s reload; }
+    [ "$changed" -eq 0 ] || {
+      log "reloading nginx"
+      nginx -p "$dir" -c "$dir/nginx.conf" -s reload
+    }
     return 0
   fi
   log "starting nginx on 127.0.0.1:$NGINX_STAGING_PORT (staging) and :$NGINX_PRODUCTION_PORT (production)"

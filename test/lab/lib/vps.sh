@@ -168,7 +168,10 @@ vps_up() {
   vps_env_files
   if pid_alive "$LAB_DIR/ssh/sshd.pid"; then
     # sshd reads its config again on SIGHUP (existing sessions keep theirs).
-    [ "$changed" -eq 0 ] || { log "reloading the VPS sshd"; kill -HUP "$(cat "$LAB_DIR/ssh/sshd.pid")"; }
+    [ "$changed" -eq 0 ] || {
+      log "reloading the VPS sshd"
+      kill -HUP "$(cat "$LAB_DIR/ssh/sshd.pid")"
+    }
     return 0
   fi
   log "starting the VPS sshd on 127.0.0.1:$SSH_PORT"

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Steps on a release bundle shared by deploy and rollback.
+# The `preflight` phase (docs/design.md §3): before anything changes, the bundle, the
+# server's prerequisites and the disk are checked; a failure refuses with nothing changed.
 
 # preflight_release <bundle> <env> <sha>: the bundle is intact and matches, the
 # server has what it needs, and the env file covers the compose file's variables.
@@ -67,6 +68,7 @@ images_to_pull() {
 
 # free_mb <dir>: MB free on the filesystem holding <dir>; fs_of <dir>: that filesystem's id.
 free_mb() { df -Pm -- "$1" | awk 'NR == 2 { print $4 }'; }
+
 fs_of() { stat -c %d -- "$1"; }
 
 preflight_disk() {
@@ -99,131 +101,4 @@ preflight_disk() {
   fi
   [ "$free" -ge "$need" ] || fail "$EXIT_REFUSED" "only ${free} MB free under $ENV_DIR/backups; need ${need} MB ($why). Free some space (old backups, 'docker image prune'); nothing was changed"
   say "disk: ${free} MB free, ${need} MB needed ($why)"
-}
-
-# run_docker_config: the docker config holding this run's own registry login, when the
-# action logged in for it (src/remote/commands.ts runAuthDir; `berth run` removes it at
-# the end). Without one, pulls use the deploy user's standing credential
-# (~/.docker/config.json), which berth never writes.
-run_docker_config() {
-  local dir
-  if [ -z "${BERTH_RUN_ID:-}" ] || ! valid_run_id "$BERTH_RUN_ID"; then return 1; fi
-  dir="$ENV_DIR/.registry-auth/$BERTH_RUN_ID"
-  if [ -L "$dir" ] || [ ! -f "$dir/config.json" ]; then return 1; fi
-  printf '%s' "$dir"
-}
-
-# pull_image <ref>: with the run's own login if there is one, else (or if that is
-# refused) with the server's standing credential.
-pull_image() {
-  local auth
-  if auth=$(run_docker_config); then
-    DOCKER_CONFIG=$auth timeout "${PULL_TIMEOUT:-900}" docker pull --quiet "$1" >/dev/null && return 0
-    warn "pulling $1 with this run's registry login failed; trying the server's own credential"
-  fi
-  timeout "${PULL_TIMEOUT:-900}" docker pull --quiet "$1" >/dev/null
-}
-
-# pull_release <bundle>: each image by repo@digest, then check the local image
-# really carries that digest.
-pull_release() {
-  local bundle=$1 svc ref digests
-  while IFS=$'\t' read -r svc ref; do
-    if ! docker image inspect "$ref" >/dev/null 2>&1; then
-      say "pulling $svc $ref"
-      pull_image "$ref"
-    fi
-    digests=$(docker image inspect --format '{{json .RepoDigests}}' "$ref")
-    # docker lists Docker Hub images by their short name (acme/api@…, nginx@…).
-    jq -e --arg r "$ref" 'any(.[]; . == $r or ("docker.io/" + .) == $r or ("docker.io/library/" + .) == $r
-      or ("index.docker.io/" + .) == $r or ("index.docker.io/library/" + .) == $r)' <<<"$digests" >/dev/null ||
-      fail "$EXIT_REFUSED" "$svc: local image $ref does not carry that digest (has $digests)"
-    say "$svc $ref verified"
-  done < <(jq -r '.images | to_entries[] | "\(.key)\t\(.value.repo)@\(.value.digest)"' "$bundle/release.json")
-  write_override "$bundle"
-}
-
-maintenance_flag() { printf '%s/maintenance/MAINTENANCE_ON' "$ENV_DIR"; }
-
-maintenance_on() {
-  mkdir -p "$ENV_DIR/maintenance"
-  chmod 755 "$ENV_DIR/maintenance"
-  write_atomic "$(maintenance_flag)" "$(jq -cn --arg sha "$1" --arg since "$(now_iso)" '{release: $sha, since: $since}')"
-  chmod 644 "$(maintenance_flag)"
-  say "maintenance page ON"
-}
-
-maintenance_off() {
-  rm -f "$(maintenance_flag)"
-  say "maintenance page OFF"
-}
-
-start_release() { compose "$1" up -d --remove-orphans; }
-
-# stop_writers <bundle> <service…>: stop those services' containers of the bundle's
-# project. With each one's grace period in release.json (stop_grace_period, read by the
-# action), `docker stop -t` them directly: a compose call would add ~0.5 s to the
-# maintenance window. Older bundles, or an unreadable period, fall back to compose stop.
-stop_writers() {
-  local bundle=$1 project w grace cids
-  shift
-  if ! jq -e --args '(.stopGraceSeconds // {}) as $g | $ARGS.positional | all(.[]; $g[.] != null)' "$@" \
-    <"$bundle/release.json" >/dev/null; then
-    compose "$bundle" stop "$@"
-    return
-  fi
-  project=$(slot_project "$bundle" "${SLOT:-a}")
-  for w in "$@"; do
-    grace=$(jq -r --arg w "$w" '.stopGraceSeconds[$w]' "$bundle/release.json")
-    mapfile -t cids < <(docker ps -q --filter "label=com.docker.compose.project=$project" \
-      --filter "label=com.docker.compose.service=$w" --filter "label=com.docker.compose.oneoff=False")
-    if [ ${#cids[@]} -gt 0 ]; then docker stop -t "$grace" "${cids[@]}" >/dev/null; fi
-  done
-}
-
-# stop_release_writers <running bundle> <its sha> [<bundle naming the writers>]: stop the
-# writers (release.json .writers) of the release that is running.
-stop_release_writers() {
-  local writers
-  mapfile -t writers < <(jq -r '.writers[]' "${3:-$1}/release.json")
-  say "stopping writers of $2: ${writers[*]}"
-  stop_writers "$1" "${writers[@]}"
-}
-
-# prune_releases <current> <previous>: keep the newest N releases' images and the
-# newest N backups; never the current or previous release's. Older bundles (~150 KB)
-# stay longer (5×N, at least 20) so `rollback --to` can pull their images again.
-prune_releases() {
-  local current=$1 previous=$2 keep keep_backups keep_bundles dir sha n=0 ref
-  keep=$(manifest "$ENV_DIR/releases/$current" .keep.releases)
-  keep_backups=$(manifest "$ENV_DIR/releases/$current" .keep.backups)
-  keep_bundles=$((keep * 5 > 20 ? keep * 5 : 20))
-  # shellcheck disable=SC2012 # ls -t: newest first by mtime; names that are not SHAs are skipped
-  while read -r dir; do
-    sha=$(basename "$dir")
-    valid_sha "$sha" || continue
-    n=$((n + 1))
-    if [ "$n" -le "$keep" ] || [ "$sha" = "$current" ] || [ "$sha" = "$previous" ]; then continue; fi
-    while read -r ref; do
-      if docker image rm "$ref" >/dev/null 2>&1; then say "pruned image $ref"; fi
-    done < <(jq -r '.images[] | "\(.repo)@\(.digest)"' "$dir/release.json" 2>/dev/null)
-    if [ "$n" -gt "$keep_bundles" ]; then
-      rm -rf -- "$dir"
-      say "pruned release bundle $sha"
-    fi
-  done < <(ls -1dt "$ENV_DIR"/releases/*/ 2>/dev/null | sed 's:/$::')
-  # Backups that `rollback --restore-db` may need (those named by the latest successful
-  # ledger lines) are kept whatever their age.
-  local needed
-  needed=$(ledger_lines | jq -rs --argjson k "$keep" '[.[] | select(.result == "succeeded" or .result == "rolled_back")] | .[-($k + 2):][] | .backup // empty' || true)
-  n=0
-  while read -r dir; do
-    n=$((n + 1))
-    if grep -qxF -- "$dir" <<<"$needed"; then continue; fi
-    if [ "$n" -gt "$keep_backups" ]; then
-      # The set's members, and the -wal/-shm a reader may have left beside any of them.
-      rm -f -- "$dir" "$dir"-wal "$dir"-shm "$dir".[0-9]* && say "pruned backup $(basename "$dir")"
-    fi
-  done < <(ls -1t "$ENV_DIR"/backups/*.db 2>/dev/null)
-  find "$ENV_DIR/runs" -mindepth 1 -maxdepth 1 -type d -mtime +30 -exec rm -rf {} + 2>/dev/null || true
 }
