@@ -32553,7 +32553,7 @@ async function connectSsh(target, options = {}) {
     let lastError;
     for (let i = 1; i <= attempts; i++) {
         try {
-            return await connectOnce(target, known, options.readyTimeoutMs ?? 20_000);
+            return await connectOnce(target, known, 20_000);
         }
         catch (e) {
             lastError = e;
@@ -32675,11 +32675,8 @@ class SshTransport {
                 const out = [];
                 const errOut = [];
                 let exitCode = null;
-                let timer;
                 const onLost = () => stream.close();
                 this.client.once("close", onLost);
-                if (options.timeoutMs)
-                    timer = setTimeout(() => stream.close(), options.timeoutMs);
                 stream.on("data", (d) => {
                     out.push(d);
                     options.onStdout?.(d);
@@ -32692,8 +32689,6 @@ class SshTransport {
                     exitCode = typeof code === "number" ? code : null;
                 });
                 stream.on("close", () => {
-                    if (timer)
-                        clearTimeout(timer);
                     this.client.removeListener("close", onLost);
                     const result = {
                         exitCode,
@@ -32878,6 +32873,8 @@ const external_node_util_namespaceObject = require("node:util");
  * `$VAR`, `${VAR}`, `${VAR:?err}` and `${VAR?err}` need VAR; `${VAR:-x}`, `${VAR-x}`,
  * `${VAR:+x}` and `${VAR+x}` do not; `$$` is a literal `$`. Pure.
  */
+/** Set by berth itself when it runs compose (vps-scripts/lib/compose.sh): never in the env file. */
+const BERTH_VARIABLES = ["BERTH_SHA", "BERTH_ENV"];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 /** Parse `${…}` starting at `start` (the `$`); undefined when it is not a valid expression. */
 function braced(s, start) {
@@ -43523,8 +43520,7 @@ function checkWriters(input, dbs, findings, notes) {
 
 
 
-/** Set by berth itself when it runs compose (vps-scripts/lib/compose.sh). */
-const BERTH_VARIABLES = ["BERTH_SHA", "BERTH_ENV"];
+
 function checkCompose(input) {
     const { config, configFile, composeFile, model } = input;
     const findings = [];
@@ -46280,7 +46276,7 @@ const PREFERRED = [
     "ssh-rsa",
 ];
 /** The key the server presents, read during the key exchange; no login is attempted. */
-function scanHostKey(host, port, timeoutMs = 20_000) {
+function scanHostKey(host, port) {
     return new Promise((resolve, reject) => {
         const client = new lib.Client();
         let key;
@@ -46302,7 +46298,7 @@ function scanHostKey(host, port, timeoutMs = 20_000) {
             host,
             port,
             username: "berth-host-key-check",
-            readyTimeout: timeoutMs,
+            readyTimeout: 20_000,
             algorithms: { serverHostKey: PREFERRED },
             hostVerifier: (k) => {
                 key = Buffer.from(k);
@@ -46513,8 +46509,6 @@ function parseSetupArgs(args) {
         certbotEmail: opt("certbot", setup_plan_email),
     };
 }
-/** Variables berth sets itself on each deploy: never in the env file. */
-const setup_plan_BERTH_VARIABLES = new Set(["BERTH_SHA", "BERTH_ENV"]);
 /** A numeric compose `user:` ("1000", "1000:1000", "${APP_UID:-1000}"), else undefined. */
 function numericUser(user) {
     if (user === undefined)
@@ -46599,7 +46593,7 @@ function planSetup(input) {
     const uids = new Set(dataDirs.map((d) => d.owner.split(":")[0]).filter((u) => u !== "deploy"));
     if (uids.size > 1)
         warnings.push(`the bind-mounted directories belong to several uids (${[...uids].join(", ")}), but berth backs up and restores the SQLite files as ONE deploy user: run the services that write them as one uid`);
-    const vars = compose.variables.filter((v) => !setup_plan_BERTH_VARIABLES.has(v.name));
+    const vars = compose.variables.filter((v) => !BERTH_VARIABLES.includes(v.name));
     const envVars = vars.filter((v) => v.required).map((v) => v.name);
     const envOptional = vars.filter((v) => !v.required).map((v) => v.name);
     const args = [
@@ -46820,7 +46814,7 @@ function unpackedDir(stdout) {
 
 const defaultSetupDeps = {
     connect: (target, log) => connectSsh(target, { attempts: 3, log }),
-    scanHostKey: (host, port) => scanHostKey(host, port),
+    scanHostKey: scanHostKey,
     berthHome: (env) => cliBerthHome(env),
 };
 async function runSetup(args, io, deps = defaultSetupDeps) {

@@ -7,11 +7,11 @@ import { ConfigError, formatIssues } from "../config/errors.js";
 import * as f from "../config/fields.js";
 import type { BerthYaml } from "../config/schema.js";
 
-export const digest = z
+const digest = z
   .string()
   .regex(/^sha256:[0-9a-f]{64}$/, { error: "is not an image digest; expected sha256: and 64 hex digits" });
 
-export const imageEntry = z
+const imageEntry = z
   .object({
     repo: f.imageRepo,
     tag: f.sha,

@@ -50257,15 +50257,8 @@ const {
  */
 
 class DockerCli {
-    binary;
-    env;
-    constructor(binary = "docker", env = process.env) {
-        this.binary = binary;
-        this.env = env;
-    }
     async run(args, options = {}) {
-        const r = await execa(this.binary, [...args], {
-            env: this.env,
+        const r = await execa("docker", [...args], {
             reject: false,
             input: options.input,
             stdin: options.input === undefined ? "ignore" : "pipe",
@@ -60743,7 +60736,7 @@ function imagesSummary(sha, images) {
 
 
 async function main() {
-    const inputs = readInputs(specs, schema.transform((i) => i), {
+    const inputs = readInputs(specs, schema, {
         ...runner,
         // sha defaults to the commit that triggered the workflow, as the runner sets it.
         getInput: (name) => runner.getInput(name) || (name === "sha" ? (process.env.GITHUB_SHA ?? "") : ""),

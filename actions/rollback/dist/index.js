@@ -81451,6 +81451,8 @@ retry.VERSION = plugin_retry_dist_bundle_VERSION;
 
 
 
+/** Each request's bound: a hung API must not hold the deploy's last step. */
+const REQUEST_TIMEOUT_MS = 30_000;
 // The REST API version these requests are written against.
 const API_VERSION = { "x-github-api-version": "2022-11-28" };
 function octokitDeployments(target, options = {}) {
@@ -81463,8 +81465,7 @@ function octokitDeployments(target, options = {}) {
         return { owner, repo };
     };
     const base = options.fetch ?? defaults.request?.fetch ?? fetch;
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    const timed = (url, init) => base(url, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+    const timed = (url, init) => base(url, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const octokit = getOctokit(target.token, {
         baseUrl: target.apiUrl ?? process.env.GITHUB_API_URL ?? "https://api.github.com",
         // Replaces @actions/github's default request options, so the proxy agent goes too:
@@ -82322,7 +82323,7 @@ async function connectSsh(target, options = {}) {
     let lastError;
     for (let i = 1; i <= attempts; i++) {
         try {
-            return await connectOnce(target, known, options.readyTimeoutMs ?? 20_000);
+            return await connectOnce(target, known, 20_000);
         }
         catch (e) {
             lastError = e;
@@ -82444,11 +82445,8 @@ class SshTransport {
                 const out = [];
                 const errOut = [];
                 let exitCode = null;
-                let timer;
                 const onLost = () => stream.close();
                 this.client.once("close", onLost);
-                if (options.timeoutMs)
-                    timer = setTimeout(() => stream.close(), options.timeoutMs);
                 stream.on("data", (d) => {
                     out.push(d);
                     options.onStdout?.(d);
@@ -82461,8 +82459,6 @@ class SshTransport {
                     exitCode = typeof code === "number" ? code : null;
                 });
                 stream.on("close", () => {
-                    if (timer)
-                        clearTimeout(timer);
                     this.client.removeListener("close", onLost);
                     const result = {
                         exitCode,

@@ -64,5 +64,3 @@ export const schema = z
       "registry-username and registry-password go together: set both, or neither to use an existing docker login",
     path: ["registry-username"],
   });
-
-export type Inputs = z.infer<typeof schema>;

@@ -11,15 +11,11 @@ import { schema, specs } from "./inputs.js";
 import { imagesSummary } from "./summary.js";
 
 export async function main(): Promise<void> {
-  const inputs = readInputs(
-    specs,
-    schema.transform((i) => i),
-    {
-      ...runner,
-      // sha defaults to the commit that triggered the workflow, as the runner sets it.
-      getInput: (name) => runner.getInput(name) || (name === "sha" ? (process.env.GITHUB_SHA ?? "") : ""),
-    },
-  );
+  const inputs = readInputs(specs, schema, {
+    ...runner,
+    // sha defaults to the commit that triggered the workflow, as the runner sets it.
+    getInput: (name) => runner.getInput(name) || (name === "sha" ? (process.env.GITHUB_SHA ?? "") : ""),
+  });
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const { config, dir, repoRoot } = loadConfig(inputs.config, workspace);
   const server = process.env.GITHUB_SERVER_URL;

@@ -99,5 +99,3 @@ export const schema = z
       "registry-username and registry-password go together: set both, or neither if the server is already logged in",
     path: ["registry-username"],
   });
-
-export type Inputs = z.infer<typeof schema>;
