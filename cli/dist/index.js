@@ -45595,7 +45595,7 @@ const MANIFEST_TYPES = [
     "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 /** Split a repository into registry host and name, with docker's defaults for Docker Hub. */
-function registry_splitRepo(repo) {
+function splitRepo(repo) {
     const slash = repo.indexOf("/");
     const first = slash === -1 ? "" : repo.slice(0, slash);
     if (slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
@@ -45611,17 +45611,32 @@ function registry_splitRepo(repo) {
 const DOCKER_HUB = "registry-1.docker.io";
 const DOCKER_HUB_ALIASES = (/* unused pure expression or super */ null && (["docker.io", "index.docker.io", "registry-1.docker.io"]));
 /**
+ * The servers `docker login` takes for the repositories' registries, each once. Docker
+ * Hub, however the repository spells it (acme/api, docker.io/…, index.docker.io/…,
+ * registry-1.docker.io/…), is `docker.io`: docker stores that login under
+ * https://index.docker.io/v1/, the key its pulls from Docker Hub read, as it does a
+ * login with no server; a login to registry-1.docker.io would be stored under that name,
+ * which no pull reads (docker/cli, cli/command/registry/login.go: runLogin).
+ */
+function registry_loginServers(repos) {
+    const servers = repos.map((r) => {
+        const { host } = splitRepo(r);
+        return host === DOCKER_HUB ? "docker.io" : host;
+    });
+    return [...new Set(servers)];
+}
+/**
  * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
  * Docker Hub repositories lose their host and `library/` (docker.io/library/nginx → nginx).
  */
 function familiarRepo(repo) {
-    const { host, name } = registry_splitRepo(repo);
+    const { host, name } = splitRepo(repo);
     if (host !== DOCKER_HUB)
         return repo;
     return name.startsWith("library/") ? name.slice("library/".length) : name;
 }
 /** docker itself speaks plain HTTP only to loopback registries by default. */
-function registry_registryBaseUrl(host) {
+function registryBaseUrl(host) {
     const hostname = host.replace(/:[0-9]+$/, "");
     const loopback = hostname === "localhost" || /^127\./.test(hostname) || hostname === "[::1]";
     return `${loopback ? "http" : "https"}://${host}`;
@@ -45635,8 +45650,8 @@ class HttpRegistry {
         this.fetchImpl = fetchImpl;
     }
     async digestOf(repo, tag) {
-        const { host, name } = registry_splitRepo(repo);
-        const url = `${registry_registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(tag)}`;
+        const { host, name } = splitRepo(repo);
+        const url = `${registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(tag)}`;
         const res = await this.request(url, host, name);
         if (res.status === 404)
             return null;
@@ -45660,8 +45675,8 @@ class HttpRegistry {
         return Math.max(...sizes);
     }
     async manifest(repo, digest) {
-        const { host, name } = registry_splitRepo(repo);
-        const url = `${registry_registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(digest)}`;
+        const { host, name } = splitRepo(repo);
+        const url = `${registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(digest)}`;
         const res = await this.request(url, host, name, "GET");
         if (!res.ok)
             throw new Error(`registry ${host}: GET ${name}@${digest} answered HTTP ${res.status}`);
@@ -45886,9 +45901,8 @@ async function must(transport, what, argv, stdin) {
  */
 async function loginRegistry(transport, server, runId, repos, credentials) {
     const dir = runAuthDir(server.root, server.environment, runId);
-    for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
-        const arg = host === "registry-1.docker.io" ? "docker.io" : host;
-        await must(transport, `registry login to ${registryBaseUrl(host)}`, registryLogin(dir, arg, credentials.username).argv, credentials.password);
+    for (const registry of loginServers(repos)) {
+        await must(transport, `registry login to ${registry}`, registryLogin(dir, registry, credentials.username).argv, credentials.password);
     }
 }
 /** Remove the run's registry login (again: `berth run` does when the run ends); never fails the run. */

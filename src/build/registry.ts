@@ -80,6 +80,22 @@ export const DOCKER_HUB = "registry-1.docker.io";
 const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
 
 /**
+ * The servers `docker login` takes for the repositories' registries, each once. Docker
+ * Hub, however the repository spells it (acme/api, docker.io/…, index.docker.io/…,
+ * registry-1.docker.io/…), is `docker.io`: docker stores that login under
+ * https://index.docker.io/v1/, the key its pulls from Docker Hub read, as it does a
+ * login with no server; a login to registry-1.docker.io would be stored under that name,
+ * which no pull reads (docker/cli, cli/command/registry/login.go: runLogin).
+ */
+export function loginServers(repos: readonly string[]): string[] {
+  const servers = repos.map((r) => {
+    const { host } = splitRepo(r);
+    return host === DOCKER_HUB ? "docker.io" : host;
+  });
+  return [...new Set(servers)];
+}
+
+/**
  * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
  * Docker Hub repositories lose their host and `library/` (docker.io/library/nginx → nginx).
  */
