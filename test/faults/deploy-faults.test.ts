@@ -299,10 +299,34 @@ describe("fault matrix: around a running deploy", () => {
   });
 
   describe("10. writes in flight: every acknowledged write survives", () => {
-    it.each([
-      ["a successful deploy", {}],
-      ["a failed deploy (FAIL_MIGRATION)", { FAIL_MIGRATION: "1" }],
-    ])("%s", async (_, knobs) => {
+    // Each outcome is stated, not read from the run: a failing migration is refused in its
+    // rehearsal (exit 2, nothing changed, no window), the previous release still serving.
+    it.each<{
+      what: string;
+      knobs: Record<string, string>;
+      exitCode: number;
+      result: string;
+      phase: string;
+      serves: "new" | "previous";
+    }>([
+      {
+        what: "a successful deploy",
+        knobs: {},
+        exitCode: 0,
+        result: "succeeded",
+        phase: "record",
+        serves: "new",
+      },
+      {
+        what: "a deploy whose migration fails (FAIL_MIGRATION)",
+        knobs: { FAIL_MIGRATION: "1" },
+        exitCode: 2,
+        result: "refused",
+        phase: "rehearse",
+        serves: "previous",
+      },
+    ])("$what: exit $exitCode, $result in $phase, the $serves release serving", async (c) => {
+      const { what, knobs } = c;
       const before = read("current_release");
       const next = await app.release(knobs);
       const acked: string[] = [];
@@ -339,9 +363,19 @@ describe("fault matrix: around a running deploy", () => {
       expect(acked.filter((t) => !stored.has(t))).toEqual([]);
       expect(integrity()).toBe("ok");
       console.log(
-        `${_}: ${acked.length} writes acknowledged, all present; statuses ${JSON.stringify(statuses)}`,
+        `${what}: ${acked.length} writes acknowledged, all present; statuses ${JSON.stringify(statuses)}`,
       );
-      await healthy(run.exitCode === 0 ? next.sha : before);
+      const last = ledger(ENV).at(-1) as { sha: string; result: string; phase: string };
+      expect({
+        exitCode: run.exitCode,
+        result: run.outputs.result,
+        line: [last.sha, last.result, last.phase],
+      }).toEqual({
+        exitCode: c.exitCode,
+        result: c.result,
+        line: [next.sha, c.result, c.phase],
+      });
+      await healthy(c.serves === "new" ? next.sha : before);
     });
   });
 });
