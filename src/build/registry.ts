@@ -76,7 +76,7 @@ export function splitRepo(repo: string): { host: string; name: string } {
 }
 
 /** Docker Hub's API host, and the names users write for it (docker.io/acme/api). */
-export const DOCKER_HUB = "registry-1.docker.io";
+const DOCKER_HUB = "registry-1.docker.io";
 const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
 
 /**
@@ -106,7 +106,7 @@ export function familiarRepo(repo: string): string {
 }
 
 /** docker itself speaks plain HTTP only to loopback registries by default. */
-export function registryBaseUrl(host: string): string {
+function registryBaseUrl(host: string): string {
   const hostname = host.replace(/:[0-9]+$/, "");
   const loopback = hostname === "localhost" || /^127\./.test(hostname) || hostname === "[::1]";
   return `${loopback ? "http" : "https"}://${host}`;

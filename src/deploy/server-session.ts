@@ -84,7 +84,7 @@ export async function uploadBundle(
   sha: string,
   runId: string,
   bundle: Bundle,
-  install: { readonly allowDowngrade: boolean } = { allowDowngrade: false },
+  install: { readonly allowDowngrade: boolean },
 ) {
   const dest = releaseDir(server.root, server.environment, sha);
   const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;

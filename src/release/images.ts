@@ -35,7 +35,7 @@ export type Images = Record<string, ImageEntry>;
  * The one spelling of a pinned image, `repo:sha@sha256:…` (docs/design.md §2): the
  * images output, release.json, compose.berth.yml and the ledger all carry it.
  */
-export function imageRef(repo: string, sha: string, digest: string): string {
+function imageRef(repo: string, sha: string, digest: string): string {
   return `${repo}:${sha}@${digest}`;
 }
 

@@ -82084,7 +82084,7 @@ async function forgetRegistryLogin(transport, server, runId, reporter) {
         reporter.warning(`could not remove this run's registry login ${dir} on the server (${e.message}); berth run removes it when the run ends`);
     }
 }
-async function uploadBundle(transport, server, sha, runId, bundle, install = { allowDowngrade: false }) {
+async function uploadBundle(transport, server, sha, runId, bundle, install) {
     const dest = releaseDir(server.root, server.environment, sha);
     const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
     await must(transport, "upload of the release bundle", receiveBundle(dest, incoming).argv, await tarball(bundle));
