@@ -93778,18 +93778,18 @@ const connectionSchema = {
 };
 /** What leaving both registry inputs empty means for deploy and rollback. */
 const SERVER_LOGGED_IN = "if the server is already logged in";
+/** A yes/no input: "true" or "false" as the runner passes it, false when empty. */
+const trueOrFalse = schemas_enum(["true", "false"], { error: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true");
 const schema = registryPair(object({
     ...connectionSchema,
     sha: sha.optional(),
     images: schemas_string().max(1_000_000).optional(),
     "promote-from": environmentName.optional(),
-    "dry-run": schemas_enum(["true", "false"], { error: "must be true or false" })
-        .default("false")
-        .transform((v) => v === "true"),
+    "dry-run": trueOrFalse,
     "github-token": schemas_string().optional(),
-    "allow-scripts-downgrade": schemas_enum(["true", "false"], { error: "must be true or false" })
-        .default("false")
-        .transform((v) => v === "true"),
+    "allow-scripts-downgrade": trueOrFalse,
 })
     .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
     error: "is required: the full 40-hex commit SHA to deploy (only a promotion without images may leave it empty: it then ships the source environment's current release)",

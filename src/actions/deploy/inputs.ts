@@ -76,6 +76,12 @@ export const connectionSchema = {
 /** What leaving both registry inputs empty means for deploy and rollback. */
 export const SERVER_LOGGED_IN = "if the server is already logged in";
 
+/** A yes/no input: "true" or "false" as the runner passes it, false when empty. */
+const trueOrFalse = z
+  .enum(["true", "false"], { error: "must be true or false" })
+  .default("false")
+  .transform((v) => v === "true");
+
 export const schema = registryPair(
   z
     .object({
@@ -83,15 +89,9 @@ export const schema = registryPair(
       sha: f.sha.optional(),
       images: z.string().max(1_000_000).optional(),
       "promote-from": f.environmentName.optional(),
-      "dry-run": z
-        .enum(["true", "false"], { error: "must be true or false" })
-        .default("false")
-        .transform((v) => v === "true"),
+      "dry-run": trueOrFalse,
       "github-token": z.string().optional(),
-      "allow-scripts-downgrade": z
-        .enum(["true", "false"], { error: "must be true or false" })
-        .default("false")
-        .transform((v) => v === "true"),
+      "allow-scripts-downgrade": trueOrFalse,
     })
     .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
       error:
