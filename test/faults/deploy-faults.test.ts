@@ -300,11 +300,13 @@ describe("fault matrix: around a running deploy", () => {
 
   describe("10. writes in flight: every acknowledged write survives", () => {
     // Each outcome is stated, not read from the run: a failing migration is refused in its
-    // rehearsal (exit 2, nothing changed, no window), the previous release still serving.
+    // rehearsal (berth exit 2, nothing changed, no window), the previous release still
+    // serving. The action's own exit code is 1 for any failure; it names berth's.
     it.each<{
       what: string;
       knobs: Record<string, string>;
       exitCode: number;
+      berthExit: string | undefined;
       result: string;
       phase: string;
       serves: "new" | "previous";
@@ -313,6 +315,7 @@ describe("fault matrix: around a running deploy", () => {
         what: "a successful deploy",
         knobs: {},
         exitCode: 0,
+        berthExit: undefined,
         result: "succeeded",
         phase: "record",
         serves: "new",
@@ -320,12 +323,13 @@ describe("fault matrix: around a running deploy", () => {
       {
         what: "a deploy whose migration fails (FAIL_MIGRATION)",
         knobs: { FAIL_MIGRATION: "1" },
-        exitCode: 2,
+        exitCode: 1,
+        berthExit: "2",
         result: "refused",
         phase: "rehearse",
         serves: "previous",
       },
-    ])("$what: exit $exitCode, $result in $phase, the $serves release serving", async (c) => {
+    ])("$what: berth exit $berthExit, $result in $phase, the $serves release serving", async (c) => {
       const { what, knobs } = c;
       const before = read("current_release");
       const next = await app.release(knobs);
@@ -368,10 +372,12 @@ describe("fault matrix: around a running deploy", () => {
       const last = ledger(ENV).at(-1) as { sha: string; result: string; phase: string };
       expect({
         exitCode: run.exitCode,
+        berthExit: /\(berth exit code ([0-9]+)\)/.exec(run.stdout)?.[1],
         result: run.outputs.result,
         line: [last.sha, last.result, last.phase],
       }).toEqual({
         exitCode: c.exitCode,
+        berthExit: c.berthExit,
         result: c.result,
         line: [next.sha, c.result, c.phase],
       });
