@@ -32553,7 +32553,7 @@ async function connectSsh(target, options = {}) {
     let lastError;
     for (let i = 1; i <= attempts; i++) {
         try {
-            return await connectOnce(target, known, options.readyTimeoutMs ?? 20_000);
+            return await connectOnce(target, known, 20_000);
         }
         catch (e) {
             lastError = e;
@@ -32675,11 +32675,8 @@ class SshTransport {
                 const out = [];
                 const errOut = [];
                 let exitCode = null;
-                let timer;
                 const onLost = () => stream.close();
                 this.client.once("close", onLost);
-                if (options.timeoutMs)
-                    timer = setTimeout(() => stream.close(), options.timeoutMs);
                 stream.on("data", (d) => {
                     out.push(d);
                     options.onStdout?.(d);
@@ -32692,8 +32689,6 @@ class SshTransport {
                     exitCode = typeof code === "number" ? code : null;
                 });
                 stream.on("close", () => {
-                    if (timer)
-                        clearTimeout(timer);
                     this.client.removeListener("close", onLost);
                     const result = {
                         exitCode,
@@ -32878,6 +32873,8 @@ const external_node_util_namespaceObject = require("node:util");
  * `$VAR`, `${VAR}`, `${VAR:?err}` and `${VAR?err}` need VAR; `${VAR:-x}`, `${VAR-x}`,
  * `${VAR:+x}` and `${VAR+x}` do not; `$$` is a literal `$`. Pure.
  */
+/** Set by berth itself when it runs compose (vps-scripts/lib/compose.sh): never in the env file. */
+const BERTH_VARIABLES = ["BERTH_SHA", "BERTH_ENV"];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 /** Parse `${…}` starting at `start` (the `$`); undefined when it is not a valid expression. */
 function braced(s, start) {
@@ -43523,8 +43520,7 @@ function checkWriters(input, dbs, findings, notes) {
 
 
 
-/** Set by berth itself when it runs compose (vps-scripts/lib/compose.sh). */
-const BERTH_VARIABLES = ["BERTH_SHA", "BERTH_ENV"];
+
 function checkCompose(input) {
     const { config, configFile, composeFile, model } = input;
     const findings = [];
@@ -43693,18 +43689,11 @@ function callNotes(file, at, def, with_) {
 }
 function checkCall(file, at, def, with_, uses, wf, ctx) {
     const ref = uses[4] ?? "";
-    const out = [];
-    const declared = Object.keys(wf.inputs);
-    for (const [k, v] of Object.entries(with_)) {
-        if (!(k in wf.inputs)) {
-            out.push(finding(file, `${at}.with.${k}`, v, `is not an input of berth's ${wf.file} (it takes: ${declared.join(", ")}); remove it or use one of those names`));
-        }
-    }
-    for (const [k, spec] of Object.entries(wf.inputs)) {
-        if (spec.required && spec.default === undefined && !(k in with_)) {
-            out.push(finding(file, `${at}.with.${k}`, undefined, `is required by berth's ${wf.file}; add ${k}: to with:`));
-        }
-    }
+    const out = declaredKeys(file, `${at}.with`, with_, wf.inputs, {
+        what: "an input",
+        workflow: wf.file,
+        add: (k) => `${k}: to with:`,
+    });
     out.push(...checkSecrets(file, at, def.secrets, wf, uses[1] ?? "", ctx));
     if (!/^[0-9a-f]{40}$/.test(ref)) {
         out.push(finding(file, `${at}.uses`, def.uses, "does not pin berth by a full 40-hex commit SHA; use @<sha> (`berth init` writes it)"));
@@ -43733,8 +43722,21 @@ function checkCall(file, at, def, with_, uses, wf, ctx) {
     }
     return out;
 }
+/**
+ * A caller's `with:` or `secrets:` against what berth's workflow declares: every key it
+ * passes must be declared, and every required one (without a default) passed.
+ */
+function declaredKeys(file, at, given, declared, say) {
+    const names = Object.keys(declared);
+    const unknown = Object.entries(given)
+        .filter(([k]) => !(k in declared))
+        .map(([k, v]) => finding(file, `${at}.${k}`, v, `is not ${say.what} of berth's ${say.workflow} (it takes: ${names.join(", ")}); remove it or use one of those names`));
+    const missing = Object.entries(declared)
+        .filter(([k, spec]) => spec.required && spec.default === undefined && !(k in given))
+        .map(([k]) => finding(file, `${at}.${k}`, undefined, `is required by berth's ${say.workflow}; add ${say.add(k)}`));
+    return [...unknown, ...missing];
+}
 function checkSecrets(file, at, secrets, wf, berthRepository, ctx) {
-    const names = Object.keys(wf.secrets);
     const wanted = DEPLOY_SECRETS.filter(([name]) => name in wf.secrets);
     if (secrets === "inherit") {
         // GitHub: "The inherit keyword can be used to pass secrets across repositories within
@@ -43754,17 +43756,13 @@ function checkSecrets(file, at, secrets, wf, berthRepository, ctx) {
                 finding(file, `${at}.secrets`, undefined, `passes no secrets, so berth's jobs get none (a called workflow sees only what its caller passes, even from the environment it runs in); add secrets: ${mapping(ENV_SECRETS)}, created per GitHub environment (docs/ops/bootstrap.md)`),
             ];
     }
-    const out = [];
-    for (const k of Object.keys(secrets)) {
-        if (!(k in wf.secrets)) {
-            out.push(finding(file, `${at}.secrets.${k}`, k, `is not a secret of berth's ${wf.file} (it takes: ${names.join(", ")}); remove it or use one of those names`));
-        }
-    }
-    for (const [k, spec] of Object.entries(wf.secrets)) {
-        if (spec.required && !(k in secrets)) {
-            out.push(finding(file, `${at}.secrets.${k}`, undefined, `is required by berth's ${wf.file}; add ${k}: \${{ secrets.<NAME> }} to secrets:`));
-        }
-    }
+    // A secret's value is an expression, never shown: the finding names the key.
+    const named = Object.fromEntries(Object.keys(secrets).map((k) => [k, k]));
+    const out = declaredKeys(file, `${at}.secrets`, named, wf.secrets, {
+        what: "a secret",
+        workflow: wf.file,
+        add: (k) => `${k}: \${{ secrets.<NAME> }} to secrets:`,
+    });
     for (const [name, legacy] of wanted) {
         if (!(name in secrets) && !(legacy in secrets)) {
             out.push(finding(file, `${at}.secrets.${name}`, undefined, `is not passed, so berth's jobs cannot reach the server; add ${name}: \${{ secrets.${name} }} (a secret of each GitHub environment: berth's job reads the one of the environment it runs in)`));
@@ -45599,7 +45597,7 @@ const MANIFEST_TYPES = [
     "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 /** Split a repository into registry host and name, with docker's defaults for Docker Hub. */
-function registry_splitRepo(repo) {
+function splitRepo(repo) {
     const slash = repo.indexOf("/");
     const first = slash === -1 ? "" : repo.slice(0, slash);
     if (slash !== -1 && (first.includes(".") || first.includes(":") || first === "localhost")) {
@@ -45615,17 +45613,32 @@ function registry_splitRepo(repo) {
 const DOCKER_HUB = "registry-1.docker.io";
 const DOCKER_HUB_ALIASES = (/* unused pure expression or super */ null && (["docker.io", "index.docker.io", "registry-1.docker.io"]));
 /**
+ * The servers `docker login` takes for the repositories' registries, each once. Docker
+ * Hub, however the repository spells it (acme/api, docker.io/…, index.docker.io/…,
+ * registry-1.docker.io/…), is `docker.io`: docker stores that login under
+ * https://index.docker.io/v1/, the key its pulls from Docker Hub read, as it does a
+ * login with no server; a login to registry-1.docker.io would be stored under that name,
+ * which no pull reads (docker/cli, cli/command/registry/login.go: runLogin).
+ */
+function registry_loginServers(repos) {
+    const servers = repos.map((r) => {
+        const { host } = splitRepo(r);
+        return host === DOCKER_HUB ? "docker.io" : host;
+    });
+    return [...new Set(servers)];
+}
+/**
  * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
  * Docker Hub repositories lose their host and `library/` (docker.io/library/nginx → nginx).
  */
 function familiarRepo(repo) {
-    const { host, name } = registry_splitRepo(repo);
+    const { host, name } = splitRepo(repo);
     if (host !== DOCKER_HUB)
         return repo;
     return name.startsWith("library/") ? name.slice("library/".length) : name;
 }
 /** docker itself speaks plain HTTP only to loopback registries by default. */
-function registry_registryBaseUrl(host) {
+function registryBaseUrl(host) {
     const hostname = host.replace(/:[0-9]+$/, "");
     const loopback = hostname === "localhost" || /^127\./.test(hostname) || hostname === "[::1]";
     return `${loopback ? "http" : "https"}://${host}`;
@@ -45639,8 +45652,8 @@ class HttpRegistry {
         this.fetchImpl = fetchImpl;
     }
     async digestOf(repo, tag) {
-        const { host, name } = registry_splitRepo(repo);
-        const url = `${registry_registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(tag)}`;
+        const { host, name } = splitRepo(repo);
+        const url = `${registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(tag)}`;
         const res = await this.request(url, host, name);
         if (res.status === 404)
             return null;
@@ -45664,8 +45677,8 @@ class HttpRegistry {
         return Math.max(...sizes);
     }
     async manifest(repo, digest) {
-        const { host, name } = registry_splitRepo(repo);
-        const url = `${registry_registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(digest)}`;
+        const { host, name } = splitRepo(repo);
+        const url = `${registryBaseUrl(host)}/v2/${name}/manifests/${encodeURIComponent(digest)}`;
         const res = await this.request(url, host, name, "GET");
         if (!res.ok)
             throw new Error(`registry ${host}: GET ${name}@${digest} answered HTTP ${res.status}`);
@@ -45890,9 +45903,8 @@ async function must(transport, what, argv, stdin) {
  */
 async function loginRegistry(transport, server, runId, repos, credentials) {
     const dir = runAuthDir(server.root, server.environment, runId);
-    for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
-        const arg = host === "registry-1.docker.io" ? "docker.io" : host;
-        await must(transport, `registry login to ${registryBaseUrl(host)}`, registryLogin(dir, arg, credentials.username).argv, credentials.password);
+    for (const registry of loginServers(repos)) {
+        await must(transport, `registry login to ${registry}`, registryLogin(dir, registry, credentials.username).argv, credentials.password);
     }
 }
 /** Remove the run's registry login (again: `berth run` does when the run ends); never fails the run. */
@@ -45908,7 +45920,7 @@ async function forgetRegistryLogin(transport, server, runId, reporter) {
         reporter.warning(`could not remove this run's registry login ${dir} on the server (${e.message}); berth run removes it when the run ends`);
     }
 }
-async function uploadBundle(transport, server, sha, runId, bundle, install = { allowDowngrade: false }) {
+async function uploadBundle(transport, server, sha, runId, bundle, install) {
     const dest = releaseDir(server.root, server.environment, sha);
     const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
     await must(transport, "upload of the release bundle", receiveBundle(dest, incoming).argv, await tarball(bundle));
@@ -46280,7 +46292,7 @@ const PREFERRED = [
     "ssh-rsa",
 ];
 /** The key the server presents, read during the key exchange; no login is attempted. */
-function scanHostKey(host, port, timeoutMs = 20_000) {
+function scanHostKey(host, port) {
     return new Promise((resolve, reject) => {
         const client = new lib.Client();
         let key;
@@ -46302,7 +46314,7 @@ function scanHostKey(host, port, timeoutMs = 20_000) {
             host,
             port,
             username: "berth-host-key-check",
-            readyTimeout: timeoutMs,
+            readyTimeout: 20_000,
             algorithms: { serverHostKey: PREFERRED },
             hostVerifier: (k) => {
                 key = Buffer.from(k);
@@ -46513,8 +46525,6 @@ function parseSetupArgs(args) {
         certbotEmail: opt("certbot", setup_plan_email),
     };
 }
-/** Variables berth sets itself on each deploy: never in the env file. */
-const setup_plan_BERTH_VARIABLES = new Set(["BERTH_SHA", "BERTH_ENV"]);
 /** A numeric compose `user:` ("1000", "1000:1000", "${APP_UID:-1000}"), else undefined. */
 function numericUser(user) {
     if (user === undefined)
@@ -46599,7 +46609,7 @@ function planSetup(input) {
     const uids = new Set(dataDirs.map((d) => d.owner.split(":")[0]).filter((u) => u !== "deploy"));
     if (uids.size > 1)
         warnings.push(`the bind-mounted directories belong to several uids (${[...uids].join(", ")}), but berth backs up and restores the SQLite files as ONE deploy user: run the services that write them as one uid`);
-    const vars = compose.variables.filter((v) => !setup_plan_BERTH_VARIABLES.has(v.name));
+    const vars = compose.variables.filter((v) => !BERTH_VARIABLES.includes(v.name));
     const envVars = vars.filter((v) => v.required).map((v) => v.name);
     const envOptional = vars.filter((v) => !v.required).map((v) => v.name);
     const args = [
@@ -46820,7 +46830,7 @@ function unpackedDir(stdout) {
 
 const defaultSetupDeps = {
     connect: (target, log) => connectSsh(target, { attempts: 3, log }),
-    scanHostKey: (host, port) => scanHostKey(host, port),
+    scanHostKey: scanHostKey,
     berthHome: (env) => cliBerthHome(env),
 };
 async function runSetup(args, io, deps = defaultSetupDeps) {

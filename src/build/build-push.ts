@@ -2,29 +2,20 @@
  * Build once, tag by the full SHA, push, report digests — and never overwrite a SHA
  * tag: an existing <repo>:<sha> is reused as it is (docs/design.md §2, immutable releases).
  */
+import { type ImageEntry, imageEntryOf } from "../release/images.js";
+import { inGroup, type Reporter } from "../reporter.js";
 import { check, type Docker } from "./docker.js";
 import { type BuildPlan, buildArgv, type ServicePlan } from "./plan.js";
-import { type Credentials, DOCKER_HUB, familiarRepo, type Registry, splitRepo } from "./registry.js";
+import { type Credentials, familiarRepo, loginServers, type Registry } from "./registry.js";
 
-export interface Log {
-  info(message: string): void;
-  warning(message: string): void;
-  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
-}
-
-export interface ImageResult {
-  readonly repo: string;
-  readonly tag: string;
-  readonly digest: string;
-  /** `repo:sha@digest`: what deploy pins. */
-  readonly ref: string;
+export interface ImageResult extends ImageEntry {
   readonly status: "built" | "reused";
 }
 
 export interface BuildDeps {
   readonly docker: Docker;
   readonly registry: Registry;
-  readonly log: Log;
+  readonly reporter: Reporter;
 }
 
 export async function login(
@@ -32,11 +23,10 @@ export async function login(
   repos: readonly string[],
   credentials: Credentials,
 ): Promise<void> {
-  for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
-    const hostArg = host === DOCKER_HUB ? [] : [host];
+  for (const server of loginServers(repos)) {
     check(
-      `registry login to ${host}`,
-      await docker.run(["login", ...hostArg, "--username", credentials.username, "--password-stdin"], {
+      `registry login to ${server}`,
+      await docker.run(["login", server, "--username", credentials.username, "--password-stdin"], {
         input: credentials.password,
       }),
     );
@@ -48,12 +38,12 @@ async function detectBuildx(docker: Docker): Promise<boolean> {
 }
 
 export async function buildPush(plan: BuildPlan, deps: BuildDeps): Promise<Record<string, ImageResult>> {
-  const { docker, log } = deps;
+  const { docker, reporter } = deps;
   const buildx = await detectBuildx(docker);
-  log.info(`builder: ${buildx ? "docker buildx" : "classic docker build (buildx not installed)"}`);
+  reporter.info(`builder: ${buildx ? "docker buildx" : "classic docker build (buildx not installed)"}`);
   const results: Record<string, ImageResult> = {};
   for (const s of plan.services) {
-    const image = await log.group(`${s.services.join(", ")}: ${s.repo}:${plan.sha}`, () =>
+    const image = await inGroup(reporter, `${s.services.join(", ")}: ${s.repo}:${plan.sha}`, () =>
       buildOne(plan, s, buildx, deps),
     );
     for (const service of s.services) results[service] = image;
@@ -67,12 +57,14 @@ async function buildOne(
   buildx: boolean,
   deps: BuildDeps,
 ): Promise<ImageResult> {
-  const { docker, registry, log } = deps;
+  const { docker, registry, reporter } = deps;
   const shaRef = `${s.repo}:${plan.sha}`;
   const existing = await registry.digestOf(s.repo, plan.sha);
   if (existing) {
-    log.info(`${shaRef} already exists as ${existing}: reusing it, not rebuilding (SHA tags are immutable)`);
-    await retag(plan, s, existing, docker, log);
+    reporter.info(
+      `${shaRef} already exists as ${existing}: reusing it, not rebuilding (SHA tags are immutable)`,
+    );
+    await retag(plan, s, existing, docker, reporter);
     return result(s.repo, plan.sha, existing, "reused");
   }
   check(`docker build of ${s.service}`, await docker.run(buildArgv(plan, s, buildx), { stream: true }));
@@ -80,10 +72,10 @@ async function buildOne(
   // the push, and keep what is there rather than overwrite it.
   const raced = await registry.digestOf(s.repo, plan.sha);
   if (raced) {
-    log.warning(
+    reporter.warning(
       `${shaRef} appeared in the registry during the build as ${raced}: keeping it, not pushing ours`,
     );
-    await retag(plan, s, raced, docker, log);
+    await retag(plan, s, raced, docker, reporter);
     return result(s.repo, plan.sha, raced, "reused");
   }
   check(`docker push of ${shaRef}`, await docker.run(["push", shaRef], { stream: true }));
@@ -100,7 +92,7 @@ async function buildOne(
   for (const t of plan.extraTags) {
     check(`docker push of ${s.repo}:${t}`, await docker.run(["push", `${s.repo}:${t}`], { stream: true }));
   }
-  log.info(`pushed ${shaRef}@${digest}`);
+  reporter.info(`pushed ${shaRef}@${digest}`);
   return result(s.repo, plan.sha, digest, "built");
 }
 
@@ -110,7 +102,7 @@ async function retag(
   s: ServicePlan,
   digest: string,
   docker: Docker,
-  log: Log,
+  reporter: Reporter,
 ): Promise<void> {
   if (plan.extraTags.length === 0) return;
   const byDigest = `${s.repo}@${digest}`;
@@ -118,10 +110,10 @@ async function retag(
   for (const t of plan.extraTags) {
     check(`docker tag ${t}`, await docker.run(["tag", byDigest, `${s.repo}:${t}`]));
     check(`docker push of ${s.repo}:${t}`, await docker.run(["push", `${s.repo}:${t}`]));
-    log.info(`tagged ${s.repo}:${t} → ${digest}`);
+    reporter.info(`tagged ${s.repo}:${t} → ${digest}`);
   }
 }
 
 function result(repo: string, sha: string, digest: string, status: ImageResult["status"]): ImageResult {
-  return { repo, tag: sha, digest, ref: `${repo}:${sha}@${digest}`, status };
+  return { ...imageEntryOf(repo, sha, digest), status };
 }

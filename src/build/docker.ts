@@ -23,14 +23,8 @@ export interface Docker {
 }
 
 export class DockerCli implements Docker {
-  constructor(
-    private readonly binary = "docker",
-    private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {}
-
   async run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    const r = await execa(this.binary, [...args], {
-      env: this.env,
+    const r = await execa("docker", [...args], {
       reject: false,
       input: options.input,
       stdin: options.input === undefined ? "ignore" : "pipe",

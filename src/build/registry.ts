@@ -76,8 +76,24 @@ export function splitRepo(repo: string): { host: string; name: string } {
 }
 
 /** Docker Hub's API host, and the names users write for it (docker.io/acme/api). */
-export const DOCKER_HUB = "registry-1.docker.io";
+const DOCKER_HUB = "registry-1.docker.io";
 const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+
+/**
+ * The servers `docker login` takes for the repositories' registries, each once. Docker
+ * Hub, however the repository spells it (acme/api, docker.io/…, index.docker.io/…,
+ * registry-1.docker.io/…), is `docker.io`: docker stores that login under
+ * https://index.docker.io/v1/, the key its pulls from Docker Hub read, as it does a
+ * login with no server; a login to registry-1.docker.io would be stored under that name,
+ * which no pull reads (docker/cli, cli/command/registry/login.go: runLogin).
+ */
+export function loginServers(repos: readonly string[]): string[] {
+  const servers = repos.map((r) => {
+    const { host } = splitRepo(r);
+    return host === DOCKER_HUB ? "docker.io" : host;
+  });
+  return [...new Set(servers)];
+}
 
 /**
  * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
@@ -90,7 +106,7 @@ export function familiarRepo(repo: string): string {
 }
 
 /** docker itself speaks plain HTTP only to loopback registries by default. */
-export function registryBaseUrl(host: string): string {
+function registryBaseUrl(host: string): string {
   const hostname = host.replace(/:[0-9]+$/, "");
   const loopback = hostname === "localhost" || /^127\./.test(hostname) || hostname === "[::1]";
   return `${loopback ? "http" : "https"}://${host}`;

@@ -7,12 +7,10 @@
 import type { DatabaseLocation } from "../config/compose-database.js";
 import type { ComposeModel } from "../config/compose-model.js";
 import { isLoopback } from "../config/compose-ports.js";
+import { BERTH_VARIABLES } from "../config/compose-vars.js";
 import type { BerthYaml } from "../config/schema.js";
 import { checkDatabases, checkWriters } from "./check-databases.js";
 import { type Finding, finding } from "./findings.js";
-
-/** Set by berth itself when it runs compose (vps-scripts/lib/compose.sh). */
-export const BERTH_VARIABLES = ["BERTH_SHA", "BERTH_ENV"];
 
 export interface EnvExample {
   readonly file: string;

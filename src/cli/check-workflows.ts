@@ -140,27 +140,11 @@ function checkCall(
   ctx: CallerContext,
 ): Finding[] {
   const ref = uses[4] ?? "";
-  const out: Finding[] = [];
-  const declared = Object.keys(wf.inputs);
-  for (const [k, v] of Object.entries(with_)) {
-    if (!(k in wf.inputs)) {
-      out.push(
-        finding(
-          file,
-          `${at}.with.${k}`,
-          v,
-          `is not an input of berth's ${wf.file} (it takes: ${declared.join(", ")}); remove it or use one of those names`,
-        ),
-      );
-    }
-  }
-  for (const [k, spec] of Object.entries(wf.inputs)) {
-    if (spec.required && spec.default === undefined && !(k in with_)) {
-      out.push(
-        finding(file, `${at}.with.${k}`, undefined, `is required by berth's ${wf.file}; add ${k}: to with:`),
-      );
-    }
-  }
+  const out = declaredKeys(file, `${at}.with`, with_, wf.inputs, {
+    what: "an input",
+    workflow: wf.file,
+    add: (k) => `${k}: to with:`,
+  });
   out.push(...checkSecrets(file, at, def.secrets, wf, uses[1] ?? "", ctx));
   if (!/^[0-9a-f]{40}$/.test(ref)) {
     out.push(
@@ -227,6 +211,36 @@ function checkCall(
   return out;
 }
 
+/**
+ * A caller's `with:` or `secrets:` against what berth's workflow declares: every key it
+ * passes must be declared, and every required one (without a default) passed.
+ */
+function declaredKeys(
+  file: string,
+  at: string,
+  given: Obj,
+  declared: Readonly<Record<string, { readonly required: boolean; readonly default?: string }>>,
+  say: { readonly what: string; readonly workflow: string; readonly add: (key: string) => string },
+): Finding[] {
+  const names = Object.keys(declared);
+  const unknown = Object.entries(given)
+    .filter(([k]) => !(k in declared))
+    .map(([k, v]) =>
+      finding(
+        file,
+        `${at}.${k}`,
+        v,
+        `is not ${say.what} of berth's ${say.workflow} (it takes: ${names.join(", ")}); remove it or use one of those names`,
+      ),
+    );
+  const missing = Object.entries(declared)
+    .filter(([k, spec]) => spec.required && spec.default === undefined && !(k in given))
+    .map(([k]) =>
+      finding(file, `${at}.${k}`, undefined, `is required by berth's ${say.workflow}; add ${say.add(k)}`),
+    );
+  return [...unknown, ...missing];
+}
+
 function checkSecrets(
   file: string,
   at: string,
@@ -235,7 +249,6 @@ function checkSecrets(
   berthRepository: string,
   ctx: CallerContext,
 ): Finding[] {
-  const names = Object.keys(wf.secrets);
   const wanted = DEPLOY_SECRETS.filter(([name]) => name in wf.secrets);
   if (secrets === "inherit") {
     // GitHub: "The inherit keyword can be used to pass secrets across repositories within
@@ -265,31 +278,13 @@ function checkSecrets(
           ),
         ];
   }
-  const out: Finding[] = [];
-  for (const k of Object.keys(secrets)) {
-    if (!(k in wf.secrets)) {
-      out.push(
-        finding(
-          file,
-          `${at}.secrets.${k}`,
-          k,
-          `is not a secret of berth's ${wf.file} (it takes: ${names.join(", ")}); remove it or use one of those names`,
-        ),
-      );
-    }
-  }
-  for (const [k, spec] of Object.entries(wf.secrets)) {
-    if (spec.required && !(k in secrets)) {
-      out.push(
-        finding(
-          file,
-          `${at}.secrets.${k}`,
-          undefined,
-          `is required by berth's ${wf.file}; add ${k}: \${{ secrets.<NAME> }} to secrets:`,
-        ),
-      );
-    }
-  }
+  // A secret's value is an expression, never shown: the finding names the key.
+  const named = Object.fromEntries(Object.keys(secrets).map((k) => [k, k]));
+  const out = declaredKeys(file, `${at}.secrets`, named, wf.secrets, {
+    what: "a secret",
+    workflow: wf.file,
+    add: (k) => `${k}: \${{ secrets.<NAME> }} to secrets:`,
+  });
   for (const [name, legacy] of wanted) {
     if (!(name in secrets) && !(legacy in secrets)) {
       out.push(

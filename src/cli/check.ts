@@ -68,7 +68,7 @@ function format(r: CheckReport, io: CliIo): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "env">): CheckReport {
+function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "env">): CheckReport {
   const show = (p: string) => relative(io.cwd, p) || ".";
   const report = (findings: Finding[], rest: Partial<CheckReport> = {}): CheckReport => ({
     ok: findings.length === 0,

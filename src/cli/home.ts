@@ -59,7 +59,7 @@ export function berthRepository(home: string): string | undefined {
  * For a package npm installed from git (<prefix>/node_modules/<name>), the commit and
  * GitHub repository in <prefix>/package-lock.json's "resolved" (git+ssh://…#<sha>).
  */
-export function npmGitSource(home: string): { commit: string; repository: string | undefined } | undefined {
+function npmGitSource(home: string): { commit: string; repository: string | undefined } | undefined {
   const modules = dirname(home);
   if (basename(modules) !== "node_modules") return undefined;
   let resolved: unknown;

@@ -15,8 +15,9 @@ import {
   resolveEnvironment,
 } from "../config/load.js";
 import { RunNotStarted } from "../deploy/remote-run.js";
-import { type Reporter, runVerb, type Server } from "../deploy/server-session.js";
+import { runVerb, type Server } from "../deploy/server-session.js";
 import { berthPath } from "../remote/commands.js";
+import type { Reporter } from "../reporter.js";
 import { HostKeyRefused, type SshTarget } from "../transport/ssh.js";
 import type { Transport } from "../transport/transport.js";
 import { painter } from "./findings.js";

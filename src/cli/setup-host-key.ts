@@ -24,7 +24,7 @@ const PREFERRED: ServerHostKeyAlgorithm[] = [
 ];
 
 /** The key the server presents, read during the key exchange; no login is attempted. */
-export function scanHostKey(host: string, port: number, timeoutMs = 20_000): Promise<HostKey> {
+export function scanHostKey(host: string, port: number): Promise<HostKey> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let key: Buffer | undefined;
@@ -48,7 +48,7 @@ export function scanHostKey(host: string, port: number, timeoutMs = 20_000): Pro
         host,
         port,
         username: "berth-host-key-check",
-        readyTimeout: timeoutMs,
+        readyTimeout: 20_000,
         algorithms: { serverHostKey: PREFERRED },
         hostVerifier: (k: Buffer) => {
           key = Buffer.from(k);

@@ -9,7 +9,7 @@ import { posix } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import type { ComposeModel } from "../config/compose-model.js";
-import { interpolate } from "../config/compose-vars.js";
+import { BERTH_VARIABLES, interpolate } from "../config/compose-vars.js";
 import * as f from "../config/fields.js";
 import type { ResolvedEnvironment } from "../config/load.js";
 import type { BerthYaml } from "../config/schema.js";
@@ -257,9 +257,6 @@ export interface SetupPlan {
   readonly warnings: readonly string[];
 }
 
-/** Variables berth sets itself on each deploy: never in the env file. */
-const BERTH_VARIABLES = new Set(["BERTH_SHA", "BERTH_ENV"]);
-
 /** A numeric compose `user:` ("1000", "1000:1000", "${APP_UID:-1000}"), else undefined. */
 export function numericUser(user: string | undefined): string | undefined {
   if (user === undefined) return undefined;
@@ -368,7 +365,7 @@ export function planSetup(input: {
       `the bind-mounted directories belong to several uids (${[...uids].join(", ")}), but berth backs up and restores the SQLite files as ONE deploy user: run the services that write them as one uid`,
     );
 
-  const vars = compose.variables.filter((v) => !BERTH_VARIABLES.has(v.name));
+  const vars = compose.variables.filter((v) => !BERTH_VARIABLES.includes(v.name));
   const envVars = vars.filter((v) => v.required).map((v) => v.name);
   const envOptional = vars.filter((v) => !v.required).map((v) => v.name);
 
@@ -437,7 +434,7 @@ export function planSetup(input: {
  * The loopback port nginx proxies to by default: where ready.service publishes
  * ready.port, with the compose file's defaults applied.
  */
-export function readyHostPort(config: BerthYaml, compose: ComposeModel, composeFile: string): number {
+function readyHostPort(config: BerthYaml, compose: ComposeModel, composeFile: string): number {
   const { service, port } = config.ready;
   const svc = compose.services[service];
   const mapping = svc?.ports.find(

@@ -48,9 +48,9 @@ export interface SetupDeps {
   readonly berthHome: (env: NodeJS.ProcessEnv) => string;
 }
 
-export const defaultSetupDeps: SetupDeps = {
+const defaultSetupDeps: SetupDeps = {
   connect: (target, log) => connectSsh(target, { attempts: 3, log }),
-  scanHostKey: (host, port) => scanHostKey(host, port),
+  scanHostKey,
   berthHome: (env) => cliBerthHome(env),
 };
 

@@ -5,6 +5,9 @@
  * `${VAR:+x}` and `${VAR+x}` do not; `$$` is a literal `$`. Pure.
  */
 
+/** Set by berth itself when it runs compose (vps-scripts/lib/compose.sh): never in the env file. */
+export const BERTH_VARIABLES: readonly string[] = ["BERTH_SHA", "BERTH_ENV"];
+
 export interface VariableUse {
   readonly name: string;
   /** True when the file has no default for it: the server's env file must set it. */

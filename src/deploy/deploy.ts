@@ -11,21 +11,15 @@ import type { Credentials, Registry } from "../build/registry.js";
 import { ConfigError } from "../config/errors.js";
 import type { ResolvedEnvironment } from "../config/load.js";
 import type { BerthYaml } from "../config/schema.js";
-import { checkImages, type Images, parseImages } from "../release/images.js";
+import { checkImages, type Images, imageEntryOf, parseImages } from "../release/images.js";
 import { parseLedger, promotableRelease } from "../release/ledger.js";
 import { buildManifest, type RunInfo, swapPlan } from "../release/manifest.js";
 import { readLedger } from "../remote/commands.js";
+import type { Reporter } from "../reporter.js";
 import { writeBundle } from "./bundle.js";
 import { serverDatabases } from "./database-paths.js";
 import type { GitHubDeployments } from "./github-deployment.js";
-import {
-  forgetRegistryLogin,
-  loginRegistry,
-  type Reporter,
-  runVerb,
-  type Server,
-  uploadBundle,
-} from "./server-session.js";
+import { forgetRegistryLogin, loginRegistry, runVerb, type Server, uploadBundle } from "./server-session.js";
 
 export interface DeployRequest {
   readonly config: BerthYaml;
@@ -296,7 +290,7 @@ async function lookUpImages(config: BerthYaml, sha: string, registry: Registry):
         `images: ${svc.image}:${sha} does not exist in the registry; run build-push for this SHA first (or pass its images output)`,
       );
     }
-    images[service] = { repo: svc.image, tag: sha, digest, ref: `${svc.image}:${sha}@${digest}` };
+    images[service] = imageEntryOf(svc.image, sha, digest);
   }
   return images;
 }

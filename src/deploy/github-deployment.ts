@@ -38,9 +38,10 @@ export interface OctokitOptions {
   readonly fetch?: typeof fetch;
   /** Seconds before the first retry; later ones wait 4×, 9× as long (default 1). */
   readonly retryAfterSeconds?: number;
-  /** Per request, in milliseconds (default 30 s). */
-  readonly timeoutMs?: number;
 }
+
+/** Each request's bound: a hung API must not hold the deploy's last step. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 // The REST API version these requests are written against.
 const API_VERSION = { "x-github-api-version": "2022-11-28" };
@@ -57,9 +58,8 @@ export function octokitDeployments(
     return { owner, repo };
   };
   const base = options.fetch ?? (defaults.request?.fetch as typeof fetch | undefined) ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 30_000;
   const timed: typeof fetch = (url, init) =>
-    base(url, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+    base(url, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const octokit = getOctokit(
     target.token,
     {

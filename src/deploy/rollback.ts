@@ -5,8 +5,9 @@
  * resolved on the server from the ledger.
  */
 import type { Credentials } from "../build/registry.js";
+import type { Reporter } from "../reporter.js";
 import type { GitHubDeployments } from "./github-deployment.js";
-import type { Reporter, Server } from "./server-session.js";
+import type { Server } from "./server-session.js";
 import { forgetRegistryLogin, loginRegistry, runVerb } from "./server-session.js";
 
 export interface RollbackRequest {

@@ -3,8 +3,7 @@
  * release bundle, install the matching scripts, run a verb detached and stream it.
  */
 
-import type { Credentials } from "../build/registry.js";
-import { registryBaseUrl, splitRepo } from "../build/registry.js";
+import { type Credentials, loginServers } from "../build/registry.js";
 import type { LogEvent } from "../release/log-events.js";
 import {
   berthPath,
@@ -15,23 +14,10 @@ import {
   releaseDir,
   runAuthDir,
 } from "../remote/commands.js";
+import type { Reporter } from "../reporter.js";
 import type { Transport } from "../transport/transport.js";
 import { type Bundle, tarball } from "./bundle.js";
 import { follow, type RunOutcome, startDetached } from "./remote-run.js";
-
-export interface Reporter {
-  info(message: string): void;
-  warning(message: string): void;
-  startGroup(name: string): void;
-  endGroup(): void;
-  /**
-   * One line of the server's output, or of text made from it, printed as it came: on
-   * the GitHub runner nothing in it may act as a workflow command (runnerReporter).
-   */
-  remote(line: string): void;
-  /** The server's output is over for now: what follows is berth's own. */
-  remoteEnd(): void;
-}
 
 export interface Server {
   readonly root: string;
@@ -63,12 +49,11 @@ export async function loginRegistry(
   credentials: Credentials,
 ) {
   const dir = runAuthDir(server.root, server.environment, runId);
-  for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
-    const arg = host === "registry-1.docker.io" ? "docker.io" : host;
+  for (const registry of loginServers(repos)) {
     await must(
       transport,
-      `registry login to ${registryBaseUrl(host)}`,
-      registryLogin(dir, arg, credentials.username).argv,
+      `registry login to ${registry}`,
+      registryLogin(dir, registry, credentials.username).argv,
       credentials.password,
     );
   }
@@ -99,7 +84,7 @@ export async function uploadBundle(
   sha: string,
   runId: string,
   bundle: Bundle,
-  install: { readonly allowDowngrade: boolean } = { allowDowngrade: false },
+  install: { readonly allowDowngrade: boolean },
 ) {
   const dest = releaseDir(server.root, server.environment, sha);
   const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;

@@ -7,11 +7,11 @@ import { ConfigError, formatIssues } from "../config/errors.js";
 import * as f from "../config/fields.js";
 import type { BerthYaml } from "../config/schema.js";
 
-export const digest = z
+const digest = z
   .string()
   .regex(/^sha256:[0-9a-f]{64}$/, { error: "is not an image digest; expected sha256: and 64 hex digits" });
 
-export const imageEntry = z
+const imageEntry = z
   .object({
     repo: f.imageRepo,
     tag: f.sha,
@@ -19,10 +19,37 @@ export const imageEntry = z
     ref: z.string().optional(),
     status: z.enum(["built", "reused"]).optional(),
   })
-  .transform((i) => ({ repo: i.repo, tag: i.tag, digest: i.digest, ref: `${i.repo}:${i.tag}@${i.digest}` }));
+  .transform((i) => imageEntryOf(i.repo, i.tag, i.digest));
 
-export type ImageEntry = z.output<typeof imageEntry>;
+export interface ImageEntry {
+  readonly repo: string;
+  /** The full commit SHA the image was built from. */
+  readonly tag: string;
+  readonly digest: string;
+  /** `repo:sha@digest`: what the server pins (imageRef). */
+  readonly ref: string;
+}
 export type Images = Record<string, ImageEntry>;
+
+/**
+ * The one spelling of a pinned image, `repo:sha@sha256:…` (docs/design.md §2): the
+ * images output, release.json, compose.berth.yml and the ledger all carry it.
+ */
+function imageRef(repo: string, sha: string, digest: string): string {
+  return `${repo}:${sha}@${digest}`;
+}
+
+export function imageEntryOf(repo: string, sha: string, digest: string): ImageEntry {
+  return { repo, tag: sha, digest, ref: imageRef(repo, sha, digest) };
+}
+
+const REF = /^(?<repo>[^@\s]+):(?<tag>[0-9a-f]{40})@(?<digest>sha256:[0-9a-f]{64})$/;
+
+/** imageRef's inverse: the entry a ledger's ref stands for, or undefined when it is not pinned so. */
+export function parseImageRef(ref: string): ImageEntry | undefined {
+  const m = REF.exec(ref)?.groups;
+  return m?.repo && m.tag && m.digest ? imageEntryOf(m.repo, m.tag, m.digest) : undefined;
+}
 
 /**
  * Parse the `images` input (JSON from build-push) and check it against berth.yml and

@@ -4,7 +4,7 @@
  * content.
  */
 import { ConfigError } from "../config/errors.js";
-import type { Images } from "./images.js";
+import { type Images, parseImageRef } from "./images.js";
 
 export interface LedgerLine {
   readonly time: string;
@@ -93,8 +93,6 @@ export function promotableRelease(
   return { sha: resolved, images: promotableImages(lines, resolved, from) };
 }
 
-const REF = /^(?<repo>[^@\s]+):(?<tag>[0-9a-f]{40})@(?<digest>sha256:[0-9a-f]{64})$/;
-
 /**
  * The images to promote: those of the LATEST ledger line for `sha` in the source
  * environment, which must have succeeded there, and `sha` must be what the source
@@ -121,14 +119,13 @@ export function promotableImages(lines: readonly LedgerLine[], sha: string, from
   }
   const images: Images = {};
   for (const [service, ref] of Object.entries(latest.images)) {
-    const m = REF.exec(ref);
-    if (!m?.groups || m.groups.tag !== sha) {
+    const image = parseImageRef(ref);
+    if (image?.tag !== sha) {
       throw new ConfigError(
         `promote: ${from}'s ledger has an unpinned image for ${service} (${JSON.stringify(ref)})`,
       );
     }
-    const { repo, digest } = m.groups as { repo: string; digest: string };
-    images[service] = { repo, tag: sha, digest, ref };
+    images[service] = image;
   }
   return images;
 }

@@ -25,7 +25,7 @@ export interface HostKeys {
 }
 
 /** Host key types ssh2 verifies (its SUPPORTED_SERVER_HOST_KEY, by known_hosts name). */
-export const SUPPORTED_KEY_TYPES: readonly string[] = [
+const SUPPORTED_KEY_TYPES: readonly string[] = [
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",
   "ecdsa-sha2-nistp384",

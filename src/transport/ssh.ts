@@ -31,7 +31,6 @@ export class PrivateKeyUnusable extends Error {
 
 export interface ConnectOptions {
   readonly attempts?: number;
-  readonly readyTimeoutMs?: number;
   readonly retryDelayMs?: number;
   readonly log?: (message: string) => void;
 }
@@ -43,7 +42,7 @@ export async function connectSsh(target: SshTarget, options: ConnectOptions = {}
   let lastError: unknown;
   for (let i = 1; i <= attempts; i++) {
     try {
-      return await connectOnce(target, known, options.readyTimeoutMs ?? 20_000);
+      return await connectOnce(target, known, 20_000);
     } catch (e) {
       lastError = e;
       // A wrong host key or a refused login will not get better by retrying.
@@ -179,10 +178,8 @@ export class SshTransport implements Transport {
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let exitCode: number | null = null;
-        let timer: NodeJS.Timeout | undefined;
         const onLost = () => stream.close();
         this.client.once("close", onLost);
-        if (options.timeoutMs) timer = setTimeout(() => stream.close(), options.timeoutMs);
         stream.on("data", (d: Buffer) => {
           out.push(d);
           options.onStdout?.(d);
@@ -195,7 +192,6 @@ export class SshTransport implements Transport {
           exitCode = typeof code === "number" ? code : null;
         });
         stream.on("close", () => {
-          if (timer) clearTimeout(timer);
           this.client.removeListener("close", onLost);
           const result = {
             exitCode,

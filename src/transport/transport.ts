@@ -1,4 +1,7 @@
-/** How berth reaches the server: an SSH connection in the action, the local shell on the VPS. */
+/**
+ * How berth reaches the server: a connection that runs one argv command at a time
+ * (src/transport/ssh.ts: the actions and the laptop CLI both use SSH).
+ */
 import type { Command } from "../remote/render.js";
 
 export interface ExecOptions {
@@ -6,12 +9,10 @@ export interface ExecOptions {
   readonly stdin?: string | Buffer;
   readonly onStdout?: (chunk: Buffer) => void;
   readonly onStderr?: (chunk: Buffer) => void;
-  /** Kill the command's channel after this long; the result then has exitCode null. */
-  readonly timeoutMs?: number;
 }
 
 export interface ExecResult {
-  /** null when the command did not report an exit status (connection lost, timed out). */
+  /** null when the command did not report an exit status (the connection was lost). */
   readonly exitCode: number | null;
   readonly stdout: string;
   readonly stderr: string;

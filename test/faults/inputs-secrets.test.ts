@@ -8,8 +8,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
+import { connectSsh } from "../../src/transport/ssh.js";
 import { example } from "../helpers/example.js";
 import { dockerSpy, labEnv, ledger, runAction, sshInputs, tempDir, visibleLog } from "../helpers/lab.js";
 
@@ -18,6 +19,9 @@ const SHA = "c0ffee".padEnd(40, "0");
 const canaryDir = tempDir("berth-canary-");
 const CANARY = join(canaryDir, "ran");
 const sshdLog = join(lab.labDir, "ssh", "sshd.log");
+/** Runs staging's ledger records; none before its first deploy (the lab may have just reset it). */
+const ledgerLines = () =>
+  existsSync(join(lab.vps.root, "staging", "releases.log")) ? ledger("staging").length : 0;
 const logins = () => (readFileSync(sshdLog, "utf8").match(/Accepted publickey/g) ?? []).length;
 
 /** Hostile values: shell metacharacters, newlines, traversal, overlong, look-alikes. */
@@ -86,11 +90,20 @@ const CONTROL = /[\p{Cc}\p{Cf}]/u;
 describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
   const app = example();
   const spy = dockerSpy();
-  let loginsBefore = 0;
   const base: Record<string, Record<string, string>> = {};
+  /** What a payload that ran would leave: docker commands, SSH logins, the canary files. */
+  const sideEffects = () => {
+    const [dockerCalls, sshLogins] = [spy.calls().length, logins()];
+    return {
+      since: () => ({
+        dockerCalls: spy.calls().length - dockerCalls,
+        logins: logins() - sshLogins,
+        canary: existsSync(CANARY) || existsSync("/tmp/berth-ifs"),
+      }),
+    };
+  };
 
   beforeAll(() => {
-    loginsBefore = logins();
     const ssh = sshInputs();
     base["build-push"] = { sha: SHA, "registry-username": "u", "registry-password": "p" };
     base.deploy = { environment: "staging", sha: SHA, ...ssh };
@@ -108,8 +121,9 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
     ),
   );
 
-  it(`${cases.length} hostile action inputs are refused, naming the input`, async () => {
+  it(`${cases.length} hostile action inputs are refused, naming the input, and nothing runs`, async () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
+    const before = sideEffects();
     const accepted: string[] = [];
     for (const [action, input, payload] of cases) {
       const run = await runAction(action, { ...base[action], [input]: payload }, runEnv(), {
@@ -123,6 +137,7 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
       }
     }
     expect(accepted).toEqual([]);
+    expect(before.since()).toEqual({ dockerCalls: 0, logins: 0, canary: false });
   });
 
   const values = [...PAYLOADS.filter((_, p) => p % 3 === 0), "x\u0000touch", "../../outside"];
@@ -133,8 +148,9 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
       .map((value) => [path, value] as const),
   );
 
-  it(`${fieldCases.length} hostile berth.yml values are refused, naming the file and field`, async () => {
+  it(`${fieldCases.length} hostile berth.yml values are refused, naming the file and field, and nothing runs`, async () => {
     expect(fieldCases.length).toBeGreaterThanOrEqual(100);
+    const before = sideEffects();
     const original = readFileSync(join(app.workspace, "berth.yml"), "utf8");
     const accepted: string[] = [];
     try {
@@ -154,20 +170,40 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
       writeFileSync(join(app.workspace, "berth.yml"), original);
     }
     expect(accepted).toEqual([]);
+    expect(before.since()).toEqual({ dockerCalls: 0, logins: 0, canary: false });
   });
 
-  it("the canary: no docker command ran, no SSH login happened, no file was written", () => {
-    expect(spy.calls()).toEqual([]);
-    expect(logins()).toBe(loginsBefore);
-    expect(existsSync(CANARY)).toBe(false);
-    expect(existsSync("/tmp/berth-ifs")).toBe(false);
-  });
+  // The canary on its own: each action refuses a payload that would write CANARY if any
+  // shell ran it, and nothing ran. The spy and the sshd log are shown to see a docker
+  // command and a login first, so a canary that could not see one fails instead of passing.
+  it.each(
+    Object.entries(INPUTS).map(([action, inputs]) => ({
+      action,
+      input: inputs[0] ?? "",
+      payload: PAYLOADS[0] ?? "",
+    })),
+  )(
+    "the canary: $action refuses a command substitution in $input; no docker command, SSH login or file follows",
+    async (c) => {
+      const seen = sideEffects();
+      execFileSync(join(spy.pathDir, "docker"), ["version", "--format", "{{.Client.Version}}"], {
+        stdio: "ignore",
+      });
+      const ssh = await connectSsh({ ...lab.ssh, privateKey: readFileSync(lab.ssh.privateKeyPath, "utf8") });
+      ssh.close();
+      expect(seen.since()).toEqual({ dockerCalls: 1, logins: 1, canary: false });
+
+      const before = sideEffects();
+      const run = await runAction(c.action, { ...base[c.action], [c.input]: c.payload }, runEnv(), {
+        timeoutMs: 30_000,
+      });
+      expect(run.exitCode).not.toBe(0);
+      expect(run.stdout.split("\n").find((l) => l.startsWith("::error::"))).toContain(`input: ${c.input}`);
+      expect(before.since()).toEqual({ dockerCalls: 0, logins: 0, canary: false });
+    },
+  );
 
   describe("7. host keys", () => {
-    afterAll(() => {
-      expect(spy.calls()).toEqual([]);
-    });
-
     it.each([
       [
         "unknown (no line for this host)",
@@ -185,9 +221,9 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
         "host key mismatch for [127.0.0.1]:2222: the server presented ssh-ed25519 SHA256:",
       ],
     ])("%s: refused before any command runs", async (_, knownHosts, message) => {
-      const before = logins();
-      const lines = ledger("staging").length;
+      const lines = ledgerLines();
       const release = await app.release();
+      const before = sideEffects();
       const run = await runAction(
         "deploy",
         {
@@ -197,12 +233,12 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
           ...sshInputs(),
           "ssh-known-hosts": knownHosts(),
         },
-        { GITHUB_WORKSPACE: app.workspace },
+        runEnv(),
       );
       expect(run.exitCode).not.toBe(0);
       expect(run.stdout).toContain(message);
-      expect(logins()).toBe(before);
-      expect(ledger("staging")).toHaveLength(lines);
+      expect(before.since()).toEqual({ dockerCalls: 0, logins: 0, canary: false });
+      expect(ledgerLines()).toBe(lines);
     });
   });
 

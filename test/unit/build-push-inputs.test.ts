@@ -52,7 +52,7 @@ describe("build-push inputs", () => {
     [{ sha: SHA, "build-args": "novalue" }, 'input: build-args.0: "novalue" must be KEY=VALUE'],
     [{ sha: SHA, config: "../../etc/passwd" }, 'input: config: "../../etc/passwd" is not a relative path'],
     [{ sha: SHA, "registry-username": "u" }, "registry-username and registry-password go together"],
-  ])("rejects %j", (inputs, expected) => {
+  ])("refuses %j: %s", (inputs, expected) => {
     expect(() => read(inputs)).toThrow(ConfigError);
     expect(() => read(inputs)).toThrow(expected);
   });

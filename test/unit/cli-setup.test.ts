@@ -103,7 +103,7 @@ describe("berth setup: arguments", () => {
     [["staging", "--registry", "ghcr.io"], "--registry needs --registry-username"],
     [["staging", "--host-key-fingerprint", "MD5:aa"], "is not a SHA256 key fingerprint"],
     [["staging", "--bogus"], "Unknown option '--bogus'"],
-  ])("refuses %j", (args, message) => {
+  ])("refuses %j: %s", (args, message) => {
     expect(() => parseSetupArgs(args)).toThrow(SetupUsageError);
     expect(() => parseSetupArgs(args)).toThrow(message);
   });

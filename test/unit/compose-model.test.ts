@@ -73,7 +73,7 @@ describe("compose ports", () => {
     ["1:2:3:x", /no valid container port/],
     [{ published: 80 }, /no valid target/],
     [["3000"], /not a port mapping/],
-  ])("refuses %j", (entry, message) => {
+  ])("refuses %j: %s", (entry, message) => {
     expect(parsePort(entry)).toMatch(message);
   });
 
@@ -130,7 +130,7 @@ describe("compose mounts", () => {
     [{ type: "bind", target: "/x" }, /without source/],
     [{ type: "npipe", source: "x", target: "/x" }, /type npipe/],
     [{ source: "x" }, /no absolute target/],
-  ])("refuses %j", (entry, message) => {
+  ])("refuses %j: %s", (entry, message) => {
     expect(parseMount(entry)).toMatch(message);
   });
 });
@@ -214,7 +214,7 @@ describe("parseCompose", () => {
     ['"]', "is not valid YAML"],
     ["services: {}\n", "services: (missing)"],
     ["- a\n", "services: (missing)"],
-  ])("refuses %j", (text, message) => {
+  ])("refuses %j: %s", (text, message) => {
     expect(() => parseCompose(text, "c.yml")).toThrow(ComposeError);
     expect(() => parseCompose(text, "c.yml")).toThrow(`c.yml: ${message}`);
   });

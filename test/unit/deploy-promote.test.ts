@@ -13,7 +13,8 @@ import type { Registry } from "../../src/build/registry.js";
 import { parseConfig, resolveEnvironment } from "../../src/config/load.js";
 import { type DeployRequest, deploy } from "../../src/deploy/deploy.js";
 import type { GitHubDeployments } from "../../src/deploy/github-deployment.js";
-import type { Reporter, Server } from "../../src/deploy/server-session.js";
+import type { Server } from "../../src/deploy/server-session.js";
+import type { Reporter } from "../../src/reporter.js";
 import type { Transport } from "../../src/transport/transport.js";
 import { repoRoot, tempDir } from "../helpers/lab.js";
 

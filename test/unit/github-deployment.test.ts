@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type GitHubDeployments, octokitDeployments } from "../../src/deploy/github-deployment.js";
 import { rollback } from "../../src/deploy/rollback.js";
-import type { Reporter, Server } from "../../src/deploy/server-session.js";
+import type { Server } from "../../src/deploy/server-session.js";
+import type { Reporter } from "../../src/reporter.js";
 import type { Transport } from "../../src/transport/transport.js";
 
 interface Seen {

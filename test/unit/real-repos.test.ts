@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { schema as buildPushSchema, specs as buildPushSpecs } from "../../src/actions/build-push/inputs.js";
 import { readInputs } from "../../src/actions/common/inputs.js";
 import { buildArgv, planBuild } from "../../src/build/plan.js";
-import { familiarRepo, splitRepo } from "../../src/build/registry.js";
+import { familiarRepo, loginServers, splitRepo } from "../../src/build/registry.js";
 import { loadConfig, parseConfig, resolveEnvironment } from "../../src/config/load.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -142,15 +142,26 @@ describe("a berth.yml that fits a real repository", () => {
   });
 
   it.each([
-    ["docker.io/acme/api", "registry-1.docker.io", "acme/api", "acme/api"],
-    ["docker.io/nginx", "registry-1.docker.io", "library/nginx", "nginx"],
-    ["index.docker.io/acme/api", "registry-1.docker.io", "acme/api", "acme/api"],
-    ["acme/api", "registry-1.docker.io", "acme/api", "acme/api"],
-    ["nginx", "registry-1.docker.io", "library/nginx", "nginx"],
-    ["ghcr.io/acme/shop", "ghcr.io", "acme/shop", "ghcr.io/acme/shop"],
-    ["127.0.0.1:25000/x/y", "127.0.0.1:25000", "x/y", "127.0.0.1:25000/x/y"],
-  ])("%s is queried at %s as %s and listed by docker as %s", (repo, host, name, familiar) => {
-    expect(splitRepo(repo)).toEqual({ host, name });
-    expect(familiarRepo(repo)).toBe(familiar);
+    ["docker.io/acme/api", "registry-1.docker.io", "acme/api", "acme/api", "docker.io"],
+    ["docker.io/nginx", "registry-1.docker.io", "library/nginx", "nginx", "docker.io"],
+    ["index.docker.io/acme/api", "registry-1.docker.io", "acme/api", "acme/api", "docker.io"],
+    ["registry-1.docker.io/acme/api", "registry-1.docker.io", "acme/api", "acme/api", "docker.io"],
+    ["acme/api", "registry-1.docker.io", "acme/api", "acme/api", "docker.io"],
+    ["nginx", "registry-1.docker.io", "library/nginx", "nginx", "docker.io"],
+    ["ghcr.io/acme/shop", "ghcr.io", "acme/shop", "ghcr.io/acme/shop", "ghcr.io"],
+    ["127.0.0.1:25000/x/y", "127.0.0.1:25000", "x/y", "127.0.0.1:25000/x/y", "127.0.0.1:25000"],
+  ])(
+    "%s is queried at %s as %s, listed by docker as %s, logged in to as %s",
+    (repo, host, name, familiar, login) => {
+      expect(splitRepo(repo)).toEqual({ host, name });
+      expect(familiarRepo(repo)).toBe(familiar);
+      expect(loginServers([repo])).toEqual([login]);
+    },
+  );
+
+  it("logs in to each registry once, Docker Hub however it is spelled", () => {
+    expect(
+      loginServers(["acme/api", "docker.io/acme/web", "index.docker.io/nginx", "ghcr.io/a/b", "ghcr.io/a/c"]),
+    ).toEqual(["docker.io", "ghcr.io"]);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { parseDocument } from "yaml";
 import { ConfigError } from "../../src/config/errors.js";
 import { parseConfig, resolveEnvironment } from "../../src/config/load.js";
 import { assertUploadable } from "../../src/deploy/bundle.js";
@@ -53,28 +54,58 @@ describe("images input", () => {
 });
 
 describe("release manifest", () => {
-  it("carries what the server needs, and no secrets", () => {
-    const m = buildManifest(
-      config,
-      resolveEnvironment(config, "staging"),
-      sha,
-      parseImages(JSON.stringify(images), config, sha),
-      "compose.yml",
-      {
-        actor: "octocat",
-        runUrl: "https://github.com/acme/shop/actions/runs/1",
-        runId: "1-1-abc",
-      },
-    );
-    expect(m).toMatchObject({
+  // Secret values where the runner has them: the compose file's inline environment and
+  // the action's inputs (process.env). None may reach release.json, which is uploaded.
+  const SECRETS = {
+    composeEnvironment: "sk_live_compose_4f9a1c2e7b",
+    registryPassword: "ghp_registry_8d3e6f0a1b",
+    sshKey: "b3BlbnNzaC1rZXktdjEAAAAAdGVzdA",
+  };
+  const composeDoc = parseDocument(
+    readFileSync(new URL("../../examples/app/compose.yml", import.meta.url), "utf8"),
+  );
+  composeDoc.setIn(["services", "backend", "environment", "SECRET_KEY_BASE"], SECRETS.composeEnvironment);
+  const compose = composeDoc.toString();
+  expect(compose).toContain(SECRETS.composeEnvironment);
+
+  const manifest = () => {
+    vi.stubEnv("INPUT_REGISTRY-PASSWORD", SECRETS.registryPassword);
+    vi.stubEnv("INPUT_SSH-PRIVATE-KEY", `-----BEGIN OPENSSH PRIVATE KEY-----\n${SECRETS.sshKey}\n`);
+    try {
+      return buildManifest(
+        config,
+        resolveEnvironment(config, "staging"),
+        sha,
+        parseImages(JSON.stringify(images), config, sha),
+        "compose.yml",
+        { actor: "octocat", runUrl: "https://github.com/acme/shop/actions/runs/1", runId: "1-1-abc" },
+        compose,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  };
+
+  it("carries exactly what the server needs: every field, and no other", () => {
+    const ref = (service: string) => `127.0.0.1:25000/berth-example/${service}:${sha}@${digest}`;
+    const image = (service: string) => ({
+      repo: `127.0.0.1:25000/berth-example/${service}`,
+      tag: sha,
+      digest,
+      ref: ref(service),
+    });
+    expect(manifest()).toStrictEqual({
       schema: 1,
       app: "example",
       environment: "staging",
+      sha,
+      images: { backend: image("backend"), frontend: image("frontend") },
       compose: { file: "compose.yml", project: "example-staging" },
       envFile: "/srv/berth-lab/app/env/staging.env",
       databases: ["/srv/berth-lab/app/staging/data/app.db"],
       migrate: { service: "backend", command: ["node", "backend/migrate.js"] },
       writers: ["backend"],
+      stopGraceSeconds: { backend: 10 },
       ready: {
         service: "backend",
         port: 3000,
@@ -83,8 +114,42 @@ describe("release manifest", () => {
         successes: 3,
         timeoutSeconds: 30,
       },
+      swap: {
+        possible: true,
+        why: "",
+        file: "compose.slot-b.yml",
+        ports: {},
+        variables: [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own variable syntax
+          { name: "BERTH_SLOT_B_PORT_1", from: "${BACKEND_PORT}" },
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own variable syntax
+          { name: "BERTH_SLOT_B_PORT_2", from: "${FRONTEND_PORT}" },
+        ],
+        singletons: [],
+        drainSeconds: 30,
+        portOffset: 10000,
+      },
+      keep: { releases: 5, backups: 10 },
+      minFreeMB: 100,
+      offsite: {
+        repository: "sftp:berth-offsite:/repos/example",
+        envFile: "/srv/berth-lab/app/env/offsite.env",
+        keep: { daily: 7, weekly: 4, monthly: 6 },
+        maxAgeHours: 26,
+        schedule: "*-*-* 03:15:00",
+      },
+      actor: "octocat",
+      runUrl: "https://github.com/acme/shop/actions/runs/1",
+      runId: "1-1-abc",
     });
   });
+
+  it.each(Object.entries(SECRETS))(
+    "holds no secret: the %s value appears nowhere in release.json",
+    (_, secret) => {
+      expect(`${JSON.stringify(manifest(), null, 2)}\n`).not.toContain(secret);
+    },
+  );
 });
 
 describe("upload guard", () => {
@@ -138,7 +203,7 @@ describe("rollback verb", () => {
         "https://github.com/o/r/actions/runs/1",
       ],
     ],
-  ])("%j", (req, argv) => {
+  ])("%j → berth %j", (req, argv) => {
     expect(rollbackVerb(req)).toEqual(argv);
   });
 });

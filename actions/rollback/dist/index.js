@@ -66340,21 +66340,85 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = require("node:os");
+;// CONCATENATED MODULE: ./build/tsc/actions/common/runner-log.js
+/**
+ * The reporter berth prints through on the GitHub runner. The server's
+ * output — berth's log and everything an app or a migration printed into it — goes out
+ * between `::stop-commands::<token>` and `::<token>::`, with a fresh random token the
+ * server never sees, so none of its lines acts as a workflow command (`::add-mask::`,
+ * `::error::`, `::group::`…). berth's own messages, groups and warnings resume command
+ * processing first. @actions/core has no helper for this: the two commands are written
+ * to stdout as core itself writes them.
+ */
+
+
+
+function runnerReporter() {
+    let token;
+    const write = (line) => process.stdout.write(`${line}${external_node_os_namespaceObject.EOL}`);
+    const resume = () => {
+        if (token === undefined)
+            return;
+        write(`::${token}::`);
+        token = undefined;
+    };
+    return {
+        info: (m) => {
+            resume();
+            info(m);
+        },
+        warning: (m) => {
+            resume();
+            warning(m);
+        },
+        startGroup: (n) => {
+            resume();
+            startGroup(n);
+        },
+        endGroup: () => {
+            resume();
+            endGroup();
+        },
+        remote: (line) => {
+            if (token === undefined) {
+                token = (0,external_node_crypto_.randomBytes)(16).toString("hex");
+                write(`::stop-commands::${token}`);
+            }
+            write(line);
+        },
+        remoteEnd: resume,
+    };
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/actions/common/runner.js
 /**
- * The GitHub runner, seen through @actions/core: inputs, masking, outputs, log
- * groups and the step summary. Entry points use this; core logic gets interfaces.
+ * The GitHub runner, seen through @actions/core: inputs, masking, the log and the
+ * step's failure. Entry points use this; core logic gets interfaces.
  */
+
 
 const runner = {
     getInput: (name) => getInput(name),
     setSecret: (value) => core_setSecret(value),
 };
-const log = {
-    info: (m) => info(m),
-    warning: (m) => warning(m),
-    group: (name, fn) => group(name, fn),
-};
+/**
+ * The runner's inputs with `sha` defaulting to the commit the workflow runs for
+ * (GITHUB_SHA) — unless the input named `unlessSet` is given: a promotion's empty sha
+ * means the source environment's current release.
+ */
+function shaDefaulted(r, unlessSet) {
+    return {
+        ...r,
+        getInput: (name) => r.getInput(name) ||
+            (name === "sha" && !(unlessSet && r.getInput(unlessSet)) ? (process.env.GITHUB_SHA ?? "") : ""),
+    };
+}
+/** The runner log; the server's output in it can never act as a workflow command. */
+const reporter = runnerReporter();
 /** Run an action's main, turning any error into a failed step with its message. */
 function runAction(main) {
     main().catch((e) => {
@@ -81451,6 +81515,8 @@ retry.VERSION = plugin_retry_dist_bundle_VERSION;
 
 
 
+/** Each request's bound: a hung API must not hold the deploy's last step. */
+const REQUEST_TIMEOUT_MS = 30_000;
 // The REST API version these requests are written against.
 const API_VERSION = { "x-github-api-version": "2022-11-28" };
 function octokitDeployments(target, options = {}) {
@@ -81463,8 +81529,7 @@ function octokitDeployments(target, options = {}) {
         return { owner, repo };
     };
     const base = options.fetch ?? defaults.request?.fetch ?? fetch;
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    const timed = (url, init) => base(url, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+    const timed = (url, init) => base(url, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const octokit = getOctokit(target.token, {
         baseUrl: target.apiUrl ?? process.env.GITHUB_API_URL ?? "https://api.github.com",
         // Replaces @actions/github's default request options, so the proxy agent goes too:
@@ -81559,6 +81624,21 @@ function splitRepo(repo) {
 /** Docker Hub's API host, and the names users write for it (docker.io/acme/api). */
 const DOCKER_HUB = "registry-1.docker.io";
 const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+/**
+ * The servers `docker login` takes for the repositories' registries, each once. Docker
+ * Hub, however the repository spells it (acme/api, docker.io/…, index.docker.io/…,
+ * registry-1.docker.io/…), is `docker.io`: docker stores that login under
+ * https://index.docker.io/v1/, the key its pulls from Docker Hub read, as it does a
+ * login with no server; a login to registry-1.docker.io would be stored under that name,
+ * which no pull reads (docker/cli, cli/command/registry/login.go: runLogin).
+ */
+function loginServers(repos) {
+    const servers = repos.map((r) => {
+        const { host } = splitRepo(r);
+        return host === DOCKER_HUB ? "docker.io" : host;
+    });
+    return [...new Set(servers)];
+}
 /**
  * The name docker prints for a repository (`docker image inspect`'s RepoDigests):
  * Docker Hub repositories lose their host and `library/` (docker.io/library/nginx → nginx).
@@ -81741,8 +81821,6 @@ function readLedger(root, env) {
     };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./build/tsc/deploy/bundle.js
 /**
  * The release bundle uploaded to <root>/<env>/releases/<sha>/: the manifest, the
@@ -81989,9 +82067,8 @@ async function must(transport, what, argv, stdin) {
  */
 async function loginRegistry(transport, server, runId, repos, credentials) {
     const dir = runAuthDir(server.root, server.environment, runId);
-    for (const host of new Set(repos.map((r) => splitRepo(r).host))) {
-        const arg = host === "registry-1.docker.io" ? "docker.io" : host;
-        await must(transport, `registry login to ${registryBaseUrl(host)}`, registryLogin(dir, arg, credentials.username).argv, credentials.password);
+    for (const registry of loginServers(repos)) {
+        await must(transport, `registry login to ${registry}`, registryLogin(dir, registry, credentials.username).argv, credentials.password);
     }
 }
 /** Remove the run's registry login (again: `berth run` does when the run ends); never fails the run. */
@@ -82007,7 +82084,7 @@ async function forgetRegistryLogin(transport, server, runId, reporter) {
         reporter.warning(`could not remove this run's registry login ${dir} on the server (${e.message}); berth run removes it when the run ends`);
     }
 }
-async function uploadBundle(transport, server, sha, runId, bundle, install = { allowDowngrade: false }) {
+async function uploadBundle(transport, server, sha, runId, bundle, install) {
     const dest = releaseDir(server.root, server.environment, sha);
     const incoming = `${server.root}/${server.environment}/releases/.incoming-${runId}`;
     await must(transport, "upload of the release bundle", receiveBundle(dest, incoming).argv, await tarball(bundle));
@@ -82177,6 +82254,34 @@ function splitList(value) {
         .filter((s) => s.length > 0);
 }
 
+;// CONCATENATED MODULE: ./build/tsc/actions/common/registry-inputs.js
+/**
+ * The registry-username and registry-password inputs every action takes: validated
+ * together, and turned into the one Credentials value the registry client and the
+ * logins use.
+ */
+
+
+const registrySchema = {
+    "registry-username": registryUser.optional(),
+    "registry-password": schemas_string().optional(),
+};
+/**
+ * One without the other is a mistake, never a choice: refused, naming what leaving
+ * both empty means for this action (`whenNeither`).
+ */
+function registryPair(schema, whenNeither) {
+    return schema.refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
+        error: `registry-username and registry-password go together: set both, or neither ${whenNeither}`,
+        path: ["registry-username"],
+    });
+}
+function credentials(i) {
+    return i["registry-username"] && i["registry-password"]
+        ? { username: i["registry-username"], password: i["registry-password"] }
+        : undefined;
+}
+
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var ssh2_lib = __nccwpck_require__(5472);
 ;// CONCATENATED MODULE: ./build/tsc/remote/render.js
@@ -82322,7 +82427,7 @@ async function connectSsh(target, options = {}) {
     let lastError;
     for (let i = 1; i <= attempts; i++) {
         try {
-            return await connectOnce(target, known, options.readyTimeoutMs ?? 20_000);
+            return await connectOnce(target, known, 20_000);
         }
         catch (e) {
             lastError = e;
@@ -82444,11 +82549,8 @@ class SshTransport {
                 const out = [];
                 const errOut = [];
                 let exitCode = null;
-                let timer;
                 const onLost = () => stream.close();
                 this.client.once("close", onLost);
-                if (options.timeoutMs)
-                    timer = setTimeout(() => stream.close(), options.timeoutMs);
                 stream.on("data", (d) => {
                     out.push(d);
                     options.onStdout?.(d);
@@ -82461,8 +82563,6 @@ class SshTransport {
                     exitCode = typeof code === "number" ? code : null;
                 });
                 stream.on("close", () => {
-                    if (timer)
-                        clearTimeout(timer);
                     this.client.removeListener("close", onLost);
                     const result = {
                         exitCode,
@@ -82487,61 +82587,8 @@ class SshTransport {
     }
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = require("node:os");
-;// CONCATENATED MODULE: ./build/tsc/actions/common/runner-log.js
-/**
- * The reporter deploy and rollback print through on the GitHub runner. The server's
- * output — berth's log and everything an app or a migration printed into it — goes out
- * between `::stop-commands::<token>` and `::<token>::`, with a fresh random token the
- * server never sees, so none of its lines acts as a workflow command (`::add-mask::`,
- * `::error::`, `::group::`…). berth's own messages, groups and warnings resume command
- * processing first. @actions/core has no helper for this: the two commands are written
- * to stdout as core itself writes them.
- */
-
-
-
-function runnerReporter() {
-    let token;
-    const write = (line) => process.stdout.write(`${line}${external_node_os_namespaceObject.EOL}`);
-    const resume = () => {
-        if (token === undefined)
-            return;
-        write(`::${token}::`);
-        token = undefined;
-    };
-    return {
-        info: (m) => {
-            resume();
-            info(m);
-        },
-        warning: (m) => {
-            resume();
-            warning(m);
-        },
-        startGroup: (n) => {
-            resume();
-            startGroup(n);
-        },
-        endGroup: () => {
-            resume();
-            endGroup();
-        },
-        remote: (line) => {
-            if (token === undefined) {
-                token = (0,external_node_crypto_.randomBytes)(16).toString("hex");
-                write(`::stop-commands::${token}`);
-            }
-            write(line);
-        },
-        remoteEnd: resume,
-    };
-}
-
 ;// CONCATENATED MODULE: ./build/tsc/actions/common/server.js
 /** Turning validated connection inputs into the server handle deploy and rollback use. */
-
 
 
 
@@ -82568,11 +82615,6 @@ function server(env, i) {
         connect: () => connectSsh(target, { log: (m) => warning(m) }),
     };
 }
-function credentials(i) {
-    return i["registry-username"] && i["registry-password"]
-        ? { username: i["registry-username"], password: i["registry-password"] }
-        : undefined;
-}
 /** Who and what started this run, from the runner's GITHUB_* variables. */
 function runInfo() {
     const e = process.env;
@@ -82585,10 +82627,9 @@ function runInfo() {
     const actor = (e.GITHUB_ACTOR ?? e.USER ?? "unknown").replace(/[^A-Za-z0-9._@-]/g, "_").slice(0, 64);
     return { actor, runUrl, runId };
 }
-/** The runner log; the server's output in it can never act as a workflow command. */
-const reporter = runnerReporter();
 
 ;// CONCATENATED MODULE: ./build/tsc/actions/deploy/inputs.js
+
 
 
 /** Inputs shared by deploy and rollback: where, and how to reach the server. */
@@ -82647,32 +82688,30 @@ const connectionSchema = {
     "ssh-host": host.optional(),
     "ssh-port": port.optional(),
     "ssh-user": user.optional(),
-    "registry-username": registryUser.optional(),
-    "registry-password": schemas_string().optional(),
+    ...registrySchema,
 };
-const schema = object({
+/** What leaving both registry inputs empty means for deploy and rollback. */
+const SERVER_LOGGED_IN = "if the server is already logged in";
+/** A yes/no input: "true" or "false" as the runner passes it, false when empty. */
+const trueOrFalse = schemas_enum(["true", "false"], { error: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true");
+const schema = registryPair(object({
     ...connectionSchema,
     sha: sha.optional(),
     images: schemas_string().max(1_000_000).optional(),
     "promote-from": environmentName.optional(),
-    "dry-run": schemas_enum(["true", "false"], { error: "must be true or false" })
-        .default("false")
-        .transform((v) => v === "true"),
+    "dry-run": trueOrFalse,
     "github-token": schemas_string().optional(),
-    "allow-scripts-downgrade": schemas_enum(["true", "false"], { error: "must be true or false" })
-        .default("false")
-        .transform((v) => v === "true"),
+    "allow-scripts-downgrade": trueOrFalse,
 })
     .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
     error: "is required: the full 40-hex commit SHA to deploy (only a promotion without images may leave it empty: it then ships the source environment's current release)",
     path: ["sha"],
-})
-    .refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
-    error: "registry-username and registry-password go together: set both, or neither if the server is already logged in",
-    path: ["registry-username"],
-});
+}), SERVER_LOGGED_IN);
 
 ;// CONCATENATED MODULE: ./build/tsc/actions/rollback/inputs.js
+
 
 
 
@@ -82687,18 +82726,15 @@ const inputs_specs = {
         secret: true,
     },
 };
-const inputs_schema = object({
+const inputs_schema = registryPair(object({
     ...connectionSchema,
     sha: sha.optional(),
     database: schemas_enum(["restore", "keep"], { error: "must be restore or keep" }).optional(),
     "github-token": schemas_string().optional(),
-})
-    .refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
-    error: "registry-username and registry-password go together: set both, or neither if the server is already logged in",
-    path: ["registry-username"],
-});
+}), SERVER_LOGGED_IN);
 
 ;// CONCATENATED MODULE: ./build/tsc/actions/rollback/main.js
+
 
 
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import * as f from "../../config/fields.js";
 import type { InputSpec } from "../common/inputs.js";
 import { splitList } from "../common/inputs.js";
+import { registryPair, registrySchema } from "../common/registry-inputs.js";
 
 /** The action's inputs: names, defaults and descriptions; action.yml must match (tested). */
 export const specs = {
@@ -34,8 +35,8 @@ const buildArgLines = z.preprocess(
   ),
 );
 
-export const schema = z
-  .object({
+export const schema = registryPair(
+  z.object({
     config: f.inputRepoPath.default("berth.yml"),
     sha: f.sha,
     services: z.preprocess((v) => splitList(v as string | undefined), z.array(f.serviceName)),
@@ -56,13 +57,7 @@ export const schema = z
       }
       return out;
     }),
-    "registry-username": f.registryUser.optional(),
-    "registry-password": z.string().optional(),
-  })
-  .refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
-    error:
-      "registry-username and registry-password go together: set both, or neither to use an existing docker login",
-    path: ["registry-username"],
-  });
-
-export type Inputs = z.infer<typeof schema>;
+    ...registrySchema,
+  }),
+  "to use an existing docker login",
+);

@@ -6,20 +6,13 @@ import { HttpRegistry } from "../../build/registry.js";
 import { checkSource, gitCli } from "../../build/source-check.js";
 import { loadConfig } from "../../config/load.js";
 import { readInputs } from "../common/inputs.js";
-import { log, runner } from "../common/runner.js";
+import { credentials } from "../common/registry-inputs.js";
+import { reporter, runner, shaDefaulted } from "../common/runner.js";
 import { schema, specs } from "./inputs.js";
 import { imagesSummary } from "./summary.js";
 
 export async function main(): Promise<void> {
-  const inputs = readInputs(
-    specs,
-    schema.transform((i) => i),
-    {
-      ...runner,
-      // sha defaults to the commit that triggered the workflow, as the runner sets it.
-      getInput: (name) => runner.getInput(name) || (name === "sha" ? (process.env.GITHUB_SHA ?? "") : ""),
-    },
-  );
+  const inputs = readInputs(specs, schema, shaDefaulted(runner));
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const { config, dir, repoRoot } = loadConfig(inputs.config, workspace);
   const server = process.env.GITHUB_SERVER_URL;
@@ -34,20 +27,17 @@ export async function main(): Promise<void> {
   });
 
   const unproven = await checkSource(plan, repoRoot, gitCli);
-  if (unproven) core.warning(unproven);
+  if (unproven) reporter.warning(unproven);
 
-  const credentials =
-    inputs["registry-username"] && inputs["registry-password"]
-      ? { username: inputs["registry-username"], password: inputs["registry-password"] }
-      : undefined;
+  const creds = credentials(inputs);
   const docker = new DockerCli();
-  if (credentials)
+  if (creds)
     await login(
       docker,
       plan.services.map((s) => s.repo),
-      credentials,
+      creds,
     );
-  const images = await buildPush(plan, { docker, registry: new HttpRegistry(credentials), log });
+  const images = await buildPush(plan, { docker, registry: new HttpRegistry(creds), reporter });
 
   core.setOutput("images", JSON.stringify(images));
   await core.summary.addRaw(imagesSummary(plan.sha, images)).write();

@@ -1,5 +1,5 @@
 /**
- * The reporter deploy and rollback print through on the GitHub runner. The server's
+ * The reporter berth prints through on the GitHub runner. The server's
  * output — berth's log and everything an app or a migration printed into it — goes out
  * between `::stop-commands::<token>` and `::<token>::`, with a fresh random token the
  * server never sees, so none of its lines acts as a workflow command (`::add-mask::`,
@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { EOL } from "node:os";
 import * as core from "@actions/core";
-import type { Reporter } from "../../deploy/server-session.js";
+import type { Reporter } from "../../reporter.js";
 
 export function runnerReporter(): Reporter {
   let token: string | undefined;

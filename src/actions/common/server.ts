@@ -1,21 +1,18 @@
 /** Turning validated connection inputs into the server handle deploy and rollback use. */
 import { randomBytes } from "node:crypto";
 import * as core from "@actions/core";
-import type { Credentials } from "../../build/registry.js";
 import type { ResolvedEnvironment } from "../../config/load.js";
-import type { Reporter, Server } from "../../deploy/server-session.js";
+import type { Server } from "../../deploy/server-session.js";
 import type { RunInfo } from "../../release/manifest.js";
 import { connectSsh } from "../../transport/ssh.js";
-import { runnerReporter } from "./runner-log.js";
+import type { RegistryInputs } from "./registry-inputs.js";
 
-export interface ConnectionInputs {
+export interface ConnectionInputs extends RegistryInputs {
   readonly "ssh-private-key": string;
   readonly "ssh-known-hosts": string;
   readonly "ssh-host"?: string | undefined;
   readonly "ssh-port"?: number | undefined;
   readonly "ssh-user"?: string | undefined;
-  readonly "registry-username"?: string | undefined;
-  readonly "registry-password"?: string | undefined;
 }
 
 /** berth.yml's environment with the ssh-* input overrides applied. */
@@ -43,12 +40,6 @@ export function server(env: ResolvedEnvironment, i: ConnectionInputs): Server {
   };
 }
 
-export function credentials(i: ConnectionInputs): Credentials | undefined {
-  return i["registry-username"] && i["registry-password"]
-    ? { username: i["registry-username"], password: i["registry-password"] }
-    : undefined;
-}
-
 /** Who and what started this run, from the runner's GITHUB_* variables. */
 export function runInfo(): RunInfo {
   const e = process.env;
@@ -62,6 +53,3 @@ export function runInfo(): RunInfo {
   const actor = (e.GITHUB_ACTOR ?? e.USER ?? "unknown").replace(/[^A-Za-z0-9._@-]/g, "_").slice(0, 64);
   return { actor, runUrl, runId };
 }
-
-/** The runner log; the server's output in it can never act as a workflow command. */
-export const reporter: Reporter = runnerReporter();

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import * as f from "../../config/fields.js";
 import type { InputSpec } from "../common/inputs.js";
+import { registryPair, registrySchema } from "../common/registry-inputs.js";
 
 /** Inputs shared by deploy and rollback: where, and how to reach the server. */
 export const connectionSpecs = {
@@ -69,35 +70,33 @@ export const connectionSchema = {
   "ssh-host": f.host.optional(),
   "ssh-port": f.port.optional(),
   "ssh-user": f.user.optional(),
-  "registry-username": f.registryUser.optional(),
-  "registry-password": z.string().optional(),
+  ...registrySchema,
 };
 
-export const schema = z
-  .object({
-    ...connectionSchema,
-    sha: f.sha.optional(),
-    images: z.string().max(1_000_000).optional(),
-    "promote-from": f.environmentName.optional(),
-    "dry-run": z
-      .enum(["true", "false"], { error: "must be true or false" })
-      .default("false")
-      .transform((v) => v === "true"),
-    "github-token": z.string().optional(),
-    "allow-scripts-downgrade": z
-      .enum(["true", "false"], { error: "must be true or false" })
-      .default("false")
-      .transform((v) => v === "true"),
-  })
-  .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
-    error:
-      "is required: the full 40-hex commit SHA to deploy (only a promotion without images may leave it empty: it then ships the source environment's current release)",
-    path: ["sha"],
-  })
-  .refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
-    error:
-      "registry-username and registry-password go together: set both, or neither if the server is already logged in",
-    path: ["registry-username"],
-  });
+/** What leaving both registry inputs empty means for deploy and rollback. */
+export const SERVER_LOGGED_IN = "if the server is already logged in";
 
-export type Inputs = z.infer<typeof schema>;
+/** A yes/no input: "true" or "false" as the runner passes it, false when empty. */
+const trueOrFalse = z
+  .enum(["true", "false"], { error: "must be true or false" })
+  .default("false")
+  .transform((v) => v === "true");
+
+export const schema = registryPair(
+  z
+    .object({
+      ...connectionSchema,
+      sha: f.sha.optional(),
+      images: z.string().max(1_000_000).optional(),
+      "promote-from": f.environmentName.optional(),
+      "dry-run": trueOrFalse,
+      "github-token": z.string().optional(),
+      "allow-scripts-downgrade": trueOrFalse,
+    })
+    .refine((i) => i.sha !== undefined || (i["promote-from"] !== undefined && i.images === undefined), {
+      error:
+        "is required: the full 40-hex commit SHA to deploy (only a promotion without images may leave it empty: it then ships the source environment's current release)",
+      path: ["sha"],
+    }),
+  SERVER_LOGGED_IN,
+);

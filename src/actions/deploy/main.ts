@@ -8,20 +8,16 @@ import { berthHome } from "../../deploy/bundle.js";
 import { deploy } from "../../deploy/deploy.js";
 import { octokitDeployments } from "../../deploy/github-deployment.js";
 import { readInputs } from "../common/inputs.js";
-import { runner } from "../common/runner.js";
-import { credentials, reporter, runInfo, server, withOverrides } from "../common/server.js";
+import { credentials } from "../common/registry-inputs.js";
+import { reporter, runner, shaDefaulted } from "../common/runner.js";
+import { runInfo, server, withOverrides } from "../common/server.js";
 import { schema, specs } from "./inputs.js";
 import { deploySummary } from "./summary.js";
 
 export async function main(): Promise<void> {
   // sha defaults to the commit the workflow runs for, except in a promotion: there an
   // empty sha means the source environment's current release.
-  const inputs = readInputs(specs, schema, {
-    ...runner,
-    getInput: (name) =>
-      runner.getInput(name) ||
-      (name === "sha" && !runner.getInput("promote-from") ? (process.env.GITHUB_SHA ?? "") : ""),
-  });
+  const inputs = readInputs(specs, schema, shaDefaulted(runner, "promote-from"));
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const { config, dir } = loadConfig(inputs.config, workspace);
   const env = withOverrides(resolveEnvironment(config, inputs.environment, inputs.config), inputs);

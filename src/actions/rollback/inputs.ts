@@ -1,7 +1,8 @@
 import { z } from "zod";
 import * as f from "../../config/fields.js";
 import type { InputSpec } from "../common/inputs.js";
-import { connectionSchema, connectionSpecs } from "../deploy/inputs.js";
+import { registryPair } from "../common/registry-inputs.js";
+import { connectionSchema, connectionSpecs, SERVER_LOGGED_IN } from "../deploy/inputs.js";
 
 export const specs = {
   ...connectionSpecs,
@@ -17,15 +18,12 @@ export const specs = {
   },
 } as const satisfies Record<string, InputSpec>;
 
-export const schema = z
-  .object({
+export const schema = registryPair(
+  z.object({
     ...connectionSchema,
     sha: f.sha.optional(),
     database: z.enum(["restore", "keep"], { error: "must be restore or keep" }).optional(),
     "github-token": z.string().optional(),
-  })
-  .refine((i) => (i["registry-username"] === undefined) === (i["registry-password"] === undefined), {
-    error:
-      "registry-username and registry-password go together: set both, or neither if the server is already logged in",
-    path: ["registry-username"],
-  });
+  }),
+  SERVER_LOGGED_IN,
+);

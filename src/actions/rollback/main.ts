@@ -3,8 +3,9 @@ import { loadConfig, resolveEnvironment } from "../../config/load.js";
 import { octokitDeployments } from "../../deploy/github-deployment.js";
 import { rollback } from "../../deploy/rollback.js";
 import { readInputs } from "../common/inputs.js";
-import { runner } from "../common/runner.js";
-import { credentials, reporter, runInfo, server, withOverrides } from "../common/server.js";
+import { credentials } from "../common/registry-inputs.js";
+import { reporter, runner } from "../common/runner.js";
+import { runInfo, server, withOverrides } from "../common/server.js";
 import { schema, specs } from "./inputs.js";
 
 export async function main(): Promise<void> {
