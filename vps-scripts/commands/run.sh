@@ -17,7 +17,7 @@ set -euo pipefail
 if [ "$3" = recover ] && valid_env "$1"; then mkdir -p "$BERTH_ROOT/$1"; fi
 need_env "$1"
 valid_run_id "$2" || fail "$EXIT_REFUSED" "run id $(printf '%q' "$2") is not [A-Za-z0-9._-]{1,64}"
-case "$3" in deploy | rollback | restore | backup | drill | recover) ;; *) fail "$EXIT_REFUSED" "berth run starts deploy, rollback, restore, backup, drill or recover, not $(printf '%q' "$3")" ;; esac
+case "$3" in deploy | rollback | restore | sync | backup | drill | recover) ;; *) fail "$EXIT_REFUSED" "berth run starts deploy, rollback, restore, sync, backup, drill or recover, not $(printf '%q' "$3")" ;; esac
 dir="$ENV_DIR/runs/$2"
 mkdir -p "$ENV_DIR/runs"
 mkdir "$dir" 2>/dev/null || fail "$EXIT_REFUSED" "run id $2 was already used in $ENV_NAME; use a new one"
