@@ -1,5 +1,5 @@
 /**
- * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|drill|recover <env>` from a
+ * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|sync|drill|recover <env>` from a
  * laptop: the same verb runs as `<root>/bin/berth …` on the server, over the transport
  * and host-key pinning the actions use. Read-only verbs print what the server prints
  * and exit with its code; verbs that change the server need --yes or a confirmation,
@@ -86,6 +86,10 @@ export async function runServerVerb(
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
+  if (req.source !== undefined) {
+    const why = sameServer(req, loaded);
+    if (why !== undefined) return fail(why, 2);
+  }
   if (req.verb === "recover") {
     // On a lost server there is no release.json to read the repository from.
     const offsite = loaded.config.offsite;
@@ -163,6 +167,27 @@ function environment(req: ServerRequest, cwd: string): { env: ResolvedEnvironmen
   }
   const env = resolveEnvironment(loaded.config, req.environment, source);
   return { env: Object.freeze({ ...env, ...req.overrides }), loaded };
+}
+
+/**
+ * sync reads <from> on the server <to> lives on: both must be environments of berth.yml
+ * on the same host and server root (the snapshot never crosses a network). A message
+ * when they are not.
+ */
+function sameServer(req: ServerRequest, loaded: LoadedConfig): string | undefined {
+  const file = req.config ?? "berth.yml";
+  const from = req.source ?? "";
+  const known = Object.keys(loaded.config.environments);
+  if (!known.includes(from)) {
+    return `<from-env> ${JSON.stringify(from)} is not in ${file}; its environments are: ${known.join(", ")}. Nothing was run.`;
+  }
+  const a = resolveEnvironment(loaded.config, from, file);
+  const b = resolveEnvironment(loaded.config, req.environment, file);
+  const where = (e: ResolvedEnvironment) => `${e.host}:${e.port} ${e.root}`;
+  if (where(a) !== where(b)) {
+    return `sync copies between environments of one server root: ${from} is on ${where(a)}, ${req.environment} on ${where(b)} (${file}). Copy a backup across and use berth restore instead. Nothing was run.`;
+  }
+  return undefined;
 }
 
 function connectFailure(e: unknown, env: ResolvedEnvironment, creds: SshCredentials): string {
