@@ -237,10 +237,12 @@ async function detached(
       .slice(0, 64) || "unknown";
   const verb = [...req.serverArgs, ...(req.takesActor ? ["--actor", actor] : [])];
   const runId = deps.newRunId();
+  // The verb and its environment(s): `sync production staging`, `restore staging`.
+  const what = req.serverArgs.slice(0, req.source === undefined ? 2 : 3).join(" ");
   // With --json, stdout holds only the result object; the log goes to stderr.
   const log = req.json ? io.err : io.out;
   io.err(
-    `berth: ${req.serverArgs.slice(0, 2).join(" ")} runs on the server as run ${runId} (Ctrl-C stops watching, not the run; \`berth logs ${server.environment} --run ${runId}\` shows its log)\n`,
+    `berth: ${what} runs on the server as run ${runId} (Ctrl-C stops watching, not the run; \`berth logs ${server.environment} --run ${runId}\` shows its log)\n`,
   );
   const reporter: Reporter = {
     info: (m) => log(`${m}\n`),
@@ -260,7 +262,7 @@ async function detached(
   if (req.json && outcome.result) io.out(`${JSON.stringify(outcome.result)}\n`);
   if (outcome.exitCode !== 0) {
     io.err(
-      `berth: ${req.serverArgs.slice(0, 2).join(" ")} ended with exit code ${outcome.exitCode} (${EXIT_MEANING[outcome.exitCode] ?? "see the log above"})\n`,
+      `berth: ${what} ended with exit code ${outcome.exitCode} (${EXIT_MEANING[outcome.exitCode] ?? "see the log above"})\n`,
     );
   }
   return outcome.exitCode;

@@ -405,6 +405,15 @@ describe("berth <server verb>: what runs on the server", () => {
     ]);
   });
 
+  it("a failed sync names both environments with the exit code's meaning", async () => {
+    const h = harness({ replies: { follow: { exitCode: 3, stdout: "scrub failed\n" } } });
+    expect(await h.run(["sync", "production", "staging", "--scrub", "false", "--yes", ...CONFIG])).toBe(3);
+    expect(h.err()).toContain("berth: sync production staging runs on the server as run cli-run-1");
+    expect(h.err()).toContain(
+      "berth: sync production staging ended with exit code 3 (failed; what was serving before is serving again)",
+    );
+  });
+
   it("sync: a <from-env> not in berth.yml, or on another server, is refused before connecting (exit 2)", async () => {
     const h = harness();
     expect(await h.run(["sync", "qa", "staging", "--yes", ...CONFIG])).toBe(2);
