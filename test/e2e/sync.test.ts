@@ -5,8 +5,8 @@
  * --allow-production is refused with nothing changed; a scrub that fails puts staging's
  * own database back and serves it again.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addNote, example, noteCount, type Release } from "../helpers/example.js";
@@ -16,8 +16,10 @@ import {
   labEnvironment,
   lastLedgerLine,
   ledger,
+  repoRoot,
   resetEnvironment,
   served,
+  tempDir,
 } from "../helpers/lab.js";
 
 const lab = labEnv();
@@ -49,6 +51,32 @@ function notes(db: string): string[] {
   })
     .stdout.split("\n")
     .filter(Boolean);
+}
+
+/** `berth …` from a laptop (node cli/berth.js) over the lab's SSH, the host key pinned. */
+function cli(args: string[]): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const knownHosts = join(tempDir("berth-sync-cli-"), "known_hosts");
+  writeFileSync(knownHosts, lab.ssh.knownHosts);
+  const env = { ...process.env };
+  delete env.SSH_AUTH_SOCK;
+  delete env.BERTH_SSH_KEY;
+  const connection = ["--identity", lab.ssh.privateKeyPath, "--known-hosts", knownHosts];
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, "cli", "berth.js"), ...args, ...connection, "--config", "examples/app/berth.yml"],
+      { cwd: repoRoot, env },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("close", (exitCode) => resolve({ exitCode, stdout, stderr }));
+  });
 }
 
 const flag = (dir: string) => join(dir, "maintenance", "MAINTENANCE_ON");
@@ -164,17 +192,20 @@ describe("berth sync on the lab VPS", () => {
       expect(existsSync(join(env.dir, "lock.holder")), `lock holder in ${env.dir}`).toBe(false);
     }
     console.log(
-      `berth sync production → staging: ${line.totalSeconds} s on the server (${expected.length} rows, scrubbed)`,
+      `berth sync production → staging: ${line.totalSeconds} s on the server (${expected.length} rows, scrubbed); phases ${JSON.stringify(line.durations)}`,
     );
   });
 
-  it("a scrub that fails: staging's own database is put back and served (exit 3), production untouched", async () => {
+  it("from the CLI, a scrub that fails: staging's own database is put back and served (exit 3), production untouched", async () => {
     await addNote(staging.url, "written after the sync");
     const stagingChecksum = dbChecksum(staging.db);
     const productionChecksum = dbChecksum(production.db);
-    const r = berth("sync", "production", "staging", "--scrub", "echo scrubbing; exit 7", "--yes");
-    expect(r.exitCode, r.out).toBe(3);
-    expect(r.out).toContain("phase scrub failed");
+    const r = await cli(["sync", "production", "staging", "--scrub", "echo scrubbing; exit 7", "--yes"]);
+    expect(r.exitCode, `${r.stdout}${r.stderr}`).toBe(3);
+    expect(r.stdout).toContain("phase scrub failed");
+    expect(r.stderr).toContain(
+      "berth: sync production staging ended with exit code 3 (failed; what was serving before is serving again)",
+    );
     expect(lastLedgerLine("staging")).toMatchObject({
       kind: "sync",
       result: "failed",
