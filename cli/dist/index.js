@@ -45164,6 +45164,7 @@ const SERVER_VERBS = [
     "maintenance",
     "backup",
     "restore",
+    "sync",
     "drill",
     "recover",
 ];
@@ -45190,6 +45191,7 @@ const VERB_OPTIONS = {
     },
     backup: { offsite: { type: "boolean" } },
     recover: { "from-offsite": { type: "boolean" } },
+    sync: { scrub: { type: "string" }, "allow-production": { type: "boolean" } },
 };
 const VERB_USAGE = {
     status: "berth status <env> [--json]",
@@ -45200,6 +45202,7 @@ const VERB_USAGE = {
     maintenance: "berth maintenance on|off|status <env> [--yes] [--json]",
     backup: "berth backup <env> [--offsite] [--yes] [--json]",
     restore: "berth restore <env> <backup file in <env>/backups/> [--yes] [--json]",
+    sync: "berth sync <from-env> <to-env> [--scrub <command>] [--allow-production] [--yes] [--json]",
     drill: "berth drill <env> [--json]",
     recover: "berth recover <env> --from-offsite [--yes] [--json]",
 };
@@ -45210,6 +45213,15 @@ class UsageError extends Error {
 const backupName = schemas_string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/, {
     error: "is not a backup file name (letters, digits, . _ -; no paths); `berth releases <env>` shows them in its BACKUP column",
 });
+/** sync's --scrub: one argv element for `sh -c` in a container on the server, never a host shell. */
+const scrubCommand = schemas_string()
+    .min(1, { error: "is empty; give the command that anonymises the copy, or leave --scrub out" })
+    .max(4096, {
+    error: "is longer than 4096 characters; put a longer scrub in a script the image ships and run that",
+})
+    .refine((s) => !s.includes("\0"), { error: "contains a NUL byte" });
+/** Targets sync refuses without --allow-production (the server refuses them too: commands/sync.sh). */
+const PRODUCTION_NAMES = ["production", "prod"];
 const runId = schemas_string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "is not a run id ([A-Za-z0-9._-], at most 64)" });
 const tailLines = coerce_number({ error: "must be a number of lines, e.g. 200" })
@@ -45263,6 +45275,8 @@ function parseServerArgs(verb, args) {
             action: "",
         };
     }
+    if (verb === "sync")
+        return parseSync(pos, v, base);
     // maintenance's first word is what to do; every other verb starts with the environment.
     const mode = verb === "maintenance" ? pos.shift() : undefined;
     if (verb === "maintenance" && mode !== "on" && mode !== "off" && mode !== "status") {
@@ -45408,6 +45422,43 @@ function parseServerArgs(verb, args) {
             });
         }
     }
+}
+/** `berth sync <from> <to>`: runs in <to> (its lock, ledger and detached run) and reads <from>. */
+function parseSync(pos, v, base) {
+    const [fromArg, toArg, ...rest] = pos;
+    if (fromArg === undefined)
+        throw new UsageError("missing <from-env>, the environment whose data is copied, e.g. production");
+    if (toArg === undefined)
+        throw new UsageError("missing <to-env>, the environment whose database is replaced, e.g. staging");
+    if (rest.length > 0)
+        throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    const from = server_args_check(environmentName, "<from-env>", fromArg);
+    const to = server_args_check(environmentName, "<to-env>", toArg);
+    if (from === to)
+        throw new UsageError(`<from-env> and <to-env> are both ${JSON.stringify(to)}; sync copies one environment's data into another (berth restore puts a backup back)`);
+    const allowProduction = v["allow-production"] === true;
+    if (PRODUCTION_NAMES.includes(to) && !allowProduction)
+        throw new UsageError(`<to-env> ${JSON.stringify(to)} is production: sync would replace its database with ${from}'s; pass --allow-production if that is really meant`);
+    const scrubArg = typeof v.scrub === "string" ? v.scrub : undefined;
+    const scrub = scrubArg === undefined ? undefined : server_args_check(scrubCommand, "--scrub", scrubArg);
+    return {
+        ...base,
+        environment: to,
+        source: from,
+        // The CLI confirmed (or was given --yes): the server verb asks for it too.
+        serverArgs: [
+            "sync",
+            from,
+            to,
+            ...(scrub === undefined ? [] : ["--scrub", scrub]),
+            ...(allowProduction ? ["--allow-production"] : []),
+            "--yes",
+        ],
+        changes: true,
+        detached: true,
+        takesActor: true,
+        action: `replace ${to}'s database with a snapshot of ${from}'s${scrub === undefined ? " (not scrubbed)" : ", scrubbed by --scrub"} (${to}'s own is backed up first)`,
+    };
 }
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -46089,7 +46140,7 @@ function sshCredentials(options, cwd, env, files) {
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/server-verbs.js
 /**
- * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|drill|recover <env>` from a
+ * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|sync|drill|recover <env>` from a
  * laptop: the same verb runs as `<root>/bin/berth …` on the server, over the transport
  * and host-key pinning the actions use. Read-only verbs print what the server prints
  * and exit with its code; verbs that change the server need --yes or a confirmation,
@@ -46141,6 +46192,11 @@ async function runServerVerb(verb, args, io, deps) {
         if (e instanceof errors_ConfigError)
             return fail(e.message);
         throw e;
+    }
+    if (req.source !== undefined) {
+        const why = sameServer(req, loaded);
+        if (why !== undefined)
+            return fail(why, 2);
     }
     if (req.verb === "recover") {
         // On a lost server there is no release.json to read the repository from.
@@ -46211,6 +46267,26 @@ function server_verbs_environment(req, cwd) {
     const env = resolveEnvironment(loaded.config, req.environment, source);
     return { env: Object.freeze({ ...env, ...req.overrides }), loaded };
 }
+/**
+ * sync reads <from> on the server <to> lives on: both must be environments of berth.yml
+ * on the same host and server root (the snapshot never crosses a network). A message
+ * when they are not.
+ */
+function sameServer(req, loaded) {
+    const file = req.config ?? "berth.yml";
+    const from = req.source ?? "";
+    const known = Object.keys(loaded.config.environments);
+    if (!known.includes(from)) {
+        return `<from-env> ${JSON.stringify(from)} is not in ${file}; its environments are: ${known.join(", ")}. Nothing was run.`;
+    }
+    const a = resolveEnvironment(loaded.config, from, file);
+    const b = resolveEnvironment(loaded.config, req.environment, file);
+    const where = (e) => `${e.host}:${e.port} ${e.root}`;
+    if (where(a) !== where(b)) {
+        return `sync copies between environments of one server root: ${from} is on ${where(a)}, ${req.environment} on ${where(b)} (${file}). Copy a backup across and use berth restore instead. Nothing was run.`;
+    }
+    return undefined;
+}
 function connectFailure(e, env, creds) {
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof HostKeyRefused) {
@@ -46243,9 +46319,11 @@ async function detached(transport, server, req, io, deps, fail) {
         .slice(0, 64) || "unknown";
     const verb = [...req.serverArgs, ...(req.takesActor ? ["--actor", actor] : [])];
     const runId = deps.newRunId();
+    // The verb and its environment(s): `sync production staging`, `restore staging`.
+    const what = req.serverArgs.slice(0, req.source === undefined ? 2 : 3).join(" ");
     // With --json, stdout holds only the result object; the log goes to stderr.
     const log = req.json ? io.err : io.out;
-    io.err(`berth: ${req.serverArgs.slice(0, 2).join(" ")} runs on the server as run ${runId} (Ctrl-C stops watching, not the run; \`berth logs ${server.environment} --run ${runId}\` shows its log)\n`);
+    io.err(`berth: ${what} runs on the server as run ${runId} (Ctrl-C stops watching, not the run; \`berth logs ${server.environment} --run ${runId}\` shows its log)\n`);
     const reporter = {
         info: (m) => log(`${m}\n`),
         warning: (m) => io.err(`berth: ${m}\n`),
@@ -46266,7 +46344,7 @@ async function detached(transport, server, req, io, deps, fail) {
     if (req.json && outcome.result)
         io.out(`${JSON.stringify(outcome.result)}\n`);
     if (outcome.exitCode !== 0) {
-        io.err(`berth: ${req.serverArgs.slice(0, 2).join(" ")} ended with exit code ${outcome.exitCode} (${EXIT_MEANING[outcome.exitCode] ?? "see the log above"})\n`);
+        io.err(`berth: ${what} ended with exit code ${outcome.exitCode} (${EXIT_MEANING[outcome.exitCode] ?? "see the log above"})\n`);
     }
     return outcome.exitCode;
 }
@@ -47213,14 +47291,18 @@ On the server, over SSH (the same verbs as <root>/bin/berth there):
   backup <env> [--offsite]          a consistent SQLite backup now; --offsite also sends it
                                     with restic to berth.yml's offsite.repository  *
   restore <env> <backup>            put a backup from <env>/backups/ back  *
+  sync <from> <to> [--scrub CMD] [--allow-production]
+                                    replace <to>'s database with a consistent snapshot of
+                                    <from>'s, CMD run on it in a one-off container of <to>'s
+                                    release (e.g. to anonymise emails); <to>'s own is kept  *
   drill <env>                       restore the latest offsite snapshot aside, check it and
                                     boot the current release on it (the live site untouched)
   recover <env> --from-offsite      rebuild a lost environment from its latest offsite
                                     snapshot on a server prepared by setup  *
 
   * changes the server: asks for confirmation on a terminal, or needs --yes.
-  rollback, deploy, backup, restore, drill and recover run detached on the server: a dropped
-  connection does not stop them (see their log with \`berth logs <env>\`).
+  rollback, deploy, backup, restore, sync, drill and recover run detached on the server: a
+  dropped connection does not stop them (see their log with \`berth logs <env>\`).
 
 Options:
   --config FILE        berth.yml to read (default: berth.yml in this directory)

@@ -16,6 +16,7 @@ export const SERVER_VERBS = [
   "maintenance",
   "backup",
   "restore",
+  "sync",
   "drill",
   "recover",
 ] as const;
@@ -46,6 +47,7 @@ const VERB_OPTIONS = {
   },
   backup: { offsite: { type: "boolean" } },
   recover: { "from-offsite": { type: "boolean" } },
+  sync: { scrub: { type: "string" }, "allow-production": { type: "boolean" } },
 } as const satisfies Partial<Record<ServerVerb, ParseArgsConfig["options"]>>;
 
 export const VERB_USAGE: Record<ServerVerb, string> = {
@@ -57,6 +59,7 @@ export const VERB_USAGE: Record<ServerVerb, string> = {
   maintenance: "berth maintenance on|off|status <env> [--yes] [--json]",
   backup: "berth backup <env> [--offsite] [--yes] [--json]",
   restore: "berth restore <env> <backup file in <env>/backups/> [--yes] [--json]",
+  sync: "berth sync <from-env> <to-env> [--scrub <command>] [--allow-production] [--yes] [--json]",
   drill: "berth drill <env> [--json]",
   recover: "berth recover <env> --from-offsite [--yes] [--json]",
 };
@@ -64,7 +67,10 @@ export const VERB_USAGE: Record<ServerVerb, string> = {
 /** What a server verb does, as data for the runner (src/cli/server-verbs.ts). */
 export interface ServerRequest {
   readonly verb: ServerVerb;
+  /** The environment the verb runs in (sync: the target, whose lock, ledger and run it is). */
   readonly environment: string;
+  /** sync only: the environment whose data is copied (it must live on the same server root). */
+  readonly source?: string;
   /** Arguments after `<root>/bin/berth` on the server, --json and --actor not included. */
   readonly serverArgs: readonly string[];
   /** Changes the server: needs --yes or a confirmation. */
@@ -93,6 +99,16 @@ const backupName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/, {
   error:
     "is not a backup file name (letters, digits, . _ -; no paths); `berth releases <env>` shows them in its BACKUP column",
 });
+/** sync's --scrub: one argv element for `sh -c` in a container on the server, never a host shell. */
+const scrubCommand = z
+  .string()
+  .min(1, { error: "is empty; give the command that anonymises the copy, or leave --scrub out" })
+  .max(4096, {
+    error: "is longer than 4096 characters; put a longer scrub in a script the image ships and run that",
+  })
+  .refine((s) => !s.includes("\0"), { error: "contains a NUL byte" });
+/** Targets sync refuses without --allow-production (the server refuses them too: commands/sync.sh). */
+const PRODUCTION_NAMES = ["production", "prod"];
 const runId = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "is not a run id ([A-Za-z0-9._-], at most 64)" });
@@ -148,6 +164,8 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       action: "",
     };
   }
+
+  if (verb === "sync") return parseSync(pos, v, base);
 
   // maintenance's first word is what to do; every other verb starts with the environment.
   const mode = verb === "maintenance" ? pos.shift() : undefined;
@@ -290,4 +308,49 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       });
     }
   }
+}
+
+/** `berth sync <from> <to>`: runs in <to> (its lock, ledger and detached run) and reads <from>. */
+function parseSync(
+  pos: string[],
+  v: Record<string, unknown>,
+  base: Omit<ServerRequest, "environment" | "serverArgs" | "changes" | "detached" | "takesActor" | "action">,
+): ServerRequest {
+  const [fromArg, toArg, ...rest] = pos;
+  if (fromArg === undefined)
+    throw new UsageError("missing <from-env>, the environment whose data is copied, e.g. production");
+  if (toArg === undefined)
+    throw new UsageError("missing <to-env>, the environment whose database is replaced, e.g. staging");
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  const from = check(f.environmentName, "<from-env>", fromArg);
+  const to = check(f.environmentName, "<to-env>", toArg);
+  if (from === to)
+    throw new UsageError(
+      `<from-env> and <to-env> are both ${JSON.stringify(to)}; sync copies one environment's data into another (berth restore puts a backup back)`,
+    );
+  const allowProduction = v["allow-production"] === true;
+  if (PRODUCTION_NAMES.includes(to) && !allowProduction)
+    throw new UsageError(
+      `<to-env> ${JSON.stringify(to)} is production: sync would replace its database with ${from}'s; pass --allow-production if that is really meant`,
+    );
+  const scrubArg = typeof v.scrub === "string" ? v.scrub : undefined;
+  const scrub = scrubArg === undefined ? undefined : check(scrubCommand, "--scrub", scrubArg);
+  return {
+    ...base,
+    environment: to,
+    source: from,
+    // The CLI confirmed (or was given --yes): the server verb asks for it too.
+    serverArgs: [
+      "sync",
+      from,
+      to,
+      ...(scrub === undefined ? [] : ["--scrub", scrub]),
+      ...(allowProduction ? ["--allow-production"] : []),
+      "--yes",
+    ],
+    changes: true,
+    detached: true,
+    takesActor: true,
+    action: `replace ${to}'s database with a snapshot of ${from}'s${scrub === undefined ? " (not scrubbed)" : ", scrubbed by --scrub"} (${to}'s own is backed up first)`,
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|drill|recover <env>` from a
+ * `berth status|releases|logs|rollback|deploy|maintenance|backup|restore|sync|drill|recover <env>` from a
  * laptop: the same verb runs as `<root>/bin/berth …` on the server, over the transport
  * and host-key pinning the actions use. Read-only verbs print what the server prints
  * and exit with its code; verbs that change the server need --yes or a confirmation,
@@ -87,6 +87,10 @@ export async function runServerVerb(
     if (e instanceof ConfigError) return fail(e.message);
     throw e;
   }
+  if (req.source !== undefined) {
+    const why = sameServer(req, loaded);
+    if (why !== undefined) return fail(why, 2);
+  }
   if (req.verb === "recover") {
     // On a lost server there is no release.json to read the repository from.
     const offsite = loaded.config.offsite;
@@ -166,6 +170,27 @@ function environment(req: ServerRequest, cwd: string): { env: ResolvedEnvironmen
   return { env: Object.freeze({ ...env, ...req.overrides }), loaded };
 }
 
+/**
+ * sync reads <from> on the server <to> lives on: both must be environments of berth.yml
+ * on the same host and server root (the snapshot never crosses a network). A message
+ * when they are not.
+ */
+function sameServer(req: ServerRequest, loaded: LoadedConfig): string | undefined {
+  const file = req.config ?? "berth.yml";
+  const from = req.source ?? "";
+  const known = Object.keys(loaded.config.environments);
+  if (!known.includes(from)) {
+    return `<from-env> ${JSON.stringify(from)} is not in ${file}; its environments are: ${known.join(", ")}. Nothing was run.`;
+  }
+  const a = resolveEnvironment(loaded.config, from, file);
+  const b = resolveEnvironment(loaded.config, req.environment, file);
+  const where = (e: ResolvedEnvironment) => `${e.host}:${e.port} ${e.root}`;
+  if (where(a) !== where(b)) {
+    return `sync copies between environments of one server root: ${from} is on ${where(a)}, ${req.environment} on ${where(b)} (${file}). Copy a backup across and use berth restore instead. Nothing was run.`;
+  }
+  return undefined;
+}
+
 function connectFailure(e: unknown, env: ResolvedEnvironment, creds: SshCredentials): string {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof HostKeyRefused) {
@@ -213,10 +238,12 @@ async function detached(
       .slice(0, 64) || "unknown";
   const verb = [...req.serverArgs, ...(req.takesActor ? ["--actor", actor] : [])];
   const runId = deps.newRunId();
+  // The verb and its environment(s): `sync production staging`, `restore staging`.
+  const what = req.serverArgs.slice(0, req.source === undefined ? 2 : 3).join(" ");
   // With --json, stdout holds only the result object; the log goes to stderr.
   const log = req.json ? io.err : io.out;
   io.err(
-    `berth: ${req.serverArgs.slice(0, 2).join(" ")} runs on the server as run ${runId} (Ctrl-C stops watching, not the run; \`berth logs ${server.environment} --run ${runId}\` shows its log)\n`,
+    `berth: ${what} runs on the server as run ${runId} (Ctrl-C stops watching, not the run; \`berth logs ${server.environment} --run ${runId}\` shows its log)\n`,
   );
   const reporter: Reporter = {
     info: (m) => log(`${m}\n`),
@@ -236,7 +263,7 @@ async function detached(
   if (req.json && outcome.result) io.out(`${JSON.stringify(outcome.result)}\n`);
   if (outcome.exitCode !== 0) {
     io.err(
-      `berth: ${req.serverArgs.slice(0, 2).join(" ")} ended with exit code ${outcome.exitCode} (${EXIT_MEANING[outcome.exitCode] ?? "see the log above"})\n`,
+      `berth: ${what} ended with exit code ${outcome.exitCode} (${EXIT_MEANING[outcome.exitCode] ?? "see the log above"})\n`,
     );
   }
   return outcome.exitCode;

@@ -21,14 +21,18 @@ On the server, over SSH (the same verbs as <root>/bin/berth there):
   backup <env> [--offsite]          a consistent SQLite backup now; --offsite also sends it
                                     with restic to berth.yml's offsite.repository  *
   restore <env> <backup>            put a backup from <env>/backups/ back  *
+  sync <from> <to> [--scrub CMD] [--allow-production]
+                                    replace <to>'s database with a consistent snapshot of
+                                    <from>'s, CMD run on it in a one-off container of <to>'s
+                                    release (e.g. to anonymise emails); <to>'s own is kept  *
   drill <env>                       restore the latest offsite snapshot aside, check it and
                                     boot the current release on it (the live site untouched)
   recover <env> --from-offsite      rebuild a lost environment from its latest offsite
                                     snapshot on a server prepared by setup  *
 
   * changes the server: asks for confirmation on a terminal, or needs --yes.
-  rollback, deploy, backup, restore, drill and recover run detached on the server: a dropped
-  connection does not stop them (see their log with \`berth logs <env>\`).
+  rollback, deploy, backup, restore, sync, drill and recover run detached on the server: a
+  dropped connection does not stop them (see their log with \`berth logs <env>\`).
 
 Options:
   --config FILE        berth.yml to read (default: berth.yml in this directory)

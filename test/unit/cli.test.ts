@@ -3,6 +3,8 @@
  * scripted transport instead of SSH, in-memory key files. What must never happen is
  * pinned by counting connections: a refused command line opens none.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utils } from "ssh2";
 import { describe, expect, it } from "vitest";
@@ -164,10 +166,31 @@ describe("berth <server verb>: refusals before any connection", () => {
     [["status", "staging", "--host", "a;b"], '--host "a;b" is not a hostname'],
     [["recover", "staging"], "give --from-offsite"],
     [["drill", "staging", "--offsite"], "Unknown option '--offsite'"],
+    [["sync"], "missing <from-env>"],
+    [["sync", "production"], "missing <to-env>"],
+    [["sync", "production", "staging", "qa"], 'unexpected argument "qa"'],
+    [["sync", "Prod", "staging"], '<from-env> "Prod" is not an environment name'],
+    [["sync", "staging", "staging", "--yes"], '<from-env> and <to-env> are both "staging"'],
+    [
+      ["sync", "staging", "production", "--yes"],
+      '<to-env> "production" is production: sync would replace its database with staging\'s; pass --allow-production',
+    ],
+    [["sync", "production", "staging", "--scrub", "", "--yes"], '--scrub "" is empty'],
   ])("%j: exit 1, says why, connects to nothing", async (argv, message) => {
     const h = harness();
     expect(await h.run([...argv, ...CONFIG])).toBe(1);
     expect(h.err()).toContain(message);
+    expect(h.targets).toHaveLength(0);
+  });
+
+  it("sync --scrub longer than 4096 characters: exit 1, says what to do instead", async () => {
+    const h = harness();
+    expect(
+      await h.run(["sync", "production", "staging", "--scrub", "x".repeat(4097), "--yes", ...CONFIG]),
+    ).toBe(1);
+    expect(h.err()).toContain(
+      "is longer than 4096 characters; put a longer scrub in a script the image ships",
+    );
     expect(h.targets).toHaveLength(0);
   });
 
@@ -194,6 +217,7 @@ describe("berth <server verb>: refusals before any connection", () => {
     ["backup", "staging", "--offsite"],
     ["restore", "staging", "20240101T000000Z-x-manual.db"],
     ["recover", "staging", "--from-offsite"],
+    ["sync", "production", "staging"],
   ])("%s %s … without --yes and no terminal: exit 2, nothing run", async (...argv) => {
     const h = harness({ tty: false });
     expect(await h.run([...argv, ...CONFIG])).toBe(2);
@@ -341,6 +365,84 @@ describe("berth <server verb>: what runs on the server", () => {
         "alice",
       ],
     ]);
+  });
+
+  it("sync runs detached in <to-env>, the scrub command one argv element; --allow-production passed on", async () => {
+    const scrub = `node -e 'db.prepare("UPDATE users SET email = id || '@example.invalid'").run()'; rm -rf /`;
+    const h = harness();
+    expect(
+      await h.run(["sync", "production", "staging", "--scrub", scrub, "--yes", "--json", ...CONFIG]),
+    ).toBe(0);
+    expect(await h.run(["sync", "staging", "production", "--allow-production", "-y", ...CONFIG])).toBe(0);
+    expect(h.commands().filter((c) => c[1] === "run")).toEqual([
+      [
+        ROOT_BERTH,
+        "run",
+        "staging",
+        "cli-run-1",
+        "sync",
+        "production",
+        "staging",
+        "--scrub",
+        scrub,
+        "--yes",
+        "--actor",
+        "alice",
+      ],
+      [
+        ROOT_BERTH,
+        "run",
+        "production",
+        "cli-run-1",
+        "sync",
+        "staging",
+        "production",
+        "--allow-production",
+        "--yes",
+        "--actor",
+        "alice",
+      ],
+    ]);
+  });
+
+  it("a failed sync names both environments with the exit code's meaning", async () => {
+    const h = harness({ replies: { follow: { exitCode: 3, stdout: "scrub failed\n" } } });
+    expect(await h.run(["sync", "production", "staging", "--scrub", "false", "--yes", ...CONFIG])).toBe(3);
+    expect(h.err()).toContain("berth: sync production staging runs on the server as run cli-run-1");
+    expect(h.err()).toContain(
+      "berth: sync production staging ended with exit code 3 (failed; what was serving before is serving again)",
+    );
+  });
+
+  it("sync: a <from-env> not in berth.yml, or on another server, is refused before connecting (exit 2)", async () => {
+    const h = harness();
+    expect(await h.run(["sync", "qa", "staging", "--yes", ...CONFIG])).toBe(2);
+    expect(h.err()).toContain('<from-env> "qa" is not in examples/app/berth.yml');
+    expect(h.targets).toHaveLength(0);
+    const dir = mkdtempSync(join(tmpdir(), "berth-sync-"));
+    const config = join(dir, "berth.yml");
+    writeFileSync(
+      config,
+      readFileSync(join(repoRoot, "examples/app/berth.yml"), "utf8").replace(
+        "root: /srv/berth-lab/app\n    url: http://127.0.0.1:28090",
+        "root: /srv/other\n    url: http://127.0.0.1:28090",
+      ),
+    );
+    const other = harness();
+    expect(await other.run(["sync", "production", "staging", "--yes", "--config", config])).toBe(2);
+    expect(other.err()).toContain(
+      "sync copies between environments of one server root: production is on 127.0.0.1:2222 /srv/other, staging on 127.0.0.1:2222 /srv/berth-lab/app",
+    );
+    expect(other.targets).toHaveLength(0);
+  });
+
+  it("on a terminal, sync asks what it replaces", async () => {
+    const h = harness({ tty: true, answer: "n", env: { NO_COLOR: "1" } });
+    expect(await h.run(["sync", "production", "staging", "--scrub", "true", ...CONFIG])).toBe(2);
+    expect(h.prompts[0]).toBe(
+      "Replace staging's database with a snapshot of production's, scrubbed by --scrub (staging's own is backed up first) on deploy@127.0.0.1:2222 (/srv/berth-lab/app)? [y/N] ",
+    );
+    expect(h.targets).toHaveLength(0);
   });
 
   it("a failed run exits with its code and says what the code means", async () => {

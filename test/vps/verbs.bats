@@ -138,9 +138,9 @@ EOF
   for f in "$REPO"/vps-scripts/commands/*.sh; do
     if grep -qx '# Detached: yes' "$f"; then detached+=("$(basename "$f" .sh)"); fi
   done
-  [ "${detached[*]}" = "backup deploy drill recover restore rollback" ]
+  [ "${detached[*]}" = "backup deploy drill recover restore rollback sync" ]
   run -2 berth run staging run-1 status staging
-  [[ $output == *"berth run starts backup deploy drill recover restore rollback — not status"* ]]
+  [[ $output == *"berth run starts backup deploy drill recover restore rollback sync — not status"* ]]
   [ ! -e "$BERTH_ROOT/staging/runs/run-1" ]
 }
 

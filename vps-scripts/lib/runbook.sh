@@ -59,3 +59,10 @@
 . "$BERTH_SCRIPTS/lib/restore.sh"
 # shellcheck source=lib/place.sh
 . "$BERTH_SCRIPTS/lib/place.sh"
+# berth sync's own phases.
+# shellcheck source=lib/snapshot.sh
+. "$BERTH_SCRIPTS/lib/snapshot.sh"
+# shellcheck source=lib/scrub.sh
+. "$BERTH_SCRIPTS/lib/scrub.sh"
+# shellcheck source=lib/check.sh
+. "$BERTH_SCRIPTS/lib/check.sh"
