@@ -42,7 +42,8 @@ switch_nginx() {
   deadline=$(($(date +%s) + 10))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     after=$(nginx_workers)
-    new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep -c . || true)
+    # Workers in `after` that were not in `before` (comm would need lexically sorted pids).
+    new=$(grep -vxF -f <(printf '%s\n' "$before") <<<"$after" | grep -c . || true)
     if [ "$new" -gt 0 ]; then
       say "nginx serves slot $slot (reloaded: $new new worker(s))"
       printf '%s\n' "$before" >"$WORK/old_workers"
