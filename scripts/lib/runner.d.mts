@@ -9,6 +9,8 @@ export interface ActionRun {
   outputs: Record<string, string>;
   summary: string;
   seconds: number;
+  /** The `environment` input, when the action took one. */
+  environment?: string;
 }
 export declare function runAction(
   name: string,

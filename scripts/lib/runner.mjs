@@ -85,6 +85,8 @@ export function runAction(name, inputs, env = {}, { echo = false, onStdout, time
         outputs: parseOutputFile(readFileSync(output, "utf8")),
         summary: readFileSync(summary, "utf8"),
         seconds: (performance.now() - t0) / 1000,
+        // Which environment the run acted on: test/helpers/outcome.ts reads its ledger on failure.
+        environment: inputs.environment,
       });
     });
   });

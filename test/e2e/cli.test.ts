@@ -31,6 +31,7 @@ interface Run {
   exitCode: number | null;
   stdout: string;
   stderr: string;
+  environment: string;
 }
 
 /** `berth …` as a user types it in a clone of berth (no ssh-agent: the key is --identity). */
@@ -51,7 +52,7 @@ function berth(args: string[]): Promise<Run> {
     child.stderr.on("data", (d) => {
       stderr += d;
     });
-    child.on("close", (exitCode) => resolve({ exitCode, stdout, stderr }));
+    child.on("close", (exitCode) => resolve({ exitCode, stdout, stderr, environment: ENV }));
   });
 }
 
@@ -64,8 +65,8 @@ describe("the berth CLI from a laptop", () => {
     const app = example();
     v1 = await app.release();
     v2 = await app.release();
-    expect((await app.deploy(ENV, v1)).exitCode).toBe(0);
-    expect((await app.deploy(ENV, v2)).exitCode).toBe(0);
+    expect(await app.deploy(ENV, v1)).toExit(0);
+    expect(await app.deploy(ENV, v2)).toExit(0);
     expect(await served(url, "/version")).toBe(v2.sha);
     writeFileSync(pinned, lab.ssh.knownHosts);
   });
@@ -96,7 +97,7 @@ describe("the berth CLI from a laptop", () => {
     const run = await berth(["rollback", ENV, "--yes", "--known-hosts", pinned, ...CONNECTION]);
     const seconds = (Date.now() - t0) / 1000;
     expect(run.stderr).not.toContain("unexpected error");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(run.stdout).toContain(`rolled back ${ENV} to ${v1.sha}`);
     expect(run.stdout).not.toContain("@@berth");
     expect(await served(url, "/version")).toBe(v1.sha);
@@ -112,22 +113,22 @@ describe("the berth CLI from a laptop", () => {
 
   it("status --json, releases and logs print what the server prints", async () => {
     const status = await berth(["status", ENV, "--json", "--known-hosts", pinned, ...CONNECTION]);
-    expect(status.exitCode).toBe(0);
+    expect(status).toExit(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ environment: ENV, current: v1.sha, previous: v2.sha });
 
     const releases = await berth(["releases", ENV, "--json", "--known-hosts", pinned, ...CONNECTION]);
-    expect(releases.exitCode).toBe(0);
+    expect(releases).toExit(0);
     expect((JSON.parse(releases.stdout) as { sha: string }[])[0]?.sha).toBe(v1.sha);
 
     const logs = await berth(["logs", ENV, "--known-hosts", pinned, ...CONNECTION]);
-    expect(logs.exitCode).toBe(0);
+    expect(logs).toExit(0);
     expect(logs.stdout).toContain(`rolled back ${ENV} to ${v1.sha}`);
     expect(logs.stderr).toMatch(/run cli-\S+ of staging ended with exit code 0/);
   });
 
   it("backup --yes --json runs detached and prints the backup's result", async () => {
     const run = await berth(["backup", ENV, "--yes", "--json", "--known-hosts", pinned, ...CONNECTION]);
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     const result = JSON.parse(run.stdout) as { env: string; release: string; path: string; bytes: number };
     expect(result).toMatchObject({ env: ENV, release: v1.sha });
     expect(result.path).toMatch(/-manual\.db$/);

@@ -40,14 +40,14 @@ describe("deploy to the lab VPS", () => {
   it("deploys v1 then v2: served version, ledger, current/previous, backup, flag", async () => {
     const first = await deploy(v1);
     expect(first.stdout).not.toContain("::error::");
-    expect(first.exitCode).toBe(0);
+    expect(first).toExit(0);
     expect(first.outputs.result).toBe("succeeded");
     expect(await served(url)).toBe(v1.sha);
     expect(await served(url, "/version")).toBe(v1.sha);
     await addNote("written under v1");
 
     const second = await deploy(v2);
-    expect(second.exitCode).toBe(0);
+    expect(second).toExit(0);
     expect(second.outputs).toMatchObject({ sha: v2.sha, "previous-sha": v1.sha, result: "succeeded" });
     const phases = JSON.parse(second.outputs.phases ?? "{}");
     for (const p of [
@@ -117,12 +117,34 @@ describe("deploy to the lab VPS", () => {
 
   it("a release that never becomes ready is rolled back to v2 by itself", async () => {
     const bad = await release({ NEVER_READY: "1" });
-    const run = await deploy(bad);
+    // Its readiness timeout is shortened: this release never answers, so the wait is all
+    // the test would spend (berth.yml's ready.timeout_seconds, read from the bundle).
+    const ws = tempDir("berth-e2e-short-ready-");
+    execFileSync("cp", ["-a", `${app.workspace}/.`, ws]);
+    const yml = readFileSync(join(ws, "berth.yml"), "utf8");
+    expect(yml).toContain("timeout_seconds: 30");
+    writeFileSync(join(ws, "berth.yml"), yml.replace("timeout_seconds: 30", "timeout_seconds: 8"));
+    const run = await app.deployFrom(ws, ENV, bad);
+    expect(run.stdout).toContain("not ready within 8s");
     expect(run.exitCode).not.toBe(0);
     expect(await served(url)).toBe(v2.sha);
     const last = ledger(ENV).at(-1) as Record<string, unknown>;
     expect(last).toMatchObject({ sha: bad.sha, result: "failed", phase: "ready", rolledBackTo: v2.sha });
     expect(read("current_release")).toBe(v2.sha);
+    // What a red CI run prints when a test expected this deploy to pass (test/helpers/outcome.ts):
+    // the phase, the ledger line and the server log's tail, not only "expected 1 to be 0".
+    let report = "";
+    try {
+      expect(run).toExit(0);
+    } catch (e) {
+      report = (e as Error).message;
+    }
+    expect(report).toContain(`expected the run to exit 0, it exited ${run.exitCode}`);
+    expect(report).toMatch(/action outputs: result=failed phase=ready/);
+    expect(report).toMatch(/ledger \(staging, newest line\): kind=deploy result=failed phase=ready/);
+    expect(report).toContain(`"sha":"${bad.sha}"`);
+    expect(report).toMatch(/server run \S+ \(exit 3\), last 40 lines of its log:\n[\s\S]*ready/);
+    expect(report).toMatch(/containers \(\*-staging\*\):/);
   });
 
   it("with umask 077 for the deploy user, the maintenance flag still serves berth's page", async () => {
@@ -172,7 +194,7 @@ http {
       const v3 = await release();
       const run = await deploy(v3);
       expect(run.stdout).not.toContain("::error::");
-      expect(run.exitCode).toBe(0);
+      expect(run).toExit(0);
       expect(run.stdout).toContain(`nginx (www-data) can read ${root}/nginx/maintenance.html`);
       // The umask was in force: what the deploy unpacked is private to the deploy user.
       expect(mode(join(envDir, "releases", v3.sha, "release.json"))).toBe("600");
@@ -233,7 +255,7 @@ http {
       writeStanding(standing("not-the-password"));
       untag(v3);
       const run = await deploy(v3);
-      expect(run.exitCode).toBe(0);
+      expect(run).toExit(0);
       expect(run.stdout).toMatch(/pulling (backend|frontend) /);
       // The preflight disk check counted them, by the compressed sizes the action read.
       const bytes = JSON.parse(
@@ -286,7 +308,7 @@ http {
     const run = await deploy(v3);
     await new Promise((r) => setTimeout(r, 500));
     const [users, a, b] = await Promise.all([viaNginx.stop(), slotA.stop(), slotB.stop()]);
-    expect(run.exitCode, run.stdout.slice(-3000)).toBe(0);
+    expect(run).toExit(0);
 
     // The path and the phases: no window, nothing migrated, the new slot live.
     expect(run.stdout).toContain("rehearsal: the migration changes nothing");
@@ -347,7 +369,7 @@ http {
     const run = await app.rollback(ENV);
     await new Promise((r) => setTimeout(r, 300));
     const seen = await users.stop();
-    expect(run.exitCode, run.stdout.slice(-3000)).toBe(0);
+    expect(run).toExit(0);
     expect(seen.statuses).toEqual({ 201: seen.ids.length });
     expect(ledger(ENV).at(-1)).toMatchObject({
       kind: "rollback",
@@ -365,7 +387,7 @@ http {
     const live = read("slot").split(" ")[0] ?? "a";
     const project = live === "a" ? "example-staging" : "example-staging_b";
     const back = await app.rollback(ENV, { sha: v1.sha, database: "restore" });
-    expect(back.exitCode, back.stdout.slice(-3000)).toBe(0);
+    expect(back).toExit(0);
     expect(ledger(ENV).at(-1)).toMatchObject({
       kind: "rollback",
       sha: v1.sha,
@@ -374,7 +396,7 @@ http {
     });
     expect(await served(url)).toBe(v1.sha);
     const forward = await deploy(v2);
-    expect(forward.exitCode, forward.stdout.slice(-3000)).toBe(0);
+    expect(forward).toExit(0);
     expect(ledger(ENV).at(-1)).toMatchObject({
       sha: v2.sha,
       mode: "maintenance",

@@ -105,7 +105,7 @@ describe("a database in a named volume, named by the app's path: deploy, swap, r
   it("v1 is deployed into the volume; the release names the volume, not a host path", async () => {
     const run = await app.deploy(ENV, v1);
     expect(run.stdout).not.toContain("::error::");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(run.stdout).toContain(`it lives in the named volume ${VOLUME} (as app.db)`);
     expect(await served(url)).toBe(v1.sha);
     const release = JSON.parse(readFileSync(join(envDir, "releases", v1.sha, "release.json"), "utf8"));
@@ -120,7 +120,7 @@ describe("a database in a named volume, named by the app's path: deploy, swap, r
     await new Promise((r) => setTimeout(r, 500));
     const run = await app.deploy(ENV, v1b);
     const w = await writer.stop();
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(lastLedgerLine(ENV)).toMatchObject({ sha: v1b.sha, mode: "swap", result: "succeeded" });
     expect(read("slot").split(" ").slice(0, 2)).toEqual(["b", v1b.sha]);
     expect(otherStatuses(w, [])).toEqual({});
@@ -137,7 +137,7 @@ describe("a database in a named volume, named by the app's path: deploy, swap, r
     await new Promise((r) => setTimeout(r, 500));
     const run = await app.deploy(ENV, v2);
     const w = await writer.stop();
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     const line = lastLedgerLine(ENV);
     expect(line).toMatchObject({ sha: v2.sha, mode: "maintenance", migrated: true, result: "succeeded" });
     preV2Backup = line.backup ?? "";
@@ -173,7 +173,7 @@ describe("a database in a named volume, named by the app's path: deploy, swap, r
     const run = await app.rollback(ENV, { database: "restore" });
     const w = await writer.stop();
     expect(run.stdout).not.toContain("::error::");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     const line = lastLedgerLine(ENV);
     expect(line).toMatchObject({
       kind: "rollback",

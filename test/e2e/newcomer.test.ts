@@ -137,7 +137,7 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
       ...["--registry", `${lab.registry.host}/berth-fixture`, "--build-arg", `BASE_IMAGE=${lab.baseImage}`],
     ]);
     expect(init.err).toBe("");
-    expect(init.exitCode).toBe(0);
+    expect(init).toExit(0);
     expect(init.out).toContain(
       `next: berth check --config ${CONFIG}, then berth setup staging --config ${CONFIG}`,
     );
@@ -174,17 +174,17 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
   it("`berth check` is clean", async () => {
     const check = await berth(["check", "--config", CONFIG]);
     expect(check.out).toContain("ok: no findings");
-    expect(check.exitCode).toBe(0);
+    expect(check).toExit(0);
   });
 
   it("`berth setup` refuses an unknown host key it cannot confirm, with nothing changed", async () => {
     const run = await berth(SETUP.filter((a) => a !== "--yes"));
-    expect(run.exitCode).toBe(2);
+    expect(run).toExit(2);
     expect(run.err).toContain(
       `127.0.0.1:2222 is not in the known hosts yet; it presents ssh-ed25519 ${hostKeyFingerprint()}`,
     );
     const wrong = await berth([...SETUP, "--host-key-fingerprint", `SHA256:${"A".repeat(43)}`]);
-    expect(wrong.exitCode).toBe(2);
+    expect(wrong).toExit(2);
     expect(wrong.err).toContain("not the --host-key-fingerprint");
     expect(existsSync(knownHosts)).toBe(false);
     expect(exists("id", USER)).toBe(false);
@@ -196,7 +196,7 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
     const run = await berth([...SETUP, "--host-key-fingerprint", hostKeyFingerprint()]);
     console.log(run.out);
     expect(run.err).not.toContain("berth setup:");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(run.out).toMatch(/done: \d+ changes made on 127\.0\.0\.1/);
 
     // The deploy user, in the docker group, with the key setup made for GitHub.
@@ -256,7 +256,7 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
   it("a second `berth setup` changes nothing and says so", async () => {
     const run = await berth(SETUP);
     expect(run.err).not.toContain("berth setup:");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(run.out).toContain("nothing to change");
     expect(run.out).not.toMatch(/^ {2}change/m);
     expect(run.out).not.toContain("newcomer-secret");
@@ -275,7 +275,7 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
       { GITHUB_WORKSPACE: repo, DOCKER_CONFIG: dockerConfig },
     );
     expect(run.stdout).not.toContain("::error::");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     releases.push({ sha, images: run.outputs.images ?? "" });
     return releases.at(-1) as { sha: string; images: string };
   };
@@ -299,7 +299,7 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
     const r = await release();
     const run = await deploy(r);
     if (run.exitCode !== 0) console.log(run.stdout, run.stderr);
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     const res = await fetch(`${site}/`, { signal: AbortSignal.timeout(10_000) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { sha: string }).sha).toBe(r.sha);
@@ -317,7 +317,7 @@ describe("a newcomer's first deploy: init → check → setup → build-push →
     const r = await release();
     const run = await deploy(r);
     if (run.exitCode !== 0) console.log(run.stdout, run.stderr);
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     const last = readFileSync(`${ENV_DIR}/releases.log`, "utf8").trim().split("\n").at(-1) as string;
     expect(JSON.parse(last)).toMatchObject({ sha: r.sha, result: "succeeded", mode: "swap", slot: "b" });
     expect(run.stdout).toContain("handing over worker");

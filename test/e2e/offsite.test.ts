@@ -22,11 +22,12 @@ const repository = `${lab.offsite.repositoryBase}/example`;
 
 /** `<root>/bin/berth …` as the deploy user; never throws. */
 function berth(...args: string[]) {
+  const environment = args[0] === "sync" ? args[2] : args[1];
   const r = spawnSync("runuser", ["-u", "deploy", "--", berthPath, ...args], {
     encoding: "utf8",
     timeout: 300_000,
   });
-  return { exitCode: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
+  return { exitCode: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}`, environment };
 }
 
 /** restic on the lab's offsite repository as the deploy user (its ssh config reaches the sftp account). */
@@ -79,7 +80,7 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
     rmSync(join(lab.offsite.repositories, "example"), { recursive: true, force: true });
     v1 = await app.release();
     const run = await app.deploy(ENV, v1);
-    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run).toExit(0);
     for (const text of ["first", "second", "third"]) await addNote(url, text);
   });
 
@@ -87,14 +88,14 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
     rowsAtBackup = rowCounts(db);
     expect(rowsAtBackup.notes).toBe(3);
     const r = berth("backup", ENV, "--offsite", "--json");
-    expect(r.exitCode, r.out).toBe(0);
+    expect(r).toExit(0);
     backup = JSON.parse(r.stdout) as BackupResult;
     expect(backup).toMatchObject({ result: "succeeded", release: v1.sha });
     expect(backup.databases).toEqual([{ path: db, bytes: expect.any(Number), rows: rowsAtBackup }]);
     // The app kept serving: the backup is online.
     expect(await served(url)).toBe(v1.sha);
     const check = restic("check");
-    expect(check.exitCode, check.out).toBe(0);
+    expect(check).toExit(0);
     expect(check.out).toContain("no errors were found");
     expect(r.out).not.toContain(check.password);
     const snapshots = JSON.parse(restic("snapshots", "--json").stdout) as { id: string; tags: string[] }[];
@@ -102,7 +103,7 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
     expect(snapshots[0]?.tags).toEqual(expect.arrayContaining(["app:example", "env:production"]));
     // berth status shows it; a fresh copy is not stale (exit 0).
     const status = berth("status", ENV, "--json");
-    expect(status.exitCode, status.out).toBe(0);
+    expect(status).toExit(0);
     expect(JSON.parse(status.stdout).offsite).toMatchObject({
       stale: false,
       last: { snapshot: backup.snapshot, bytes: backup.bytes },
@@ -116,7 +117,7 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
     await addNote(url, "after the backup");
     const checksum = dbChecksum(db);
     const r = berth("drill", ENV, "--json");
-    expect(r.exitCode, r.out).toBe(0);
+    expect(r).toExit(0);
     const drill = JSON.parse(r.stdout) as {
       ok: boolean;
       seconds: number;
@@ -150,7 +151,7 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
   it("berth recover production --from-offsite: containers, directory and images destroyed; the same release serves every row acknowledged before the backup", async () => {
     // Refused while production still has a release: recover is for a lost environment.
     const early = berth("recover", ENV, "--from-offsite", "--repository", repository);
-    expect(early.exitCode, early.out).toBe(2);
+    expect(early).toExit(2);
     expect(early.out).toContain("still has a current release");
 
     // A second copy, incremental, holding the note written after the first one.
@@ -214,7 +215,7 @@ describe("offsite backups, drills and recovery on the lab VPS", () => {
       "--json",
     );
     rmSync(dockerConfig, { force: true });
-    expect(r.exitCode, r.out).toBe(0);
+    expect(r).toExit(0);
     // Pulled again from the registry by digest (the images were removed with the rest).
     expect(r.out).toMatch(/pulling backend 127\.0\.0\.1:25000\/berth-example\/backend@sha256:[0-9a-f]{64}/);
     expect(await served(url)).toBe(v1.sha);

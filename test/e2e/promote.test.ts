@@ -36,13 +36,13 @@ describe("promote staging → production", () => {
     resetEnvironment("staging");
     resetEnvironment("production");
     good = await app.release();
-    expect((await app.deploy("staging", good)).exitCode).toBe(0);
+    expect(await app.deploy("staging", good)).toExit(0);
   });
 
   it("deploys production with the very digests staging ran", async () => {
     const run = await promote(good.sha);
     expect(run.stdout).toContain("promoting the digests staging ran");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(await served(lab.nginx.production, "/version")).toBe(good.sha);
     const staged = ledger("staging").at(-1) as { images: Record<string, string> };
     const promoted = productionLines().at(-1) as { images: Record<string, string>; sha: string };
@@ -59,7 +59,7 @@ describe("promote staging → production", () => {
       { GITHUB_WORKSPACE: app.workspace, GITHUB_ACTOR: "e2e-tester", GITHUB_SHA: "f".repeat(40) },
     );
     expect(run.stdout).toContain(`no sha given: promoting staging's current release, ${good.sha}`);
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(run.outputs.sha).toBe(good.sha);
     expect(run.summary).toContain(`SHA \`${good.sha}\` — staging's current release (no sha was given)`);
     expect(await served(lab.nginx.production, "/version")).toBe(good.sha);
@@ -72,7 +72,7 @@ describe("promote staging → production", () => {
       { environment: "production", "promote-from": "staging", "dry-run": "true", ...sshInputs() },
       { GITHUB_WORKSPACE: app.workspace, GITHUB_ACTOR: "e2e-tester" },
     );
-    expect(dry.exitCode).toBe(0);
+    expect(dry).toExit(0);
     expect(dry.outputs.sha).toBe(good.sha);
     expect(dry.outputs.url).toBe("http://127.0.0.1:28090");
     expect(dry.summary).toContain("dry run, nothing deployed");
@@ -92,7 +92,7 @@ describe("promote staging → production", () => {
       },
       { GITHUB_WORKSPACE: app.workspace, GITHUB_ACTOR: "e2e-tester" },
     );
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(run.stdout).toContain(
       `promoting the digests staging ran for ${good.sha} (resolved from staging's ledger)`,
     );

@@ -34,7 +34,7 @@ function restore(...args: string[]) {
     encoding: "utf8",
     timeout: 300_000,
   });
-  return { exitCode: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
+  return { exitCode: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}`, environment: ENV };
 }
 
 /** What nobody may notice after a refusal or an undone restore. */
@@ -57,7 +57,7 @@ describe("berth restore on the lab VPS", () => {
   });
 
   it("puts a backup back under the current release and keeps the database it replaced", async () => {
-    expect((await app.deploy(ENV, v1)).exitCode).toBe(0);
+    expect(await app.deploy(ENV, v1)).toExit(0);
     await addNote(url, "before the backup");
     const backup = JSON.parse(asDeploy([berthPath, "backup", ENV, "--json"])) as {
       path: string;
@@ -70,7 +70,7 @@ describe("berth restore on the lab VPS", () => {
     expect(await noteCount()).toBe(2);
 
     const r = restore(basename(v1Backup), "--actor", "ops-on-call", "--json");
-    expect(r.exitCode, r.out).toBe(0);
+    expect(r).toExit(0);
     // --json: the ledger line alone on stdout, the log on stderr.
     expect(JSON.parse(r.stdout)).toEqual(last());
     expect(await noteCount()).toBe(1);
@@ -119,7 +119,7 @@ describe("berth restore on the lab VPS", () => {
     const lines = ledger(ENV).length;
     const checksum = dbChecksum(db);
     const r = restore(name);
-    expect(r.exitCode).toBe(2);
+    expect(r).toExit(2);
     expect(r.out).toMatch(message);
     expect(ledger(ENV)).toHaveLength(lines);
     await unchanged(v1.sha, checksum);
@@ -131,7 +131,7 @@ describe("berth restore on the lab VPS", () => {
     spawnSync("chown", ["deploy:deploy", damaged]);
     const checksum = dbChecksum(db);
     const r = restore("damaged.db");
-    expect(r.exitCode).toBe(2);
+    expect(r).toExit(2);
     expect(r.out).toMatch(/damaged\.db fails integrity_check|sqlite3 could not open it/);
     expect(last()).toMatchObject({ kind: "restore", result: "refused", phase: "preflight" });
     await unchanged(v1.sha, checksum);
@@ -139,11 +139,11 @@ describe("berth restore on the lab VPS", () => {
 
   it("a backup the current release cannot run on: readiness fails, the database as it was is put back", async () => {
     // v2 migrates to schema 3; v1's backup holds schema 2, so v2's /readyz stays 503 on it.
-    expect((await app.deploy(ENV, v2)).exitCode).toBe(0);
+    expect(await app.deploy(ENV, v2)).toExit(0);
     await addNote(url, "under v2");
     const checksum = dbChecksum(db);
     const r = restore(basename(v1Backup));
-    expect(r.exitCode, r.out).toBe(3);
+    expect(r).toExit(3);
     expect(r.out).toContain("roll back to the release that took it instead");
     await unchanged(v2.sha, checksum);
     expect(last()).toMatchObject({ kind: "restore", sha: v2.sha, result: "failed", phase: "ready" });
@@ -152,7 +152,7 @@ describe("berth restore on the lab VPS", () => {
   it("with no release deployed, refuses and says what to do instead", () => {
     resetEnvironment(ENV); // the scripts a deploy installed under <root>/bin stay
     const r = restore("anything.db");
-    expect(r.exitCode).toBe(2);
+    expect(r).toExit(2);
     expect(r.out).toContain(`${ENV} has no current release to restore under`);
     expect(existsSync(join(envDir, "releases.log"))).toBe(false);
   });

@@ -41,7 +41,7 @@ describe("rollback on the lab VPS", () => {
   });
 
   it("with only one release deployed, refuses and changes nothing", async () => {
-    expect((await app.deploy(ENV, v1)).exitCode).toBe(0);
+    expect(await app.deploy(ENV, v1)).toExit(0);
     await addNote(url, "under v1");
     const lines = ledger(ENV).length;
     const run = await app.rollback(ENV);
@@ -54,7 +54,7 @@ describe("rollback on the lab VPS", () => {
 
   it("refuses to guess about the database after a migrating deploy", async () => {
     const run = await app.deploy(ENV, v2);
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     preDeployBackup = last().backup ?? "";
     expect(preDeployBackup).not.toBe("");
     await addNote(url, "under v2");
@@ -72,7 +72,7 @@ describe("rollback on the lab VPS", () => {
     const run = await app.rollback(ENV, { database: "restore" });
     const seconds = (Date.now() - t0) / 1000;
     expect(run.stdout).not.toContain("::error::");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(run.outputs).toMatchObject({ sha: v1.sha, "rolled-back-from": v2.sha, result: "rolled_back" });
     expect(await served(url, "/version")).toBe(v1.sha);
     expect(dbChecksum(db)).toBe(dbChecksum(preDeployBackup));
@@ -107,7 +107,7 @@ describe("rollback on the lab VPS", () => {
 
   it("rolling back again returns to v2 with the database v2 left", async () => {
     const run = await app.rollback(ENV, { database: "restore" });
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(await served(url, "/version")).toBe(v2.sha);
     expect(await noteCount()).toBe(2);
     expect(read("current_release")).toBe(v2.sha);
@@ -115,7 +115,7 @@ describe("rollback on the lab VPS", () => {
   });
 
   it("without a database change in between: the swap path, no maintenance window", async () => {
-    expect((await app.deploy(ENV, v3)).exitCode).toBe(0);
+    expect(await app.deploy(ENV, v3)).toExit(0);
     const before = dbChecksum(db);
     // From anywhere: `berth rollback` on the VPS itself, as the deploy user.
     const t0 = Date.now();
@@ -146,7 +146,7 @@ describe("rollback on the lab VPS", () => {
 
   it("--to an older release works after a v3", async () => {
     const run = await app.rollback(ENV, { sha: v1.sha, database: "restore" });
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     expect(run.outputs).toMatchObject({ sha: v1.sha, "rolled-back-from": v2.sha });
     expect(await served(url, "/version")).toBe(v1.sha);
     expect(await noteCount()).toBe(1);

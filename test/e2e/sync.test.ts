@@ -37,11 +37,12 @@ const SCRUB = `node -e 'const D = require("better-sqlite3"); const db = new D(pr
 
 /** `<root>/bin/berth …` as the deploy user; never throws. */
 function berth(...args: string[]) {
+  const environment = args[0] === "sync" ? args[2] : args[1];
   const r = spawnSync("runuser", ["-u", "deploy", "--", berthPath, ...args], {
     encoding: "utf8",
     timeout: 300_000,
   });
-  return { exitCode: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
+  return { exitCode: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}`, environment };
 }
 
 /** The notes table, id and text, read in one snapshot. */
@@ -54,7 +55,9 @@ function notes(db: string): string[] {
 }
 
 /** `berth …` from a laptop (node cli/berth.js) over the lab's SSH, the host key pinned. */
-function cli(args: string[]): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+): Promise<{ exitCode: number | null; stdout: string; stderr: string; environment?: string }> {
   const knownHosts = join(tempDir("berth-sync-cli-"), "known_hosts");
   writeFileSync(knownHosts, lab.ssh.knownHosts);
   const env = { ...process.env };
@@ -75,7 +78,9 @@ function cli(args: string[]): Promise<{ exitCode: number | null; stdout: string;
     child.stderr.on("data", (d) => {
       stderr += d;
     });
-    child.on("close", (exitCode) => resolve({ exitCode, stdout, stderr }));
+    child.on("close", (exitCode) =>
+      resolve({ exitCode, stdout, stderr, environment: args[0] === "sync" ? args[2] : args[1] }),
+    );
   });
 }
 
@@ -96,7 +101,7 @@ describe("berth sync on the lab VPS", () => {
       ["staging", v2],
     ] as const) {
       const run = await app.deploy(env, r);
-      expect(run.exitCode, run.stdout).toBe(0);
+      expect(run).toExit(0);
     }
     for (const text of ["alice@example.com", "bob@example.com", "carol@example.com"]) {
       await addNote(production.url, text);
@@ -108,7 +113,7 @@ describe("berth sync on the lab VPS", () => {
     const lines = ledger("production").length;
     const checksum = dbChecksum(production.db);
     const r = berth("sync", "staging", "production", "--yes");
-    expect(r.exitCode, r.out).toBe(2);
+    expect(r).toExit(2);
     expect(r.out).toContain("pass --allow-production if that is really meant");
     expect(ledger("production")).toHaveLength(lines);
     expect(dbChecksum(production.db)).toBe(checksum);
@@ -123,7 +128,7 @@ describe("berth sync on the lab VPS", () => {
     ] as const) {
       const s = ledger("staging").length;
       const refused = berth("sync", ...args);
-      expect(refused.exitCode, refused.out).toBe(2);
+      expect(refused).toExit(2);
       expect(refused.out).toContain(message);
       expect(ledger("staging")).toHaveLength(s);
     }
@@ -144,7 +149,7 @@ describe("berth sync on the lab VPS", () => {
       "ops-on-call",
       "--json",
     );
-    expect(r.exitCode, r.out).toBe(0);
+    expect(r).toExit(0);
     // --json: the ledger line alone on stdout, the log on stderr.
     const line = lastLedgerLine("staging");
     expect(JSON.parse(r.stdout)).toEqual(line);
@@ -201,7 +206,7 @@ describe("berth sync on the lab VPS", () => {
     const stagingChecksum = dbChecksum(staging.db);
     const productionChecksum = dbChecksum(production.db);
     const r = await cli(["sync", "production", "staging", "--scrub", "echo scrubbing; exit 7", "--yes"]);
-    expect(r.exitCode, `${r.stdout}${r.stderr}`).toBe(3);
+    expect(r).toExit(3);
     expect(r.stdout).toContain("phase scrub failed");
     expect(r.stderr).toContain(
       "berth: sync production staging ended with exit code 3 (failed; what was serving before is serving again)",

@@ -83,7 +83,7 @@ describe("fault matrix: around a running deploy", () => {
     resetEnvironment(ENV);
     resetEnvironment("production");
     current = await app.release();
-    expect((await app.deploy(ENV, current)).exitCode).toBe(0);
+    expect(await app.deploy(ENV, current)).toExit(0);
     await addNote(url, "before the faults");
   });
 
@@ -106,7 +106,7 @@ describe("fault matrix: around a running deploy", () => {
       });
       expect(killed).toBe(true);
       expect(run.stdout).toContain("reattaching");
-      expect(run.exitCode).toBe(0);
+      expect(run).toExit(0);
       expect(run.outputs.result).toBe("succeeded");
       expect(ledger(ENV).at(-1)).toMatchObject({ sha: next.sha, result: "succeeded", mode: path });
       await healthy(next.sha);
@@ -188,7 +188,7 @@ describe("fault matrix: around a running deploy", () => {
 
       const next = await app.release();
       const recovery = await deployBy(path, next);
-      expect(recovery.exitCode).toBe(0);
+      expect(recovery).toExit(0);
       expect(recovery.stdout).toContain("an earlier run was interrupted");
       expect(recovery.stdout).toContain("after an interrupted run");
       await healthy(next.sha);
@@ -206,6 +206,8 @@ describe("fault matrix: around a running deploy", () => {
     const run = await app.deploy(ENV, crash);
     expect(run.exitCode).not.toBe(0);
     expect(run.outputs.result).toBe("failed");
+    // Seen as crashed, not waited on for ready.timeout_seconds.
+    expect(run.stdout).toMatch(/backend will not become ready: its container (crashed and restarted|exited)/);
     expect(ledger(ENV).at(-1)).toMatchObject({ sha: crash.sha, result: "failed", rolledBackTo: current.sha });
     await healthy(current.sha);
     expect(notes()).toEqual(before);

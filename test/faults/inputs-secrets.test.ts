@@ -13,6 +13,7 @@ import { parseDocument } from "yaml";
 import { connectSsh } from "../../src/transport/ssh.js";
 import { example } from "../helpers/example.js";
 import { dockerSpy, labEnv, ledger, runAction, sshInputs, tempDir, visibleLog } from "../helpers/lab.js";
+import { inPool } from "../helpers/pool.js";
 
 const lab = labEnv();
 const SHA = "c0ffee".padEnd(40, "0");
@@ -125,7 +126,8 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
     const before = sideEffects();
     const accepted: string[] = [];
-    for (const [action, input, payload] of cases) {
+    // Each case is its own runner process refused at the edge: four at a time.
+    await inPool(cases, 4, async ([action, input, payload]) => {
       const run = await runAction(action, { ...base[action], [input]: payload }, runEnv(), {
         timeoutMs: 30_000,
       });
@@ -135,7 +137,7 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
           `${action} ${input}=${JSON.stringify(payload).slice(0, 60)} → exit ${run.exitCode} ${error.slice(0, 160)}`,
         );
       }
-    }
+    });
     expect(accepted).toEqual([]);
     expect(before.since()).toEqual({ dockerCalls: 0, logins: 0, canary: false });
   });
@@ -153,22 +155,28 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
     const before = sideEffects();
     const original = readFileSync(join(app.workspace, "berth.yml"), "utf8");
     const accepted: string[] = [];
-    try {
-      for (const [path, value] of fieldCases) {
-        const doc = parseDocument(original);
-        doc.setIn(path, value);
-        writeFileSync(join(app.workspace, "berth.yml"), doc.toString());
-        const run = await runAction("build-push", base["build-push"] ?? {}, runEnv(), {
-          timeoutMs: 30_000,
-        });
-        const error = run.stdout.split("\n").find((l) => l.startsWith("::error::")) ?? "";
-        if (run.exitCode === 0 || !error.includes(`berth.yml: ${path.join(".")}`)) {
-          accepted.push(`${path.join(".")}=${JSON.stringify(value).slice(0, 60)} → ${error.slice(0, 160)}`);
-        }
+    // Four workers, each with its own copy of the workspace to write its berth.yml into.
+    const workspaces = [0, 1, 2, 3].map(() => {
+      const ws = tempDir("berth-hostile-ws-");
+      execFileSync("cp", ["-a", `${app.workspace}/.`, ws]);
+      return ws;
+    });
+    await inPool(fieldCases, workspaces.length, async ([path, value], worker) => {
+      const ws = workspaces[worker] ?? app.workspace;
+      const doc = parseDocument(original);
+      doc.setIn(path, value);
+      writeFileSync(join(ws, "berth.yml"), doc.toString());
+      const run = await runAction(
+        "build-push",
+        base["build-push"] ?? {},
+        { ...runEnv(), GITHUB_WORKSPACE: ws },
+        { timeoutMs: 30_000 },
+      );
+      const error = run.stdout.split("\n").find((l) => l.startsWith("::error::")) ?? "";
+      if (run.exitCode === 0 || !error.includes(`berth.yml: ${path.join(".")}`)) {
+        accepted.push(`${path.join(".")}=${JSON.stringify(value).slice(0, 60)} → ${error.slice(0, 160)}`);
       }
-    } finally {
-      writeFileSync(join(app.workspace, "berth.yml"), original);
-    }
+    });
     expect(accepted).toEqual([]);
     expect(before.since()).toEqual({ dockerCalls: 0, logins: 0, canary: false });
   });
@@ -261,7 +269,7 @@ describe("fault matrix: hostile inputs and config, host keys, secrets", () => {
       // A dead loopback API: the deployment record fails (best effort), nothing leaves the machine.
       { GITHUB_WORKSPACE: app.workspace, GITHUB_API_URL: "http://127.0.0.1:9", GITHUB_REPOSITORY: "o/r" },
     );
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     const bundleDir = join(lab.vps.root, "staging", "releases", release.sha);
     const runDir = join(lab.vps.root, "staging", "runs");
     const files = [...walk(bundleDir), ...walk(runDir)];

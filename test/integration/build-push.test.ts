@@ -73,7 +73,7 @@ describe("build-push against the lab registry", () => {
       { PATH: `${firstSpy.pathDir}:${process.env.PATH}` },
     );
     expect(run.stderr + run.stdout).not.toContain("::error::");
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     first = JSON.parse(run.outputs.images ?? "{}");
     expect(run.summary).toContain("| backend |");
     expect(visibleLog(run.stdout)).not.toContain(lab.registry.password);
@@ -117,7 +117,7 @@ describe("build-push against the lab registry", () => {
     appendFileSync(join(ws, "backend/server.js"), "\n// a change after the first build\n");
     const spy = dockerSpy();
     const run = await buildPush(ws, sha, {}, { PATH: `${spy.pathDir}:${process.env.PATH}` });
-    expect(run.exitCode).toBe(0);
+    expect(run).toExit(0);
     const again = JSON.parse(run.outputs.images ?? "{}") as Record<string, Image>;
     for (const s of services) {
       expect(again[s]?.status).toBe("reused");
@@ -159,7 +159,7 @@ describe("build-push refuses hostile inputs before any docker command", () => {
   ])("%s", async (_name, bad, expected) => {
     const spy = dockerSpy();
     const run = await buildPush(ws, sha, bad, { PATH: `${spy.pathDir}:${process.env.PATH}` });
-    expect(run.exitCode).toBe(1);
+    expect(run).toExit(1);
     expect(run.stdout).toContain(`::error::${expected}`);
     expect(spy.calls()).toEqual([]);
     expect(run.outputs.images).toBeUndefined();
