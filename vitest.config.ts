@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // because the lab is one shared VPS.
 export default defineConfig({
   test: {
+    // Per-file seconds and each capability's lab minutes against its budget (test/lab-budget.json).
+    reporters: ["default", "./test/helpers/timings-reporter.ts"],
     projects: [
       {
         test: {
@@ -22,6 +24,8 @@ export default defineConfig({
             "test/e2e/**/*.test.ts",
             "test/faults/**/*.test.ts",
           ],
+          // A failing run says why: expect(run).toExit(n) prints its ledger line, phase and log tail.
+          setupFiles: ["test/helpers/outcome.ts"],
           testTimeout: 600_000,
           hookTimeout: 600_000,
           fileParallelism: false,

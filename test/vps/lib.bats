@@ -19,6 +19,22 @@ setup() {
 teardown() {
   # A reader a test left holding a snapshot.
   if [ -n "${READER_PID:-}" ]; then kill "$READER_PID" 2>/dev/null || true; fi
+  touch "$BATS_TEST_TMPDIR/reader-done"
+}
+
+# start_reader: a sqlite3 holding a read transaction on $DB (READER_PID) until it is
+# killed. Its input ends when reader-done exists (at most 60 s): with a bare `sleep 60`
+# there, `wait` on the killed reader waited out the whole minute.
+start_reader() {
+  {
+    echo "BEGIN; SELECT count(*) FROM notes;"
+    for _ in $(seq 1 600); do
+      [ -e "$BATS_TEST_TMPDIR/reader-done" ] && break
+      sleep 0.1
+    done
+  } | sqlite3 "$DB" >/dev/null &
+  READER_PID=$!
+  sleep 0.5
 }
 
 count() { sqlite3 -readonly "$1" "SELECT count(*) FROM notes"; }
@@ -74,12 +90,7 @@ make_db() {
 @test "a lingering reader blocks the checkpoint: the backup still holds every committed row" {
   make_db
   # A reader holding a snapshot taken at 10 rows (an admin's sqlite3 shell, a cron job).
-  {
-    echo "BEGIN; SELECT count(*) FROM notes;"
-    sleep 60
-  } | sqlite3 "$DB" >/dev/null &
-  READER_PID=$!
-  sleep 0.5
+  start_reader
   # Five more commits: the open snapshot keeps them out of the main file, in -wal only.
   sqlite3 "$DB" "INSERT INTO notes(text) VALUES ('a'), ('b'), ('c'), ('d'), ('e');"
   [ -s "$DB-wal" ]
@@ -97,14 +108,12 @@ make_db() {
   make_db
   sqlite_backup_stopped "$DB" "$BATS_TEST_TMPDIR/backup.db"
   # Leave committed rows in -wal, as a crashed writer would.
-  {
-    echo "BEGIN; SELECT count(*) FROM notes;"
-    sleep 60
-  } | sqlite3 "$DB" >/dev/null &
-  READER_PID=$!
-  sleep 0.5
+  start_reader
   sqlite3 "$DB" "INSERT INTO notes(text) VALUES ('later');"
+  # Killed as a crash would kill it; then its input ends (`wait` on a pipeline's pid
+  # waits for the whole pipeline, the input loop included).
   kill "$READER_PID"
+  touch "$BATS_TEST_TMPDIR/reader-done"
   wait "$READER_PID" 2>/dev/null || true
   READER_PID=""
   [ -s "$DB-wal" ]
