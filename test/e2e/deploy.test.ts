@@ -119,11 +119,7 @@ describe("deploy to the lab VPS", () => {
     const bad = await release({ NEVER_READY: "1" });
     // Its readiness timeout is shortened: this release never answers, so the wait is all
     // the test would spend (berth.yml's ready.timeout_seconds, read from the bundle).
-    const ws = tempDir("berth-e2e-short-ready-");
-    execFileSync("cp", ["-a", `${app.workspace}/.`, ws]);
-    const yml = readFileSync(join(ws, "berth.yml"), "utf8");
-    expect(yml).toContain("timeout_seconds: 30");
-    writeFileSync(join(ws, "berth.yml"), yml.replace("timeout_seconds: 30", "timeout_seconds: 8"));
+    const ws = app.variant("timeout_seconds: 30", "timeout_seconds: 8");
     const run = await app.deployFrom(ws, ENV, bad);
     expect(run.stdout).toContain("not ready within 8s");
     expect(run.exitCode).not.toBe(0);
@@ -140,7 +136,7 @@ describe("deploy to the lab VPS", () => {
       report = (e as Error).message;
     }
     expect(report).toContain(`expected the run to exit 0, it exited ${run.exitCode}`);
-    expect(report).toMatch(/action outputs: result=failed phase=ready/);
+    expect(report).toMatch(/action outputs: result=failed sha=[0-9a-f]{40} phases preflight → /);
     expect(report).toMatch(/ledger \(staging, newest line\): kind=deploy result=failed phase=ready/);
     expect(report).toContain(`"sha":"${bad.sha}"`);
     expect(report).toMatch(/server run \S+ \(exit 3\), last 40 lines of its log:\n[\s\S]*ready/);

@@ -3,6 +3,7 @@
  * actions/build-push, and actions/deploy and actions/rollback run as the runner runs them.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { type ActionRun, randomSha, repoRoot, runAction, sshInputs, tempDir } from "./lab.js";
@@ -26,6 +27,8 @@ export interface Example {
     onStdout?: (chunk: string) => void,
   ): Promise<ActionRun>;
   rollback(env: string, inputs?: { sha?: string; database?: "restore" | "keep" }): Promise<ActionRun>;
+  /** A copy of the workspace whose berth.yml has `from` replaced by `to` (for deployFrom). */
+  variant(from: string, to: string): string;
 }
 
 export function example(): Example {
@@ -61,6 +64,14 @@ export function example(): Example {
     },
     rollback(env, inputs = {}) {
       return runAction("rollback", { environment: env, ...inputs, ...sshInputs() }, runnerEnv);
+    },
+    variant(from, to) {
+      const ws = tempDir("berth-e2e-variant-");
+      execFileSync("cp", ["-a", `${workspace}/.`, ws]);
+      const yml = readFileSync(join(ws, "berth.yml"), "utf8");
+      expect(yml, `berth.yml holds ${from}`).toContain(from);
+      writeFileSync(join(ws, "berth.yml"), yml.replace(from, to));
+      return ws;
     },
   };
 }

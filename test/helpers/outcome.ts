@@ -115,8 +115,14 @@ export function failureReport(run: RunLike, expected: number, env?: string): str
   const output = run.out ?? `${run.stdout ?? ""}${run.stderr ? `\n--- stderr ---\n${run.stderr}` : ""}`;
   const lines = [`expected the run to exit ${expected}, it exited ${run.exitCode}`];
   if (run.outputs && Object.keys(run.outputs).length > 0) {
-    const { result, phase, sha } = run.outputs;
-    lines.push(`action outputs: result=${result} phase=${phase} sha=${sha}`);
+    const { result, sha, phases } = run.outputs;
+    let ran = "";
+    try {
+      ran = Object.keys(JSON.parse(phases ?? "{}")).join(" → ");
+    } catch {
+      ran = String(phases);
+    }
+    lines.push(`action outputs: result=${result} sha=${sha} phases ${ran || "(none)"}`);
   }
   lines.push(environment ? serverReport(environment) : "(no environment named: no server report)");
   lines.push(`last ${OUTPUT_LINES} lines of the run's own output:`, tail(output, OUTPUT_LINES));

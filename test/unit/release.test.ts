@@ -110,7 +110,7 @@ describe("release manifest", () => {
         service: "backend",
         port: 3000,
         path: "/readyz",
-        intervalSeconds: 0.5,
+        intervalSeconds: 0.25,
         successes: 3,
         timeoutSeconds: 30,
       },
