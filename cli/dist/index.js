@@ -33113,6 +33113,16 @@ function compose_ports_parseShort(raw) {
     return { raw, hostIp: hostIp || undefined, hostPort: hostPort || undefined, containerPort, protocol };
 }
 
+;// CONCATENATED MODULE: ./build/tsc/config/yaml-error.js
+/** "at line 4, column 1: Flow map … must end with a }" (no code frame, no newline). */
+function yamlErrorText(e) {
+    if (e === undefined)
+        return "parse error";
+    const first = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+    const pos = e.linePos?.[0];
+    return pos ? `at line ${pos.line}, column ${pos.col}: ${first}` : first;
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/config/compose-database.js
 /**
  * Where a SQLite file named in berth.yml lives, through the compose file's mounts.
@@ -33239,6 +33249,7 @@ function unresolved(given, hostPath, svc, m, containerPath) {
 
 
 
+
 /** The file cannot be used at all (not YAML, not a mapping, no services). */
 class ComposeError extends Error {
     name = "ComposeError";
@@ -33249,7 +33260,7 @@ const show = (v) => (typeof v === "string" ? v : (JSON.stringify(v) ?? String(v)
 function parseCompose(text, source = "compose.yml") {
     const doc = (0,dist/* parseDocument */.Tp)(text, { merge: true, uniqueKeys: false });
     if (doc.errors.length > 0) {
-        throw new ComposeError(`${source}: is not valid YAML: ${doc.errors[0]?.message ?? "parse error"}`);
+        throw new ComposeError(`${source}: is not valid YAML ${yamlErrorText(doc.errors[0])}; fix the file there (docker compose config shows the same error)`);
     }
     const raw = doc.toJS();
     if (!isObj(raw) || !isObj(raw.services) || Object.keys(raw.services).length === 0) {
@@ -33271,6 +33282,7 @@ function parseCompose(text, source = "compose.yml") {
         volumes,
         variables: collectVariables(raw),
         problems,
+        include: (Array.isArray(raw.include) ? raw.include : []).flatMap((e) => isObj(e) ? [e.path].flat().flatMap((p) => str(p) ?? []) : (str(e) ?? [])),
     };
 }
 function parseService(name, s, problems) {
@@ -33293,8 +33305,13 @@ function parseService(name, s, problems) {
             volumes.push(r);
     });
     const command = Array.isArray(s.command) ? s.command.map(show) : str(s.command);
+    const ext = isObj(s.extends) ? s.extends : { service: s.extends };
     return {
         name,
+        containerName: str(s.container_name),
+        envFiles: parseEnvFiles(s.env_file),
+        profiles: list(s.profiles).flatMap((p) => str(p) ?? []),
+        extends: str(ext.service) === undefined ? undefined : { service: str(ext.service) ?? "", file: str(ext.file) },
         image: str(s.image),
         build: parseBuild(s.build),
         ports,
@@ -33311,6 +33328,17 @@ function parseService(name, s, problems) {
         networkMode: str(s.network_mode),
         environment: keyValues(s.environment),
     };
+}
+/** `env_file:` as a string, a list of strings, or a list of `{path, required}`. */
+function parseEnvFiles(v) {
+    return [v ?? []].flat().flatMap((e) => {
+        if (isObj(e)) {
+            const path = str(e.path);
+            return path === undefined ? [] : [{ path: interpolate(path).text, required: e.required !== false }];
+        }
+        const path = str(e);
+        return path === undefined ? [] : [{ path: interpolate(path).text, required: true }];
+    });
 }
 /** A map or a `KEY=value` list (compose accepts both for environment and args). */
 function keyValues(v) {
@@ -43374,16 +43402,6 @@ const berthYamlSchema = object({
     });
 });
 
-;// CONCATENATED MODULE: ./build/tsc/config/yaml-error.js
-/** "at line 4, column 1: Flow map … must end with a }" (no code frame, no newline). */
-function yamlErrorText(e) {
-    if (e === undefined)
-        return "parse error";
-    const first = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
-    const pos = e.linePos?.[0];
-    return pos ? `at line ${pos.line}, column ${pos.col}: ${first}` : first;
-}
-
 ;// CONCATENATED MODULE: ./build/tsc/config/load.js
 
 
@@ -43539,6 +43557,92 @@ function painter(isTTY, env) {
     return { red: wrap(31), green: wrap(32), yellow: wrap(33), dim: wrap(2) };
 }
 
+;// CONCATENATED MODULE: ./build/tsc/cli/check-compose-features.js
+
+function checkComposeFeatures(input, findings, warnings) {
+    const { config, composeFile, model } = input;
+    const shipped = `the deploy uploads ${composeFile} alone, never the files it names`;
+    if (model.include.length > 0)
+        findings.push(finding(composeFile, "include", model.include.join(", "), `merges other compose files, and ${shipped}: the first deploy fails to find ${model.include[0]}; copy the services you deploy into ${composeFile} and drop include:`));
+    for (const svc of Object.values(model.services)) {
+        const ext = svc.extends;
+        if (ext?.file !== undefined)
+            findings.push(finding(composeFile, `services.${svc.name}.extends.file`, ext.file, `is read on the server, and ${shipped}: the first deploy fails to find it; copy the fields ${svc.name} takes from ${ext.service} into ${svc.name} and drop extends:`));
+        else if (ext !== undefined)
+            warnings.push(finding(composeFile, `services.${svc.name}.extends.service`, ext.service, `gives ${svc.name} fields berth does not read (ports, volumes, env_file of ${ext.service}): check and the database resolution see ${svc.name} without them; write those fields in ${svc.name} itself`));
+        if (svc.profiles.length === 0)
+            continue;
+        const field = `services.${svc.name}.profiles`;
+        const value = svc.profiles.join(", ");
+        if (config.services[svc.name])
+            findings.push(finding(composeFile, field, value, `puts ${svc.name}, which berth deploys, in a profile: berth runs compose without --profile, so ${svc.name} never starts on the maintenance path; remove profiles: from ${svc.name}`));
+        else
+            warnings.push(finding(composeFile, field, value, `starts ${svc.name} only with --profile ${svc.profiles[0]}: berth runs compose without profiles, so it never starts, stops or updates ${svc.name}, and does not stop it before a backup; run it yourself (docker compose --profile ${svc.profiles[0]} run ${svc.name}) or remove profiles: and add it to berth.yml services:`));
+    }
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/shared-hosts.js
+/**
+ * Environments that run on one server (the same SSH host): one Docker engine, one set
+ * of host ports, one nginx. What can run twice side by side on one host (the swap's
+ * slots) cannot always run once per environment there. Pure.
+ */
+
+function sharedHosts(config, source) {
+    const byHost = new Map();
+    for (const name of Object.keys(config.environments)) {
+        const env = resolveEnvironment(config, name, source);
+        const key = env.host.toLowerCase();
+        byHost.set(key, [...(byHost.get(key) ?? []), env]);
+    }
+    return [...byHost]
+        .filter(([, envs]) => envs.length > 1)
+        .map(([host, environments]) => ({ host, environments }));
+}
+/** "staging and production", "a, b and c". */
+function names(envs) {
+    const n = envs.map((e) => e.name);
+    return n.length <= 1 ? (n[0] ?? "") : `${n.slice(0, -1).join(", ")} and ${n[n.length - 1]}`;
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-containers.js
+/**
+ * `berth check` on what pins a service to one container per host: `container_name:`
+ * (one name per Docker engine) and `network_mode: host` (the host's own ports). Both
+ * stop the swap path from running the new release beside the old one (slot b,
+ * src/release/slot-b.ts), and both fail when two environments share the host. Pure.
+ */
+
+
+
+function checkContainers(input, findings, warnings) {
+    const { config, configFile, composeFile, model } = input;
+    const shared = sharedHosts(config, configFile)[0];
+    const first = Object.keys(config.environments)[0] ?? "production";
+    const project = resolveEnvironment(config, first, configFile).project;
+    for (const svc of Object.values(model.services)) {
+        const name = svc.containerName;
+        if (name !== undefined) {
+            const field = `services.${svc.name}.container_name`;
+            const dropIt = `remove container_name: (compose then names it ${project}-${svc.name}-1, one name per environment's project)`;
+            if (shared)
+                findings.push(finding(composeFile, field, name, `names the container ${JSON.stringify(name)} in every environment, and ${names(shared.environments)} run on one Docker engine (${shared.host}): the second environment's deploy fails ("the container name is already in use"); ${dropIt}`));
+            else
+                warnings.push(finding(composeFile, field, name, `forces the maintenance path (a short window with the maintenance page) on every deploy: the swap path starts the new release beside the old one, and two containers cannot share one name; ${dropIt}`));
+        }
+        if (svc.networkMode === "host") {
+            const field = `services.${svc.name}.network_mode`;
+            const dropIt = `remove network_mode: host (services reach each other by their compose service name; publish what nginx needs on 127.0.0.1)`;
+            if (svc.name === config.ready.service)
+                findings.push(finding(composeFile, field, "host", `puts ${svc.name} on the host's network, where its ports: are ignored: berth cannot find the readiness port ${config.ready.port} on loopback and the deploy never becomes ready; ${dropIt}, e.g. ports: ["127.0.0.1:<host port>:${config.ready.port}"]`));
+            else if (shared)
+                findings.push(finding(composeFile, field, "host", `puts ${svc.name} on the host's network in every environment, and ${names(shared.environments)} run on one host (${shared.host}): both listen on the host's own ports and the second fails to bind; ${dropIt}`));
+            else
+                warnings.push(finding(composeFile, field, "host", `forces the maintenance path on every deploy: a second ${svc.name} on the host's network would bind the same ports, so the swap path cannot start it beside the old one; ${dropIt}`));
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-databases.js
 /**
  * `berth check` on berth.yml's databases: where each file really is for each
@@ -43642,7 +43746,188 @@ function checkWriters(input, dbs, findings, notes) {
     }
 }
 
+;// CONCATENATED MODULE: ./build/tsc/cli/check-env-files.js
+/**
+ * `berth check` on `env_file:` entries: compose reads them on the server, relative to
+ * the project directory <root>/<env>, when it creates the containers. berth setup
+ * creates one env file per environment (<root>/env/<env>.env unless berth.yml names
+ * another) and a deploy uploads no env file (docs/design.md §2, secrets stay put), so
+ * any other file is missing on the first deploy. Pure.
+ */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${BERTH_ENV} is compose interpolation, written as text
+
+
+
+function checkEnvFiles(input, findings, notes) {
+    const { config, configFile, composeFile, model } = input;
+    const envs = Object.keys(config.environments).map((n) => resolveEnvironment(config, n, configFile));
+    const standard = envs.every((e) => e.envFile === `${e.root}/env/${e.name}.env`);
+    const fix = standard
+        ? `env_file: ../env/\${BERTH_ENV}.env (berth sets BERTH_ENV; that is ${envs.map((e) => e.envFile).join(", ")}, which berth setup creates)`
+        : `env_file: naming the environment's own env file (${envs.map((e) => `${e.name}: ${e.envFile}`).join(", ")})`;
+    for (const svc of Object.values(model.services)) {
+        svc.envFiles.forEach((ef, i) => {
+            const field = `services.${svc.name}.env_file${svc.envFiles.length > 1 ? `[${i}]` : ""}`;
+            if (!ef.required)
+                return;
+            const unknown = ef.path.replaceAll("${BERTH_ENV}", "").match(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/);
+            if (unknown) {
+                notes.push(`${composeFile}: ${field}: ${ef.path} depends on ${unknown[1]}, set on the server only; berth cannot tell whether that file exists`);
+                return;
+            }
+            const missing = envs.flatMap((e) => {
+                const path = external_node_path_namespaceObject.posix.resolve(`${e.root}/${e.name}`, ef.path.replaceAll("${BERTH_ENV}", e.name));
+                return path === e.envFile ? [] : [{ env: e, path }];
+            });
+            const m = missing[0];
+            if (m === undefined)
+                return;
+            findings.push(finding(composeFile, field, ef.path, `is read from ${m.path} on the ${m.env.name} server when the containers are created, a file berth setup does not create and no deploy uploads (the bundle holds the compose file, never env files): the first deploy fails ("env file ${m.path} not found"); read the environment's own env file instead, ${fix}, or pass each variable under environment: (NAME: \${NAME})`));
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-mounts.js
+/**
+ * `berth check` on bind mounts from outside the environment's directory <root>/<env>:
+ * `~/…` (the home of the user compose runs as) and absolute host paths. Every
+ * environment on the host shares them, berth setup does not create them (Docker then
+ * creates a missing one owned by root), and they are not where berth's docs and
+ * backups look. Read-only mounts of host files (the Docker socket, the time zone) are
+ * left alone. Pure.
+ */
+
+
+
+/** Host paths services mount on purpose, shared by design. */
+const SYSTEM = /^\/(?:var\/run|run|dev|sys|proc|etc\/localtime|etc\/timezone)(?:\/|$)/;
+function checkMounts(input, warnings) {
+    const { config, configFile, composeFile, model } = input;
+    const envs = Object.keys(config.environments).map((n) => resolveEnvironment(config, n, configFile));
+    for (const svc of Object.values(model.services)) {
+        svc.volumes.forEach((m, i) => {
+            if (m.type !== "bind" || m.source === undefined || m.unresolved.length > 0 || m.readOnly)
+                return;
+            const field = `services.${svc.name}.volumes[${i}]`;
+            const local = `"./${external_node_path_namespaceObject.posix.basename(m.source) || "data"}:${m.target}"`;
+            if (m.source.startsWith("~")) {
+                const user = envs[0]?.user ?? "deploy";
+                warnings.push(finding(composeFile, field, m.raw, `mounts ${m.source}, in the home of the user compose runs as on the server (${user}): outside the environment's directory, shared by every environment on that host, not created by berth setup; mount a directory of the environment instead: ${local} (under <root>/<env>/)`));
+                return;
+            }
+            if (SYSTEM.test(m.source))
+                return;
+            const outside = envs.flatMap((e) => {
+                const dir = `${e.root}/${e.name}`;
+                const path = external_node_path_namespaceObject.posix.resolve(dir, m.source ?? "");
+                return path === dir || path.startsWith(`${dir}/`) ? [] : [{ env: e, dir, path }];
+            });
+            const o = outside[0];
+            if (o === undefined)
+                return;
+            warnings.push(finding(composeFile, field, m.raw, `mounts ${o.path} read-write, outside the ${o.env.name} environment's directory (${o.dir}): every environment on that host shares it and berth setup does not create it (Docker creates a missing one, owned by root); mount a directory of the environment instead: ${local}`));
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-ports.js
+/**
+ * `berth check` on every published port: nginx owns 80 and 443 on the server; a port
+ * on 0.0.0.0 is reachable from the internet past ufw/firewalld (Docker's own iptables
+ * rules) and bypasses nginx; a fixed host port cannot serve two environments on one
+ * host. The fix for the last uses a per-environment variable, which the env file sets
+ * and the swap's slot b moves (src/release/slot-b.ts). Pure.
+ */
+
+
+
+const LITERAL = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+/** nginx listens on these for every site on the server (berth setup's server block). */
+const NGINX_PORTS = [80, 443];
+function literalPorts(p) {
+    const m = p.raw.includes("$") ? null : LITERAL.exec(p.hostPort ?? "");
+    if (!m)
+        return [];
+    const start = Number(m[1]);
+    const end = m[2] === undefined ? start : Number(m[2]);
+    return Array.from({ length: Math.max(0, end - start + 1) }, (_, i) => start + i);
+}
+/** The env variable that gives this entry a host port per environment: WEB_PORT, or WEB_PORT_9090 beside others. */
+function portVariable(service, p, literalEntries) {
+    const base = `${service.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_PORT`;
+    return literalEntries > 1 && p.containerPort ? `${base}_${p.containerPort.start}` : base;
+}
+function checkPorts(input, findings, warnings) {
+    const { config, configFile, composeFile, model } = input;
+    const shared = sharedHosts(config, configFile)[0];
+    const ready = config.ready;
+    for (const svc of Object.values(model.services)) {
+        if (svc.networkMode === "host")
+            continue; // ports: are ignored there (check-containers.ts)
+        const literalEntries = svc.ports.filter((p) => literalPorts(p).length > 0).length;
+        svc.ports.forEach((p, i) => {
+            const field = `services.${svc.name}.ports[${i}]`;
+            const host = literalPorts(p);
+            const container = p.containerPort
+                ? `${p.containerPort.start}${p.containerPort.end === p.containerPort.start ? "" : `-${p.containerPort.end}`}`
+                : "<container port>";
+            const proto = p.protocol === "tcp" ? "" : `/${p.protocol}`;
+            const loop = isLoopback(p.hostIp);
+            const isReady = svc.name === ready.service &&
+                p.protocol === "tcp" &&
+                p.containerPort !== undefined &&
+                ready.port >= p.containerPort.start &&
+                ready.port <= p.containerPort.end;
+            const nginx = host.filter((n) => NGINX_PORTS.includes(n));
+            const everywhere = p.hostIp ?? "every interface (0.0.0.0)";
+            const reasons = [];
+            if (nginx.length > 0)
+                reasons.push(`publishes host port ${nginx.join(" and ")}, which nginx owns on the server (it terminates TLS and serves the maintenance page for every environment): the container cannot start ("address already in use")`);
+            if (isReady && !loop)
+                reasons.push(`publishes port ${ready.port} on ${everywhere}: Docker's own iptables rules let the internet reach it past ufw/firewalld, bypassing nginx (TLS, the maintenance page)`);
+            const clash = shared !== undefined && host.length > 0;
+            if (clash)
+                reasons.push(`publishes host port ${p.hostPort} in every environment, and ${names(shared.environments)} run on one host (${shared.host}): the second to start fails ("port is already allocated")`);
+            if (reasons.length === 0) {
+                if (!loop)
+                    warnings.push(finding(composeFile, field, p.raw, `publishes port ${container} on ${everywhere}: Docker's own iptables rules let the internet reach it past ufw/firewalld, bypassing nginx; publish it on loopback only: "127.0.0.1:${p.hostPort ?? "<host port>"}:${container}${proto}" (or remove it if nothing outside the server needs it)`));
+                return;
+            }
+            if (!isReady && !loop && nginx.length === 0 && clash)
+                reasons.push(`it is also open on ${everywhere}, past ufw/firewalld`);
+            const variable = portVariable(svc.name, p, literalEntries);
+            const hostPart = clash
+                ? `\${${variable}}`
+                : nginx.length > 0
+                    ? String(8000 + (nginx[0] === 443 ? 443 : 80))
+                    : (p.hostPort ?? "<host port>");
+            const entry = `"127.0.0.1:${hostPart}:${container}${proto}"`;
+            let fix = `publish it on loopback only: ${entry}`;
+            if (clash) {
+                const first = host[0] ?? 0;
+                const values = shared.environments.map((e, k) => `${variable}=${first + k} in ${e.name}'s env file (${e.envFile})`);
+                fix = `give each environment its own host port: ${entry}, with ${values.join(" and ")}`;
+            }
+            const readyEntry = svc.ports.find((q, k) => k !== i && isLoopback(q.hostIp) && covers(q, ready.port));
+            if (nginx.length > 0 && !isReady && svc.name === ready.service && readyEntry)
+                fix = `remove this entry: nginx terminates TLS and proxies to ${svc.name}:${ready.port} (${readyEntry.raw}); or ${fix}`;
+            findings.push(finding(composeFile, field, p.raw, `${reasons.join("; ")}; ${fix}`));
+        });
+    }
+}
+function covers(p, port) {
+    return (p.protocol === "tcp" &&
+        p.containerPort !== undefined &&
+        port >= p.containerPort.start &&
+        port <= p.containerPort.end);
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-compose.js
+
+
+
+
+
 
 
 
@@ -43678,10 +43963,16 @@ function checkCompose(input) {
     }
     // One example often documents every environment: report each missing name once.
     const unique = dedupe(findings);
+    const warnings = [];
+    checkComposeFeatures(input, unique, warnings);
+    checkContainers(input, unique, warnings);
+    checkPorts(input, unique, warnings);
+    checkEnvFiles(input, unique, notes);
+    checkMounts(input, warnings);
     const databases = checkDatabases(input, unique, notes);
     checkWriters(input, databases, unique, notes);
     const ready = checkReady(input, unique, notes);
-    return { findings: dedupe(unique), notes, databases, variables, ready };
+    return { findings: dedupe(unique), warnings: dedupe(warnings), notes, databases, variables, ready };
 }
 function dedupe(findings) {
     const seen = new Set();
@@ -43710,15 +44001,9 @@ function checkReady(input, findings, notes) {
         findings.push(finding(configFile, "ready.port", port, `is not published by ${service} in ${composeFile}: berth polls it on the server's loopback and nginx proxies to it; add ports: ["127.0.0.1:<host port>:${port}"] to ${service} (a different host port per environment, e.g. "127.0.0.1:\${WEB_PORT}:${port}")`));
         return undefined;
     }
-    let ok;
-    for (const [p, i] of matching) {
-        if (isLoopback(p.hostIp)) {
-            ok ??= `${service}:${port} on ${p.hostIp}:${p.hostPort ?? "(any port)"}`;
-            continue;
-        }
-        findings.push(finding(composeFile, `services.${service}.ports[${i}]`, p.raw, `publishes port ${port} on ${p.hostIp ?? "every interface (0.0.0.0)"}: Docker's own iptables rules let the internet reach it past ufw/firewalld, bypassing nginx (TLS, the maintenance page); publish it on loopback only: "127.0.0.1:${p.hostPort ?? "<host port>"}:${port}"`));
-    }
-    return ok;
+    // A ready port published elsewhere than loopback is reported by check-ports.ts.
+    const loop = matching.find(([p]) => isLoopback(p.hostIp))?.[0];
+    return loop && `${service}:${port} on ${loop.hostIp}:${loop.hostPort ?? "(any port)"}`;
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-workflows.js
@@ -43989,7 +44274,11 @@ async function runCheck(args, io) {
 }
 function format(r, io) {
     const c = painter(io.isTTY, io.env);
-    const lines = [...r.checked, ...r.notes.map((n) => c.yellow(`note: ${n}`))];
+    const lines = [
+        ...r.checked,
+        ...r.notes.map((n) => c.yellow(`note: ${n}`)),
+        ...r.warnings.map((w) => c.yellow(`warning: ${formatFinding(w)}`)),
+    ];
     if (r.ok)
         lines.push(c.green("ok: no findings"));
     else {
@@ -44004,6 +44293,7 @@ function check_check(configArg, isDefault, io) {
     const report = (findings, rest = {}) => ({
         ok: findings.length === 0,
         findings,
+        warnings: [],
         databases: [],
         variables: [],
         notes: [],
@@ -44065,7 +44355,13 @@ function check_check(configArg, isDefault, io) {
         ...callers.calls.map((c) => `workflow  ${c.file}: ${c.job} → berth ${c.workflow}`),
     ];
     const notes = [...compose.notes, ...callers.notes];
-    return report(findings, { databases: compose.databases, variables: compose.variables, notes, checked });
+    return report(findings, {
+        warnings: compose.warnings,
+        databases: compose.databases,
+        variables: compose.variables,
+        notes,
+        checked,
+    });
 }
 function databaseLine(d) {
     const given = d.given === "container" ? " (given as the container path)" : "";

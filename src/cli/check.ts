@@ -21,6 +21,8 @@ const USAGE = "usage: berth check [--config berth.yml] [--json]\n";
 export interface CheckReport {
   readonly ok: boolean;
   readonly findings: Finding[];
+  /** Costly or risky, but the deploy works: printed, exit 0. */
+  readonly warnings: Finding[];
   readonly databases: DatabaseReport[];
   readonly variables: string[];
   readonly notes: string[];
@@ -59,7 +61,11 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
 
 function format(r: CheckReport, io: CliIo): string {
   const c = painter(io.isTTY, io.env);
-  const lines = [...r.checked, ...r.notes.map((n) => c.yellow(`note: ${n}`))];
+  const lines = [
+    ...r.checked,
+    ...r.notes.map((n) => c.yellow(`note: ${n}`)),
+    ...r.warnings.map((w) => c.yellow(`warning: ${formatFinding(w)}`)),
+  ];
   if (r.ok) lines.push(c.green("ok: no findings"));
   else {
     lines.push(c.red(`${r.findings.length} finding${r.findings.length === 1 ? "" : "s"}:`));
@@ -73,6 +79,7 @@ function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "e
   const report = (findings: Finding[], rest: Partial<CheckReport> = {}): CheckReport => ({
     ok: findings.length === 0,
     findings,
+    warnings: [],
     databases: [],
     variables: [],
     notes: [],
@@ -134,7 +141,13 @@ function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "e
     ...callers.calls.map((c) => `workflow  ${c.file}: ${c.job} → berth ${c.workflow}`),
   ];
   const notes = [...compose.notes, ...callers.notes];
-  return report(findings, { databases: compose.databases, variables: compose.variables, notes, checked });
+  return report(findings, {
+    warnings: compose.warnings,
+    databases: compose.databases,
+    variables: compose.variables,
+    notes,
+    checked,
+  });
 }
 
 function databaseLine(d: DatabaseReport): string {

@@ -87552,6 +87552,7 @@ function compose_mounts_parseShort(raw) {
 
 
 
+
 /** The file cannot be used at all (not YAML, not a mapping, no services). */
 class ComposeError extends Error {
     name = "ComposeError";
@@ -87562,7 +87563,7 @@ const compose_model_show = (v) => (typeof v === "string" ? v : (JSON.stringify(v
 function parseCompose(text, source = "compose.yml") {
     const doc = (0,dist/* parseDocument */.Tp)(text, { merge: true, uniqueKeys: false });
     if (doc.errors.length > 0) {
-        throw new ComposeError(`${source}: is not valid YAML: ${doc.errors[0]?.message ?? "parse error"}`);
+        throw new ComposeError(`${source}: is not valid YAML ${yamlErrorText(doc.errors[0])}; fix the file there (docker compose config shows the same error)`);
     }
     const raw = doc.toJS();
     if (!isObj(raw) || !isObj(raw.services) || Object.keys(raw.services).length === 0) {
@@ -87584,6 +87585,7 @@ function parseCompose(text, source = "compose.yml") {
         volumes,
         variables: collectVariables(raw),
         problems,
+        include: (Array.isArray(raw.include) ? raw.include : []).flatMap((e) => isObj(e) ? [e.path].flat().flatMap((p) => str(p) ?? []) : (str(e) ?? [])),
     };
 }
 function parseService(name, s, problems) {
@@ -87606,8 +87608,13 @@ function parseService(name, s, problems) {
             volumes.push(r);
     });
     const command = Array.isArray(s.command) ? s.command.map(compose_model_show) : str(s.command);
+    const ext = isObj(s.extends) ? s.extends : { service: s.extends };
     return {
         name,
+        containerName: str(s.container_name),
+        envFiles: parseEnvFiles(s.env_file),
+        profiles: list(s.profiles).flatMap((p) => str(p) ?? []),
+        extends: str(ext.service) === undefined ? undefined : { service: str(ext.service) ?? "", file: str(ext.file) },
         image: str(s.image),
         build: parseBuild(s.build),
         ports,
@@ -87624,6 +87631,17 @@ function parseService(name, s, problems) {
         networkMode: str(s.network_mode),
         environment: keyValues(s.environment),
     };
+}
+/** `env_file:` as a string, a list of strings, or a list of `{path, required}`. */
+function parseEnvFiles(v) {
+    return [v ?? []].flat().flatMap((e) => {
+        if (isObj(e)) {
+            const path = str(e.path);
+            return path === undefined ? [] : [{ path: interpolate(path).text, required: e.required !== false }];
+        }
+        const path = str(e);
+        return path === undefined ? [] : [{ path: interpolate(path).text, required: true }];
+    });
 }
 /** A map or a `KEY=value` list (compose accepts both for environment and args). */
 function keyValues(v) {
