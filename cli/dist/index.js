@@ -43273,6 +43273,9 @@ const berthYamlSchema = object({
     })
         .strict()
         .optional(),
+    unmanaged: array(serviceName)
+        .optional()
+        .meta(d("Compose services holding data berth does not back up (a PostgreSQL, MySQL, MongoDB or Redis server): listing one acknowledges no backup before a deploy, no restore on rollback and migrations without a safety copy; berth check refuses such a service until it is listed")),
     writers: array(serviceName)
         .optional()
         .meta(d("Services stopped before the backup; default the migrate service")),
@@ -43922,7 +43925,130 @@ function covers(p, port) {
         port <= p.containerPort.end);
 }
 
+;// CONCATENATED MODULE: ./build/tsc/config/stateful-services.js
+const KINDS = [
+    {
+        name: "PostgreSQL",
+        image: /^(?:postgres|postgresql|postgis|timescaledb(?:-ha)?|pgvector|supabase-postgres)$/,
+        dataDirs: [
+            "/var/lib/postgresql/data",
+            "/var/lib/postgresql",
+            "/bitnami/postgresql",
+            "/home/postgres/pgdata",
+        ],
+        needsMount: false,
+    },
+    {
+        name: "MySQL",
+        image: /^(?:mysql|percona(?:-server)?)$/,
+        dataDirs: ["/var/lib/mysql", "/bitnami/mysql"],
+        needsMount: false,
+    },
+    {
+        name: "MariaDB",
+        image: /^mariadb$/,
+        dataDirs: ["/var/lib/mysql", "/bitnami/mariadb"],
+        needsMount: false,
+    },
+    {
+        name: "MongoDB",
+        image: /^(?:mongo|mongodb(?:-community-server)?)$/,
+        dataDirs: ["/data/db", "/bitnami/mongodb"],
+        needsMount: false,
+    },
+    {
+        name: "Redis",
+        image: /^(?:redis|redis-stack(?:-server)?|valkey|keydb)$/,
+        dataDirs: ["/data", "/bitnami/redis"],
+        needsMount: true,
+    },
+    {
+        name: "Elasticsearch",
+        image: /^(?:elasticsearch|opensearch)$/,
+        dataDirs: ["/usr/share/elasticsearch/data", "/usr/share/opensearch/data"],
+        needsMount: false,
+    },
+    { name: "ClickHouse", image: /^clickhouse-server$/, dataDirs: ["/var/lib/clickhouse"], needsMount: false },
+    { name: "CouchDB", image: /^couchdb$/, dataDirs: ["/opt/couchdb/data"], needsMount: false },
+    {
+        name: "InfluxDB",
+        image: /^influxdb$/,
+        dataDirs: ["/var/lib/influxdb", "/var/lib/influxdb2"],
+        needsMount: false,
+    },
+    { name: "Neo4j", image: /^neo4j$/, dataDirs: ["/data"], needsMount: false },
+    { name: "RabbitMQ", image: /^rabbitmq$/, dataDirs: ["/var/lib/rabbitmq"], needsMount: true },
+    { name: "MinIO", image: /^minio$/, dataDirs: ["/data"], needsMount: true },
+];
+/** The image's last path component without tag or digest: docker.io/bitnami/postgresql:16 → postgresql. */
+function imageName(image) {
+    const noDigest = image.replace(/@.*$/, "");
+    const last = noDigest.split("/").pop() ?? "";
+    return last.replace(/:.*$/, "").toLowerCase();
+}
+const persistent = (m) => m.type === "bind" || m.type === "volume";
+function kindOf(svc) {
+    const name = svc.image === undefined || svc.image.includes("$") ? undefined : imageName(svc.image);
+    const mountOf = (kind) => svc.volumes.find((m) => persistent(m) && kind.dataDirs.includes(m.target));
+    // By the image's name first: a MariaDB keeps its data where MySQL does.
+    for (const kind of KINDS) {
+        const mount = mountOf(kind);
+        if (name !== undefined && kind.image.test(name) && (mount !== undefined || !kind.needsMount))
+            return { kind, mount };
+    }
+    // Else by a data directory specific to one kind (not /data), never for the app's own build.
+    if (svc.build)
+        return undefined;
+    for (const kind of KINDS) {
+        const mount = mountOf(kind);
+        if (mount !== undefined && mount.target !== "/data")
+            return { kind, mount };
+    }
+    return undefined;
+}
+/** Services of the compose file that run a stateful server, in file order. */
+function statefulServices(model) {
+    return Object.values(model.services).flatMap((svc) => {
+        const k = kindOf(svc);
+        return k ? [{ service: svc.name, kind: k.kind.name, image: svc.image, mount: k.mount }] : [];
+    });
+}
+/** What berth does not do for it: printed by init and check. */
+const UNMANAGED_CONSEQUENCE = "berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy";
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-unmanaged.js
+/**
+ * `berth check` on databases berth does not manage: each stateful server in the
+ * compose file (src/config/stateful-services.ts) is refused until berth.yml lists it
+ * under `unmanaged:`, which acknowledges that berth does not back it up; then a note
+ * repeats the consequence. Pure.
+ */
+
+
+function checkUnmanaged(input, findings, notes) {
+    const { config, configFile, composeFile, model } = input;
+    const acknowledged = config.unmanaged ?? [];
+    const found = statefulServices(model);
+    const want = [...new Set([...acknowledged, ...found.map((s) => s.service)])].filter((s) => model.services[s]);
+    for (const s of found) {
+        const where = s.mount
+            ? `with its data in ${s.mount.type === "volume" ? `the named volume ${s.mount.source}` : s.mount.source} (${s.mount.target})`
+            : "with its data inside the container (lost when it is recreated)";
+        if (acknowledged.includes(s.service)) {
+            notes.push(`${s.service} (${s.kind}) is unmanaged (berth.yml unmanaged:): ${UNMANAGED_CONSEQUENCE}`);
+            continue;
+        }
+        const field = s.image === undefined ? `services.${s.service}.volumes` : `services.${s.service}.image`;
+        findings.push(finding(composeFile, field, s.image ?? s.mount?.raw ?? s.service, `runs ${s.kind}, ${where}: ${UNMANAGED_CONSEQUENCE}. Back it up yourself (e.g. a dump on a timer, before each deploy), then acknowledge it in ${configFile}: unmanaged: [${want.join(", ")}]`));
+    }
+    acknowledged.forEach((name, i) => {
+        if (!model.services[name])
+            findings.push(finding(configFile, `unmanaged[${i}]`, name, `is not a service in ${composeFile} (it has: ${Object.keys(model.services).join(", ")}); name the compose service that runs the database`));
+    });
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-compose.js
+
 
 
 
@@ -43969,6 +44095,7 @@ function checkCompose(input) {
     checkPorts(input, unique, warnings);
     checkEnvFiles(input, unique, notes);
     checkMounts(input, warnings);
+    checkUnmanaged(input, unique, notes);
     const databases = checkDatabases(input, unique, notes);
     checkWriters(input, databases, unique, notes);
     const ready = checkReady(input, unique, notes);
@@ -44970,6 +45097,7 @@ const ghcrFor = (slug) => `ghcr.io/${slug.split("/")[0]?.toLowerCase()}`;
 
 
 
+
 const SHELL = /[;&|<>$`'"()*?!\\]/;
 async function decide(input) {
     const { facts, groups, app, registry, asker, say } = input;
@@ -45071,8 +45199,14 @@ async function decide(input) {
     const writeWriters = paths.length > 0 && writers.join() !== defaultWriters.join();
     if (paths.length > 0)
         say("writers", `${(writeWriters ? writers : defaultWriters).join(", ")} (stopped before the backup)`);
+    const unmanaged = statefulServices(model).filter((s) => !berthServices.includes(s.service));
+    for (const u of unmanaged) {
+        say("unmanaged", `${u.service}: ${u.kind} (${u.image ?? u.mount?.raw}), listed under unmanaged:`);
+        warnings.push(`${u.service} runs ${u.kind}: ${UNMANAGED_CONSEQUENCE}; back it up yourself (berth.yml lists it under unmanaged:, which acknowledges this)`);
+    }
     return {
         plan: {
+            unmanaged: unmanaged.map((u) => ({ service: u.service, kind: u.kind })),
             services,
             databases: databases.map((d) => ({ path: d.path, comment: d.where })),
             migrate,
@@ -45183,6 +45317,10 @@ function renderBerthYml(p) {
     }
     if (p.writers)
         l.push(`writers: ${list(p.writers)}`);
+    if (p.unmanaged.length > 0) {
+        const kinds = [...new Set(p.unmanaged.map((u) => u.kind))].join(", ");
+        l.push(`# ${kinds}: berth backs up SQLite only; no backup before a deploy, no restore on rollback, no safety copy before migrations.`, `unmanaged: ${list(p.unmanaged.map((u) => u.service))}`);
+    }
     const path = p.ready.path !== "/readyz" ? `, path: ${scalar(p.ready.path)}` : "";
     l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }`);
     l.push("environments:");

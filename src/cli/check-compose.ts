@@ -15,6 +15,7 @@ import { checkDatabases, checkWriters } from "./check-databases.js";
 import { checkEnvFiles } from "./check-env-files.js";
 import { checkMounts } from "./check-mounts.js";
 import { checkPorts } from "./check-ports.js";
+import { checkUnmanaged } from "./check-unmanaged.js";
 import { type Finding, finding } from "./findings.js";
 
 export interface EnvExample {
@@ -109,6 +110,7 @@ export function checkCompose(input: ComposeCheckInput): ComposeReport {
   checkPorts(input, unique, warnings);
   checkEnvFiles(input, unique, notes);
   checkMounts(input, warnings);
+  checkUnmanaged(input, unique, notes);
   const databases = checkDatabases(input, unique, notes);
   checkWriters(input, databases, unique, notes);
   const ready = checkReady(input, unique, notes);

@@ -4,6 +4,7 @@
  * user, with a line saying what it found.
  */
 import * as f from "../config/fields.js";
+import { statefulServices, UNMANAGED_CONSEQUENCE } from "../config/stateful-services.js";
 import { type Asker, byField } from "./init-ask.js";
 import type { RepoFacts } from "./init-detect.js";
 import {
@@ -31,7 +32,7 @@ export interface DecideInput {
 }
 
 export interface Decided {
-  readonly plan: Pick<InitPlan, "services" | "databases" | "migrate" | "writers" | "ready">;
+  readonly plan: Pick<InitPlan, "services" | "databases" | "migrate" | "writers" | "ready" | "unmanaged">;
   /** Every image goes to ghcr.io: the workflow's GITHUB_TOKEN can push them. */
   readonly ghcr: boolean;
   readonly warnings: string[];
@@ -158,8 +159,17 @@ export async function decide(input: DecideInput): Promise<Decided> {
   if (paths.length > 0)
     say("writers", `${(writeWriters ? writers : defaultWriters).join(", ")} (stopped before the backup)`);
 
+  const unmanaged = statefulServices(model).filter((s) => !berthServices.includes(s.service));
+  for (const u of unmanaged) {
+    say("unmanaged", `${u.service}: ${u.kind} (${u.image ?? u.mount?.raw}), listed under unmanaged:`);
+    warnings.push(
+      `${u.service} runs ${u.kind}: ${UNMANAGED_CONSEQUENCE}; back it up yourself (berth.yml lists it under unmanaged:, which acknowledges this)`,
+    );
+  }
+
   return {
     plan: {
+      unmanaged: unmanaged.map((u) => ({ service: u.service, kind: u.kind })),
       services,
       databases: databases.map((d) => ({ path: d.path, comment: d.where })),
       migrate,

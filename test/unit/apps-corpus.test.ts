@@ -127,7 +127,7 @@ const APPS: App[] = [
       boot: undefined,
       unmanaged: ["db"],
     },
-    errors: [],
+    errors: [["compose.yml", "services.db.image", "postgres:16"]],
     warnings: [],
   },
   {

@@ -80,6 +80,7 @@ const both =
   };
 /** A line added to the web service of BASE's compose file. */
 const webLine = (line: string) => sub("compose.yml", "    image: shop\n", `    image: shop\n    ${line}\n`);
+const POSTGRES = "  db:\n    image: postgres:16\n    volumes: [pgdata:/var/lib/postgresql/data]\n";
 
 describe("berth check", () => {
   it("is clean on a consistent project (exit 0), showing where the database is", async () => {
@@ -296,7 +297,7 @@ describe("berth check", () => {
       "an unknown berth.yml key, with the key it probably means",
       sub("berth.yml", "database: {", "databse: {"),
       { file: "berth.yml", field: "databse", value: "" },
-      /^is not a berth\.yml key; did you mean database\? the keys allowed at the top level are: app, services, compose, database, migrate, writers, ready/,
+      /^is not a berth\.yml key; did you mean database\? the keys allowed at the top level are: app, services, compose, database, migrate, unmanaged, writers, ready/,
     ],
     [
       "an empty port (shown as empty, never null)",
@@ -361,6 +362,23 @@ describe("berth check", () => {
       { file: "compose.yml", field: "services.web.profiles", value: "web" },
       /^puts web, which berth deploys, in a profile: berth runs compose without --profile, so web never starts .*; remove profiles: from web$/,
     ],
+    [
+      "a PostgreSQL server berth.yml does not acknowledge",
+      (f) => {
+        sub("compose.yml", "services:\n", `services:\n${POSTGRES}`)(f);
+        f["compose.yml"] += "volumes:\n  pgdata:\n";
+      },
+      { file: "compose.yml", field: "services.db.image", value: "postgres:16" },
+      /^runs PostgreSQL, with its data in the named volume pgdata \(\/var\/lib\/postgresql\/data\): berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy\. Back it up yourself .*then acknowledge it in berth\.yml: unmanaged: \[db\]$/,
+    ],
+    [
+      "an unmanaged: entry naming no service",
+      (f) => {
+        f["berth.yml"] += "unmanaged: [pg]\n";
+      },
+      { file: "berth.yml", field: "unmanaged[0]", value: "pg" },
+      /^is not a service in compose\.yml \(it has: web\); name the compose service that runs the database$/,
+    ],
   ])("finds %s (exit 1)", async (_, edit, expected, message) => {
     const { code, report } = await check(project(edit));
     expect(code).toBe(1);
@@ -408,6 +426,19 @@ describe("berth check", () => {
     expect(report.warnings).toHaveLength(1);
     expect(report.warnings[0]).toMatchObject(expected);
     expect(report.warnings[0].message).toMatch(message);
+  });
+
+  it("notes an acknowledged unmanaged database with its consequence (exit 0)", async () => {
+    const dir = project((f) => {
+      sub("compose.yml", "services:\n", `services:\n${POSTGRES}`)(f);
+      f["compose.yml"] += "volumes:\n  pgdata:\n";
+      f["berth.yml"] += "unmanaged: [db]\n";
+    });
+    const io = fakeIo(dir);
+    expect(await runCheck([], io.io)).toBe(0);
+    expect(io.out()).toContain(
+      "note: db (PostgreSQL) is unmanaged (berth.yml unmanaged:): berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy",
+    );
   });
 
   it("finds a database behind a mount written with trailing slashes", async () => {

@@ -180,6 +180,8 @@ describe("berth init: FastAPI monorepo (services/api/Dockerfile, repo-root conte
       },
       database: { path: "data/api.db" },
       migrate: { service: "api", command: ["alembic", "upgrade", "head"] },
+      // Redis with a volume keeps data berth does not back up: said, and acknowledged.
+      unmanaged: ["redis"],
       ready: { service: "api", port: 8000 },
       environments: {
         staging: { host: "api.example.com", root: "/opt/fastapi-monorepo" },
@@ -188,6 +190,10 @@ describe("berth init: FastAPI monorepo (services/api/Dockerfile, repo-root conte
     });
     expect(io.out()).toContain("alembic upgrade head (found services/api/alembic.ini)");
     expect(io.out()).toContain("data/api.db → api:/data/api.db");
+    expect(io.out()).toContain("unmanaged  redis: Redis (redis:7-alpine), listed under unmanaged:");
+    expect(io.out()).toContain(
+      "warning: redis runs Redis: berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy",
+    );
     expect(io.out()).toContain("BERTH_REGISTRY_PUSH_TOKEN");
     const staging = parse(read(dir, ".github/workflows/berth-staging.yml")).jobs.staging;
     expect(staging.with).toBeUndefined();

@@ -77169,6 +77169,9 @@ const berthYamlSchema = object({
     })
         .strict()
         .optional(),
+    unmanaged: array(serviceName)
+        .optional()
+        .meta(d("Compose services holding data berth does not back up (a PostgreSQL, MySQL, MongoDB or Redis server): listing one acknowledges no backup before a deploy, no restore on rollback and migrations without a safety copy; berth check refuses such a service until it is listed")),
     writers: array(serviceName)
         .optional()
         .meta(d("Services stopped before the backup; default the migrate service")),
