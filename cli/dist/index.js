@@ -30103,7 +30103,7 @@ var binary = __nccwpck_require__(6083);
 var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(5913);
+var schema$2 = __nccwpck_require__(8294);
 var set = __nccwpck_require__(1528);
 var timestamp = __nccwpck_require__(6752);
 
@@ -30702,7 +30702,7 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 5913:
+/***/ 8294:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -44552,6 +44552,14 @@ class Asker {
         this.flags = flags;
         this.interactive = interactive;
     }
+    /** True when the flags answer `key`. */
+    has(key) {
+        return this.flags[key] !== undefined;
+    }
+    /** True when it may ask the terminal (else an undetected value falls back to its default: a guess). */
+    get asks() {
+        return this.interactive;
+    }
     async ask(q) {
         const flag = this.flags[q.key];
         if (flag !== undefined) {
@@ -44591,6 +44599,128 @@ class Asker {
     }
 }
 
+;// CONCATENATED MODULE: ./build/tsc/cli/init-boot.js
+/**
+ * Does the app migrate its database when it starts? Rails 8's default entrypoint runs
+ * db:prepare, Django entrypoints run manage.py migrate, Node apps call knex's
+ * migrate.latest() or prisma migrate deploy before listening, Go apps AutoMigrate, Rust
+ * apps run diesel's embedded migrations. Such a release changes the database as it
+ * boots (issue 21), so berth must take the maintenance path with its backup. Pure: the
+ * caller reads the files.
+ */
+/** What each pattern says the start does. */
+const PATTERNS = [
+    [/\bdb:(?:prepare|migrate)\b/, "rails db:prepare/db:migrate"],
+    [/\bmanage\.py\s+migrate\b/, "manage.py migrate"],
+    [/\bprisma\s+migrate\s+deploy\b/, "prisma migrate deploy"],
+    [/\bknex\s+migrate:latest\b|\.migrate\s*\.latest\s*\(/, "knex migrate.latest()"],
+    [/\bsequelize(?:-cli)?\s+db:migrate\b|\bumzug\b.*\.up\s*\(/, "sequelize db:migrate"],
+    [/\balembic\s+upgrade\b/, "alembic upgrade"],
+    [/\bflask\s+db\s+upgrade\b/, "flask db upgrade"],
+    [/\.AutoMigrate\s*\(/, "gorm AutoMigrate"],
+    [/\bgoose\.Up(?:Context)?\s*\(/, "goose Up"],
+    [/\bmigrate\.New(?:WithDatabaseInstance)?\s*\(/, "golang-migrate"],
+    [/\brun_pending_migrations\s*\(/, "diesel run_pending_migrations"],
+    [/\bsqlx::migrate!\s*\(/, "sqlx migrate!"],
+    [/\bmix\s+ecto\.migrate\b|Ecto\.Migrator\.run\b/, "ecto migrate"],
+];
+/** What `text` runs at start that migrates, or undefined. */
+function bootMigration(text) {
+    for (const [re, what] of PATTERNS)
+        if (re.test(text))
+            return what;
+    return undefined;
+}
+/** Files that run at start besides the source: entrypoints and start scripts. */
+const START_SCRIPTS = /^(?:docker-entrypoint(?:\.sh)?|entrypoint(?:\.sh)?|start(?:\.sh)?|run(?:\.sh)?|boot(?:\.sh)?|init(?:\.sh)?)$/;
+
+;// CONCATENATED MODULE: ./build/tsc/cli/init-dockerfiles.js
+/**
+ * `berth init` on a compose file that builds nothing (it runs a published image, as
+ * most apps' docs show): the Dockerfiles in the repository, and which service each
+ * builds — a per-service folder's for that service, the shared one (root, docker/,
+ * deploy/) for the service that looks most like the app. Only reads.
+ */
+
+
+
+const lastName = (image) => (image ?? "").replace(/@.*$/, "").split("/").pop()?.replace(/:.*$/, "").toLowerCase() ?? "";
+/** Services that may run the app's own image: no build, not a database, not only in a profile. */
+function candidates(model) {
+    const stateful = new Set(statefulServices(model).map((s) => s.service));
+    return Object.values(model.services).filter((s) => !s.build && !stateful.has(s.name) && s.profiles.length === 0 && s.image !== undefined);
+}
+/** Best first: its image is named like the repository, then its service name, then it publishes a port. */
+function rank(svc, repoName) {
+    const image = lastName(svc.image);
+    if (image === repoName)
+        return 0;
+    if (svc.name === repoName)
+        return 1;
+    if (image !== "" && (repoName.includes(image) || image.includes(repoName)))
+        return 2;
+    if (svc.ports.length > 0)
+        return 3;
+    return 4;
+}
+function proposeBuilds(model, repoRoot, composeDir) {
+    if (Object.values(model.services).some((s) => s.build))
+        return [];
+    const out = [];
+    const services = candidates(model);
+    for (const svc of services) {
+        const own = [
+            (0,external_node_path_namespaceObject.join)(composeDir, svc.name, "Dockerfile"),
+            (0,external_node_path_namespaceObject.join)(repoRoot, svc.name, "Dockerfile"),
+            (0,external_node_path_namespaceObject.join)(repoRoot, "docker", svc.name, "Dockerfile"),
+            (0,external_node_path_namespaceObject.join)(repoRoot, "docker", `${svc.name}.Dockerfile`),
+            (0,external_node_path_namespaceObject.join)(repoRoot, "docker", `Dockerfile.${svc.name}`),
+        ].find(external_node_fs_namespaceObject.existsSync);
+        if (own !== undefined)
+            out.push({ service: svc.name, context: contextOf(own, repoRoot), dockerfile: own });
+    }
+    const shared = [
+        (0,external_node_path_namespaceObject.join)(composeDir, "Dockerfile"),
+        (0,external_node_path_namespaceObject.join)(repoRoot, "Dockerfile"),
+        (0,external_node_path_namespaceObject.join)(repoRoot, "docker", "Dockerfile"),
+        (0,external_node_path_namespaceObject.join)(repoRoot, "deploy", "Dockerfile"),
+    ].find(external_node_fs_namespaceObject.existsSync);
+    const repoName = (0,external_node_path_namespaceObject.basename)(repoRoot).toLowerCase();
+    const app = services
+        .filter((s) => !out.some((o) => o.service === s.name))
+        .sort((a, b) => rank(a, repoName) - rank(b, repoName))[0];
+    if (shared !== undefined && app !== undefined)
+        out.push({ service: app.name, context: contextOf(shared, repoRoot), dockerfile: shared });
+    return out;
+}
+/** A Dockerfile under docker/ or deploy/ builds from the repository root (it COPYs the app); others from their folder. */
+function contextOf(dockerfile, repoRoot) {
+    const dir = (0,external_node_path_namespaceObject.dirname)(dockerfile);
+    const top = (0,external_node_path_namespaceObject.relative)(repoRoot, dir).split("/")[0];
+    return top === "docker" || top === "deploy" ? repoRoot : dir;
+}
+/** The model with each proposed build: set, as compose would read `build: {context, dockerfile}`. */
+function withBuilds(model, builds, composeDir) {
+    if (builds.length === 0)
+        return model;
+    const services = { ...model.services };
+    for (const b of builds) {
+        const svc = services[b.service];
+        if (!svc)
+            continue;
+        services[b.service] = {
+            ...svc,
+            build: {
+                context: (0,external_node_path_namespaceObject.relative)(composeDir, b.context) || ".",
+                dockerfile: (0,external_node_path_namespaceObject.relative)(b.context, b.dockerfile),
+                args: {},
+                target: undefined,
+            },
+        };
+    }
+    return { ...model, services };
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/cli/init-scan.js
 /**
  * What `berth init` reads out of a repository's text files: Dockerfile facts, SQLite
@@ -44608,6 +44738,13 @@ function parseDockerfile(text) {
     let seenFrom = false;
     let workdir;
     let expose = [];
+    let finalStage;
+    let healthcheckPath;
+    let startLines = [];
+    /** Each named stage's working directory and health check: a stage FROM another inherits them. */
+    const stages = new Map();
+    let current;
+    let stageCount = 0;
     for (const line of lines) {
         const [instr = "", ...rest] = line.split(/\s+/);
         const args = rest.join(" ");
@@ -44622,13 +44759,32 @@ function parseDockerfile(text) {
                         globalArgs.set(name, value.length > 0);
                 }
                 break;
-            case "FROM":
+            case "FROM": {
                 seenFrom = true;
                 for (const m of args.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g))
                     if (m[1])
                         usedInFrom.add(m[1]);
-                workdir = undefined;
+                const words = rest.filter((w) => !w.startsWith("--"));
+                const base = words[0] ?? "";
+                const alias = words[1]?.toUpperCase() === "AS" ? words[2] : undefined;
+                const parent = stages.get(base.toLowerCase());
+                workdir = parent?.workdir;
+                healthcheckPath = parent?.health;
+                startLines = [...(parent?.start ?? [])];
                 expose = [];
+                finalStage = `FROM ${base}${alias === undefined ? "" : ` AS ${alias}`}`;
+                stageCount++;
+                current = alias?.toLowerCase();
+                break;
+            }
+            case "HEALTHCHECK": {
+                const url = /https?:\/\/(?:\[[^\]]*\]|[^/\s'"]+)(\/[^\s'"|;&)]*)?/.exec(args);
+                healthcheckPath = /^NONE\b/i.test(args) ? undefined : url ? (url[1] ?? "/") : healthcheckPath;
+                break;
+            }
+            case "CMD":
+            case "ENTRYPOINT":
+                startLines = [...startLines.filter((l) => !l.toUpperCase().startsWith(instr.toUpperCase())), line];
                 break;
             case "WORKDIR": {
                 const dir = args.replace(/^["']|["']$/g, "");
@@ -44643,11 +44799,22 @@ function parseDockerfile(text) {
                 }
                 break;
         }
+        if (current !== undefined)
+            stages.set(current, { workdir, health: healthcheckPath, start: startLines });
     }
     const requiredArgs = [...globalArgs]
         .filter(([n, hasDefault]) => !hasDefault && usedInFrom.has(n))
         .map(([n]) => n);
-    return { requiredArgs, args: [...allArgs], workdir, expose };
+    return {
+        requiredArgs,
+        args: [...allArgs],
+        workdir,
+        expose,
+        finalStage,
+        stages: stageCount,
+        healthcheckPath,
+        startLines,
+    };
 }
 const EXT = "(?:sqlite3|sqlite|db)";
 const NOT_PROD = /(?:^|[/_.-])(?:test|tests|development|dev)(?:[/_.-]|$)/i;
@@ -44681,19 +44848,53 @@ function railsProductionDatabases(text) {
     const block = /^production:[^\n]*\n((?:[ \t]+[^\n]*\n?|\s*\n)*)/m.exec(text)?.[1] ?? "";
     return [...block.matchAll(/^\s+database:\s*["']?([^"'\s#]+)["']?/gm)].flatMap((m) => m[1] && new RegExp(`\\.${EXT}$`).test(m[1]) ? [m[1]] : []);
 }
-/** Readiness routes berth prefers, best first; /livez-style liveness routes are not readiness. */
-const HEALTH_PATHS = ["/readyz", "/up", "/healthz", "/health", "/ready"];
-/** Health routes a source file defines (quoted route strings, Rails' `get "up"`). */
+/**
+ * A Django settings file's SQLite database: `"NAME": <path>`, where the path is a
+ * literal, `X / "db.sqlite3"` or `os.path.join(X, "db.sqlite3")` and X a variable the
+ * file sets to a literal directory (its default when read from the environment) or
+ * BASE_DIR (the project, i.e. the app's working directory). Relative paths are returned
+ * relative to the working directory.
+ */
+function djangoDatabases(text) {
+    if (!/django\.db\.backends\.sqlite3/.test(text))
+        return [];
+    const name = /["']NAME["']\s*:\s*(.+?)[\s,}]*$/m.exec(text)?.[1]?.trim();
+    if (name === undefined)
+        return [];
+    const lit = /^["']([^"']+)["']$/.exec(name)?.[1];
+    if (lit !== undefined)
+        return sqlitePaths(lit).length > 0 ? [lit.replace(/^\.\//, "")] : [];
+    const joined = /^([A-Za-z_]\w*)\s*\/\s*["']([^"']+)["']$/.exec(name) ??
+        /^os\.path\.join\(\s*([A-Za-z_]\w*)\s*,\s*["']([^"']+)["']\s*\)$/.exec(name);
+    if (!joined?.[1] || !joined[2])
+        return [];
+    const [, dirVar, file] = joined;
+    if (dirVar === "BASE_DIR")
+        return [file];
+    const assigned = new RegExp(`^${dirVar}\\s*=\\s*(.*)$`, "m").exec(text)?.[1] ?? "";
+    const dir = [...assigned.matchAll(/["'](\/[^"']*)["']/g)].pop()?.[1];
+    return dir === undefined ? [] : [`${dir.replace(/\/$/, "")}/${file}`];
+}
+/** Readiness routes berth prefers, best first (/alive last: liveness more than readiness). */
+const HEALTH_PATHS = ["/readyz", "/up", "/healthz", "/health", "/ready", "/alive"];
+const HEALTH_NAMES = HEALTH_PATHS.map((p) => p.slice(1)).join("|");
+/** A quoted route ending in a health name, with any prefix: "/healthz", '/api/health', `/v1/ready`. */
+const QUOTED = new RegExp(`["'\`](/(?:[\\w.-]+/)*(?:${HEALTH_NAMES}))/?["'\`]`, "g");
+/** Django's path('up', …) / re_path(r'^health/?$', …): the route without its leading slash. */
+const DJANGO = new RegExp(`\\b(?:re_)?path\\(\\s*r?["']\\^?((?:[\\w.-]+/)*(?:${HEALTH_NAMES}))/?\\??\\$?["']`, "g");
+/** Health routes a source file defines, best first by their last segment. */
 function healthRoutes(text) {
     const found = new Set();
-    for (const p of HEALTH_PATHS) {
-        const name = p.slice(1);
-        if (new RegExp(`["'\`]/${name}["'\`]`).test(text))
-            found.add(p);
-    }
+    for (const m of text.matchAll(QUOTED))
+        if (m[1])
+            found.add(m[1]);
+    for (const m of text.matchAll(DJANGO))
+        if (m[1])
+            found.add(`/${m[1]}`);
     if (/\bget\s+["']up["']/.test(text))
         found.add("/up");
-    return HEALTH_PATHS.filter((p) => found.has(p));
+    const rank = (p) => HEALTH_PATHS.indexOf(`/${p.split("/").pop()}`);
+    return [...found].sort((a, b) => rank(a) - rank(b) || a.length - b.length);
 }
 /** Local npm binaries: run through npx in the image. */
 const NODE_BINS = [
@@ -44748,6 +44949,8 @@ function packageJsonMigrate(text) {
 
 
 
+
+
 /** In Docker's order of preference (docker compose picks the first that exists). */
 const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 const COMPOSE_DIRS = [".", "deploy", "docker", "infra", "ops", ".docker"];
@@ -44768,7 +44971,9 @@ function findCompose(repoRoot, configDir) {
 }
 function detect(repoRoot, composePath, others) {
     const composeDir = (0,external_node_path_namespaceObject.dirname)(composePath);
-    const model = parseCompose((0,external_node_fs_namespaceObject.readFileSync)(composePath, "utf8"), (0,external_node_path_namespaceObject.relative)(repoRoot, composePath));
+    const parsed = parseCompose((0,external_node_fs_namespaceObject.readFileSync)(composePath, "utf8"), (0,external_node_path_namespaceObject.relative)(repoRoot, composePath));
+    const proposed = proposeBuilds(parsed, repoRoot, composeDir);
+    const model = withBuilds(parsed, proposed, composeDir);
     const dockerfiles = new Map();
     const contexts = [];
     for (const svc of Object.values(model.services)) {
@@ -44788,14 +44993,22 @@ function detect(repoRoot, composePath, others) {
     // Most specific first: the Dockerfile's folder (a monorepo's service), then contexts, then the root.
     const dirs = [...new Set([...contexts.reverse(), repoRoot])].filter((d) => init_detect_inside(d, repoRoot));
     const show = (p) => (0,external_node_path_namespaceObject.relative)(repoRoot, p);
+    const sources = scanSources(dirs, show);
+    // What the image runs at start (CMD/ENTRYPOINT) and the start scripts come before the source.
+    const fromDockerfile = [...dockerfiles].flatMap(([file, f]) => {
+        const what = f && bootMigration(f.startLines.join("\n"));
+        return what ? [{ what, from: show(file) }] : [];
+    });
     return {
         composePath,
         composeOthers: others,
         model,
         dockerfiles,
         sqlite: findSqlite(model, dirs, repoRoot, composePath, show),
-        health: findHealth(dirs, show),
+        health: sources.health,
         migrate: findMigrate(dirs, show),
+        proposed,
+        boot: fromDockerfile[0] ?? sources.bootScript ?? sources.bootSource,
     };
 }
 function init_detect_inside(path, root) {
@@ -44818,6 +45031,11 @@ function findSqlite(model, dirs, repoRoot, composePath, show) {
             const text = read((0,external_node_path_namespaceObject.join)(dir, name));
             if (text !== undefined)
                 add(sqlitePaths(text), show((0,external_node_path_namespaceObject.join)(dir, name)));
+        }
+        for (const settings of djangoSettings(dir)) {
+            const text = read(settings);
+            if (text !== undefined)
+                add(djangoDatabases(text), show(settings));
         }
         const railsDb = read((0,external_node_path_namespaceObject.join)(dir, "config", "database.yml"));
         if (railsDb !== undefined)
@@ -44864,9 +45082,12 @@ const SKIP = new Set([
     "tests",
     "spec",
 ]);
-/** Health routes defined in the source under `dirs` (bounded: 3000 files, 256 KiB each). */
-function findHealth(dirs, show) {
-    const out = [];
+/**
+ * One walk of the source under `dirs` (bounded: 3000 files, 256 KiB each): health
+ * routes, and a migration run at start by a start script or by the code itself.
+ */
+function scanSources(dirs, show) {
+    const out = { health: [], bootScript: undefined, bootSource: undefined };
     let budget = 3000;
     const walk = (dir) => {
         let entries;
@@ -44885,19 +45106,41 @@ function findHealth(dirs, show) {
                     walk(p);
                 continue;
             }
-            if (!SOURCE.test(e) && e !== "routes.rb")
+            const script = START_SCRIPTS.test(e);
+            if (!SOURCE.test(e) && e !== "routes.rb" && !script)
                 continue;
             budget--;
             const text = (0,external_node_fs_namespaceObject.statSync)(p).size <= 256 * 1024 ? read(p) : undefined;
-            for (const path of text === undefined ? [] : healthRoutes(text)) {
-                if (!out.some((o) => o.path === path))
-                    out.push({ path, from: show(p) });
+            if (text === undefined)
+                continue;
+            for (const path of healthRoutes(text)) {
+                if (!out.health.some((o) => o.path === path))
+                    out.health.push({ path, from: show(p) });
             }
+            const what = bootMigration(text);
+            if (what && script)
+                out.bootScript ??= { what, from: show(p) };
+            else if (what)
+                out.bootSource ??= { what, from: show(p) };
         }
     };
     for (const d of dirs)
         walk(d);
     return out;
+}
+/** Django settings modules: <pkg>/settings.py and <pkg>/settings/{production,prod,base}.py. */
+function djangoSettings(dir) {
+    let subs;
+    try {
+        subs = (0,external_node_fs_namespaceObject.readdirSync)(dir).filter((d) => !SKIP.has(d) && !d.startsWith(".") && isDir((0,external_node_path_namespaceObject.join)(dir, d)));
+    }
+    catch {
+        return [];
+    }
+    return subs
+        .sort()
+        .flatMap((d) => ["settings.py", "settings/production.py", "settings/prod.py", "settings/base.py"].map((f) => (0,external_node_path_namespaceObject.join)(dir, d, f)))
+        .filter((f) => (0,external_node_fs_namespaceObject.existsSync)(f));
 }
 function findMigrate(dirs, show) {
     for (const dir of dirs) {
@@ -44987,7 +45230,8 @@ function imageGroups(model, composeDir, configDir) {
         });
     }
     for (const svc of services) {
-        if (svc.build)
+        // A service only in a profile never runs under berth (compose up starts no profile).
+        if (svc.build || svc.profiles.length > 0)
             continue;
         const image = init_plan_imageRepo(svc.image);
         const owner = groups.find((g) => g.services.some((s) => init_plan_imageRepo(model.services[s]?.image) === image));
@@ -45025,15 +45269,21 @@ function guessReady(model, berthServices, expose) {
     }
     return undefined;
 }
-/** The readiness path: /readyz if the app has one, else its healthcheck's, else the first health route found. */
-function guessReadyPath(svc, found) {
-    const readyz = found.find((f) => f.path === "/readyz");
+const init_plan_rank = (path) => HEALTH_PATHS.indexOf(`/${path.split("/").pop()}`);
+/**
+ * The readiness path: a /readyz route if the app has one, else the compose file's
+ * healthcheck, else the Dockerfile's HEALTHCHECK, else the best health route found.
+ */
+function guessReadyPath(svc, found, dockerfile) {
+    const readyz = found.find((f) => init_plan_rank(f.path) === 0);
     if (readyz)
         return readyz;
     if (svc?.healthcheck?.path && svc.healthcheck.path !== "/") {
         return { path: svc.healthcheck.path, from: `the healthcheck of ${svc.name}` };
     }
-    return [...found].sort((a, b) => HEALTH_PATHS.indexOf(a.path) - HEALTH_PATHS.indexOf(b.path))[0];
+    if (dockerfile?.path && dockerfile.path !== "/")
+        return { path: dockerfile.path, from: `the HEALTHCHECK of ${dockerfile.from}` };
+    return [...found].sort((a, b) => init_plan_rank(a.path) - init_plan_rank(b.path))[0];
 }
 /** Sentinel project directory: a host path under it is written relative to <root>/<env>/. */
 const PROJECT = "/berth-project-dir";
@@ -45127,7 +45377,11 @@ async function decide(input) {
             });
         }
         const shared = g.services.length > 1 ? `${g.services.join(", ")} share one image` : `${g.services[0]}: one image`;
-        say("image", `${shared}, ${image}, built from ${g.dockerfile} (context ${g.context})`);
+        const proposed = facts.proposed.some((p) => p.dockerfile === g.dockerfilePath);
+        const stage = facts_?.finalStage === undefined || facts_.stages < 2
+            ? ""
+            : `, its final stage (${facts_.finalStage}${facts_.workdir === undefined ? "" : `, WORKDIR ${facts_.workdir}`})`;
+        say("image", `${shared}, ${image}, built from ${g.dockerfile}${stage} (context ${g.context})${proposed ? `: ${facts.composePath.split("/").pop()} builds nothing, so init proposes the Dockerfile it found` : ""}`);
         g.services.forEach((name, i) => {
             services.push(i === 0
                 ? { name, image, build: { context: g.context, dockerfile: g.dockerfile, args, target: g.target } }
@@ -45154,7 +45408,11 @@ async function decide(input) {
     });
     const [readyService = berthServices[0] ?? "", readyPortText = "3000"] = readyAnswer.split(":");
     const readyPort = Number(readyPortText);
-    const found = guessReadyPath(model.services[readyService], facts.health);
+    const readyDockerfile = groups.find((g) => g.services.includes(readyService));
+    const found = guessReadyPath(model.services[readyService], facts.health, readyDockerfile && {
+        path: facts.dockerfiles.get(readyDockerfile.dockerfilePath)?.healthcheckPath,
+        from: readyDockerfile.dockerfile,
+    });
     const readyPath = await asker.ask({
         key: "ready-path",
         usage: "--ready-path /readyz",
@@ -45164,7 +45422,13 @@ async function decide(input) {
         example: "/readyz",
         check: byField(urlPath),
     });
-    say("ready", `${readyService}:${readyPort}${guess?.service === readyService ? ` (${guess.why})` : ""}, path ${readyPath}${found?.path === readyPath ? ` (found in ${found.from})` : ""}`);
+    // Never a silent default: a path nobody found nor gave is said to be a guess, here and in berth.yml.
+    const guessedPath = found === undefined && !asker.has("ready-path") && !asker.asks
+        ? `path ${readyPath} is a guess (no health route, healthcheck or HEALTHCHECK found): make it answer 2xx when the app can serve, or change it`
+        : undefined;
+    say("ready", `${readyService}:${readyPort}${guess?.service === readyService ? ` (${guess.why})` : ""}, path ${readyPath}${found?.path === readyPath ? ` (found in ${found.from})` : guessedPath ? ` (a guess: nothing found)` : ""}`);
+    if (guessedPath)
+        warnings.push(`ready.${guessedPath}`);
     if (guess && !model.services[readyService]?.ports.length) {
         warnings.push(`${readyService} publishes no port: add ports: ["127.0.0.1:<host port>:${readyPort}"] to it in the compose file (berth check says so too)`);
     }
@@ -45183,6 +45447,17 @@ async function decide(input) {
             command: SHELL.test(migrateText) ? migrateText : migrateText.split(/\s+/),
         };
     say("migrate", migrate ? `${words(migrate.command)}${facts.migrate ? ` (found ${facts.migrate.from})` : ""}` : "none");
+    // A release that migrates as it boots changes the live database on the swap path,
+    // beside the old release, with no backup: without a migrate command to rehearse, only
+    // the maintenance path (stop, backup, start, restore on failure) keeps it safe.
+    let swapOff;
+    if (facts.boot) {
+        say("boot", `migrates the database at start, ${facts.boot.what} (found in ${facts.boot.from})`);
+        if (!migrate) {
+            swapOff = `${facts.boot.from} migrates at start (${facts.boot.what}): every deploy stops, backs up, then starts`;
+            warnings.push(`${facts.boot.from} migrates the database when the app starts (${facts.boot.what}) and there is no migrate command to rehearse, so berth.yml turns the swap path off (swap: { enabled: false }): each deploy takes the maintenance path with its backup. Give migrate: a command that runs the migration and exits, then remove that line`);
+        }
+    }
     const workdir = model.services[readyService]?.workingDir ??
         facts.dockerfiles.get(groups.find((g) => g.services.includes(readyService))?.dockerfilePath ?? "")
             ?.workdir;
@@ -45211,7 +45486,8 @@ async function decide(input) {
             databases: databases.map((d) => ({ path: d.path, comment: d.where })),
             migrate,
             writers: writeWriters ? writers : undefined,
-            ready: { service: readyService, port: readyPort, path: readyPath },
+            ready: { service: readyService, port: readyPort, path: readyPath, comment: guessedPath },
+            swapOff,
         },
         ghcr: services.every((s) => s.image.startsWith("ghcr.io/")),
         warnings,
@@ -45322,7 +45598,10 @@ function renderBerthYml(p) {
         l.push(`# ${kinds}: berth backs up SQLite only; no backup before a deploy, no restore on rollback, no safety copy before migrations.`, `unmanaged: ${list(p.unmanaged.map((u) => u.service))}`);
     }
     const path = p.ready.path !== "/readyz" ? `, path: ${scalar(p.ready.path)}` : "";
-    l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }`);
+    const readyComment = p.ready.comment === undefined ? "" : ` # ${p.ready.comment}`;
+    l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }${readyComment}`);
+    if (p.swapOff !== undefined)
+        l.push(`swap: { enabled: false } # ${p.swapOff}`);
     l.push("environments:");
     for (const e of p.environments) {
         const extra = [
@@ -45584,7 +45863,7 @@ async function runInit(args, io) {
     }
     const groups = imageGroups(facts.model, (0,external_node_path_namespaceObject.dirname)(compose.path), configDir);
     if (groups.length === 0) {
-        io.err(`berth init: ${show(compose.path)} builds no image (no service has build:); berth builds and ships the images that run your code: add build: (e.g. build: .) to those services, then run berth init again; nothing written\n`);
+        io.err(`berth init: ${show(compose.path)} builds no image (no service has build:) and no Dockerfile was found for its services (looked in the repository root, docker/, deploy/ and a folder per service); berth builds and ships the images that run your code: add build: (e.g. build: .) to those services, or pass --compose <file>, then run berth init again; nothing written\n`);
         return 2;
     }
     const flags = flagAnswers(values);

@@ -42,6 +42,16 @@ export class Asker {
     private readonly interactive: boolean,
   ) {}
 
+  /** True when the flags answer `key`. */
+  has(key: string): boolean {
+    return this.flags[key] !== undefined;
+  }
+
+  /** True when it may ask the terminal (else an undetected value falls back to its default: a guess). */
+  get asks(): boolean {
+    return this.interactive;
+  }
+
   async ask(q: Question): Promise<string> {
     const flag = this.flags[q.key];
     if (flag !== undefined) {

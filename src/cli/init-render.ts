@@ -27,7 +27,15 @@ export interface InitPlan {
   readonly writers: readonly string[] | undefined;
   /** Stateful servers berth does not back up, acknowledged (berth.yml unmanaged:), with what they are. */
   readonly unmanaged: readonly { readonly service: string; readonly kind: string }[];
-  readonly ready: { readonly service: string; readonly port: number; readonly path: string };
+  readonly ready: {
+    readonly service: string;
+    readonly port: number;
+    readonly path: string;
+    /** Written after it: e.g. that the path is a guess. */
+    readonly comment?: string | undefined;
+  };
+  /** Written as swap: { enabled: false } with this reason, when set. */
+  readonly swapOff?: string | undefined;
   readonly environments: readonly {
     readonly name: string;
     readonly host: string;
@@ -95,7 +103,9 @@ export function renderBerthYml(p: InitPlan): string {
     );
   }
   const path = p.ready.path !== "/readyz" ? `, path: ${scalar(p.ready.path)}` : "";
-  l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }`);
+  const readyComment = p.ready.comment === undefined ? "" : ` # ${p.ready.comment}`;
+  l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }${readyComment}`);
+  if (p.swapOff !== undefined) l.push(`swap: { enabled: false } # ${p.swapOff}`);
   l.push("environments:");
   for (const e of p.environments) {
     const extra = [

@@ -211,16 +211,7 @@ const where = (fs: { file: string; field: string; value: string }[] | undefined)
  * Rows init does not get right yet (issue 21 item 4): `it.fails` keeps them honest —
  * each turns red the day it passes, and is then taken off this list.
  */
-const INIT_PENDING = new Set([
-  "rails-shelf",
-  "django-ledger",
-  "knex-notes",
-  "go-linkr",
-  "rust-pantry",
-  "go-tally",
-  "acme-mono",
-  "vault-lite",
-]);
+const INIT_PENDING = new Set<string>([]);
 
 describe("the corpus: what berth init detects", () => {
   for (const app of APPS) {

@@ -262,6 +262,13 @@ describe("berth init: one image per build", () => {
     expect(c.database).toBeUndefined();
     expect(c.migrate).toBeUndefined();
     expect(io.out()).toContain("migrate    none");
+    // Nothing says where it answers: the path is written, said and commented as a guess.
+    expect(io.out()).toContain(
+      "ready      web:80 (publishes 127.0.0.1:8080:80), path /readyz (a guess: nothing found)",
+    );
+    expect(read(dir, "berth.yml")).toContain(
+      "ready: { service: web, port: 80 } # path /readyz is a guess (no health route, healthcheck or HEALTHCHECK found): make it answer 2xx when the app can serve, or change it",
+    );
     expect(parse(read(dir, ".github/workflows/berth-staging.yml")).jobs.staging.uses).toBe(
       `berth-deploy/berth/.github/workflows/staging.yml@${"e".repeat(40)}`,
     );
