@@ -30103,7 +30103,7 @@ var binary = __nccwpck_require__(6083);
 var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(8294);
+var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
 var timestamp = __nccwpck_require__(6752);
 
@@ -30702,7 +30702,7 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 8294:
+/***/ 5913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -33539,7 +33539,7 @@ function unknownKeys(source, parent, unknown, allowed) {
         const near = closest(key, allowed);
         const hint = near === undefined ? "" : `did you mean ${near}? `;
         const list = allowed.length === 0 ? "remove it" : `the keys allowed ${where} are: ${allowed.join(", ")}`;
-        return `${source}: ${path}: is not a berth.yml key; ${hint}${list}`;
+        return `${source}: ${path}: is not a known key; ${hint}${list}`;
     });
 }
 /** zod's generic messages ("Invalid input: expected record, received array") in the user's words. */
@@ -43560,6 +43560,16 @@ function painter(isTTY, env) {
     return { red: wrap(31), green: wrap(32), yellow: wrap(33), dim: wrap(2) };
 }
 
+;// CONCATENATED MODULE: ./build/tsc/cli/check-boot.js
+
+function checkBoot(input, warnings) {
+    const { config, configFile, boot } = input;
+    if (boot === undefined || config.migrate !== undefined || !config.swap.enabled)
+        return;
+    const service = config.ready.service;
+    warnings.push(finding(configFile, "migrate", undefined, `is not set, but ${boot.from} migrates the database when the app starts (${boot.what}): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup (a failing migration leaves it half-migrated); add migrate: { service: ${service}, command: [...] } with the command that migrates and exits, or, if there is none, swap: { enabled: false } so every deploy stops, backs up and restores on failure`));
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-compose-features.js
 
 function checkComposeFeatures(input, findings, warnings) {
@@ -44058,6 +44068,7 @@ function checkUnmanaged(input, findings, notes) {
 
 
 
+
 function checkCompose(input) {
     const { config, configFile, composeFile, model } = input;
     const findings = [];
@@ -44096,6 +44107,7 @@ function checkCompose(input) {
     checkEnvFiles(input, unique, notes);
     checkMounts(input, warnings);
     checkUnmanaged(input, unique, notes);
+    checkBoot(input, warnings);
     const databases = checkDatabases(input, unique, notes);
     checkWriters(input, databases, unique, notes);
     const ready = checkReady(input, unique, notes);
@@ -44348,255 +44360,6 @@ function findEnvExample(dirs, env) {
         }
     }
     return undefined;
-}
-
-;// CONCATENATED MODULE: ./build/tsc/cli/check.js
-/**
- * `berth check [--config F] [--json]`: offline, validates berth.yml and what it points
- * to — the compose file, its variables, where each database really is, the readiness
- * port, and the caller workflows' inputs. Exit 0 clean, 1 findings (or bad usage).
- */
-
-
-
-
-
-
-
-
-
-
-
-const USAGE = "usage: berth check [--config berth.yml] [--json]\n";
-async function runCheck(args, io) {
-    let values;
-    try {
-        ({ values } = (0,external_node_util_namespaceObject.parseArgs)({
-            args,
-            options: {
-                config: { type: "string" },
-                json: { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-            allowPositionals: false,
-            strict: true,
-        }));
-    }
-    catch (e) {
-        io.err(`berth check: ${e.message}\n${USAGE}`);
-        return 1;
-    }
-    if (values.help) {
-        io.out(USAGE);
-        return 0;
-    }
-    const report = check_check(values.config ?? "berth.yml", values.config === undefined, io);
-    if (values.json) {
-        const { checked: _, ...json } = report;
-        io.out(`${JSON.stringify(json, null, 2)}\n`);
-    }
-    else
-        io.out(format(report, io));
-    return report.ok ? 0 : 1;
-}
-function format(r, io) {
-    const c = painter(io.isTTY, io.env);
-    const lines = [
-        ...r.checked,
-        ...r.notes.map((n) => c.yellow(`note: ${n}`)),
-        ...r.warnings.map((w) => c.yellow(`warning: ${formatFinding(w)}`)),
-    ];
-    if (r.ok)
-        lines.push(c.green("ok: no findings"));
-    else {
-        lines.push(c.red(`${r.findings.length} finding${r.findings.length === 1 ? "" : "s"}:`));
-        for (const f of r.findings)
-            lines.push(`  ${formatFinding(f)}`);
-    }
-    return `${lines.join("\n")}\n`;
-}
-function check_check(configArg, isDefault, io) {
-    const show = (p) => (0,external_node_path_namespaceObject.relative)(io.cwd, p) || ".";
-    const report = (findings, rest = {}) => ({
-        ok: findings.length === 0,
-        findings,
-        warnings: [],
-        databases: [],
-        variables: [],
-        notes: [],
-        checked: [],
-        ...rest,
-    });
-    let loaded;
-    try {
-        loaded = loadConfig(configArg, io.cwd);
-    }
-    catch (e) {
-        if (!(e instanceof errors_ConfigError))
-            throw e;
-        if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(io.cwd, configArg))) {
-            const hint = isDefault ? "; run berth init to write one, or pass --config <path>" : "";
-            return report([finding(configArg, "", "", `cannot be read: there is no such file${hint}`)]);
-        }
-        return report(findingsFromConfigError(configArg, e.message));
-    }
-    const configFile = show(loaded.file);
-    const composePath = (0,external_node_path_namespaceObject.resolve)(loaded.dir, loaded.config.compose.file);
-    const composeFile = show(composePath);
-    let text;
-    try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(composePath, "utf8");
-    }
-    catch (e) {
-        const code = e.code ?? String(e);
-        return report([
-            finding(configFile, "compose.file", loaded.config.compose.file, `cannot be read (${code}, resolves to ${composePath}); name your compose file, relative to ${configFile}`),
-        ]);
-    }
-    let compose;
-    try {
-        const model = parseCompose(text, composeFile);
-        const dirs = [...new Set([loaded.dir, (0,external_node_path_namespaceObject.dirname)(composePath), loaded.repoRoot])];
-        const envExamples = {};
-        for (const env of Object.keys(loaded.config.environments)) {
-            const found = findEnvExample(dirs, env);
-            envExamples[env] = found && { file: show(found.path), names: envNames(found.text) };
-        }
-        compose = checkCompose({ config: loaded.config, configFile, composeFile, model, envExamples });
-    }
-    catch (e) {
-        if (e instanceof ComposeError)
-            return report([finding(composeFile, "", "", e.message.replace(/^[^:]*: /, ""))]);
-        if (e instanceof errors_ConfigError)
-            return report(findingsFromConfigError(configFile, e.message));
-        throw e;
-    }
-    const callers = checkWorkflows(loaded, io, show);
-    const findings = [...compose.findings, ...callers.findings];
-    const checked = [
-        `config    ${configFile}`,
-        `compose   ${composeFile}: ${Object.keys(loaded.config.services).join(", ")}`,
-        ...(compose.variables.length > 0 ? [`env file  must set ${compose.variables.join(", ")}`] : []),
-        ...compose.databases.map(databaseLine),
-        ...(compose.ready ? [`ready     ${compose.ready}`] : []),
-        ...callers.calls.map((c) => `workflow  ${c.file}: ${c.job} → berth ${c.workflow}`),
-    ];
-    const notes = [...compose.notes, ...callers.notes];
-    return report(findings, {
-        warnings: compose.warnings,
-        databases: compose.databases,
-        variables: compose.variables,
-        notes,
-        checked,
-    });
-}
-function databaseLine(d) {
-    const given = d.given === "container" ? " (given as the container path)" : "";
-    switch (d.kind) {
-        case "bind":
-            return `database  ${d.environment}: ${d.hostPath} → ${d.service}:${d.containerPath}${given}`;
-        case "volume":
-            return `database  ${d.environment}: ${d.service}:${d.containerPath} → named volume ${d.dockerVolume ?? d.volume}, file ${d.pathInVolume} (through berth's SQLite helper container)`;
-        case "unmounted":
-            return `database  ${d.environment}: ${d.hostPath} → not mounted by any service`;
-        case "ephemeral":
-            return `database  ${d.environment}: ${d.service}:${d.containerPath} → ${d.mount} (not kept)`;
-        case "unresolved":
-            return `database  ${d.environment}: ${d.hostPath ?? d.containerPath} → ${d.service} mounts ${d.mount}${given}`;
-    }
-}
-function checkWorkflows(loaded, io, show) {
-    const dir = (0,external_node_path_namespaceObject.join)(loaded.repoRoot, ".github", "workflows");
-    const files = (0,external_node_fs_namespaceObject.existsSync)(dir)
-        ? (0,external_node_fs_namespaceObject.readdirSync)(dir)
-            .filter((f) => /\.ya?ml$/.test(f))
-            .sort()
-            .map((f) => ({ file: show((0,external_node_path_namespaceObject.join)(dir, f)), text: (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(dir, f), "utf8") }))
-        : [];
-    let home;
-    try {
-        home = cliBerthHome(io.env);
-    }
-    catch (e) {
-        return { findings: [], calls: [], notes: [`caller workflows not checked: ${e.message}`] };
-    }
-    const report = checkCallers(files, {
-        reusable: reusableWorkflows(home),
-        environments: Object.keys(loaded.config.environments),
-        exists: (p) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(loaded.repoRoot, p)),
-        configPath: (0,external_node_path_namespaceObject.relative)(loaded.repoRoot, loaded.file),
-        repository: originSlug(loaded.repoRoot),
-    });
-    const notes = report.calls.length === 0
-        ? [`no workflow in ${show(dir)} calls berth's reusable workflows yet (berth init writes them)`]
-        : report.notes;
-    return { ...report, notes };
-}
-
-;// CONCATENATED MODULE: ./build/tsc/cli/init-ask.js
-/** A question's check from a zod field of src/config/fields.ts. */
-const byField = (schema) => (answer) => {
-    const r = schema.safeParse(answer);
-    return r.success ? { value: answer } : (r.error.issues[0]?.message ?? "is not valid");
-};
-class Asker {
-    io;
-    flags;
-    interactive;
-    /** Questions with no answer (--yes or no terminal). */
-    missing = [];
-    /** Answers that were refused: "--flag value: message". */
-    errors = [];
-    constructor(io, flags, interactive) {
-        this.io = io;
-        this.flags = flags;
-        this.interactive = interactive;
-    }
-    /** True when the flags answer `key`. */
-    has(key) {
-        return this.flags[key] !== undefined;
-    }
-    /** True when it may ask the terminal (else an undetected value falls back to its default: a guess). */
-    get asks() {
-        return this.interactive;
-    }
-    async ask(q) {
-        const flag = this.flags[q.key];
-        if (flag !== undefined) {
-            const r = q.check ? q.check(flag) : { value: flag };
-            if (typeof r === "string")
-                this.errors.push(`--${q.key.split(" ")[0]} ${JSON.stringify(flag)} ${r}`);
-            return typeof r === "string" ? flag : r.value;
-        }
-        if (q.detected !== undefined)
-            return q.detected;
-        if (!this.interactive) {
-            if (q.default !== undefined)
-                return q.default;
-            this.missing.push(q);
-            return q.example;
-        }
-        for (let tries = 0; tries < 3; tries++) {
-            const suffix = q.default === undefined ? "" : ` [${q.default === "" ? "none" : q.default}]`;
-            const raw = (await this.io.prompt(`${q.prompt}${suffix}: `)).trim();
-            const answer = raw === "" ? q.default : raw;
-            if (answer === undefined) {
-                this.io.err(`  an answer is needed (e.g. ${q.example})\n`);
-                continue;
-            }
-            const r = q.check ? q.check(answer) : { value: answer };
-            if (typeof r !== "string")
-                return r.value;
-            this.io.err(`  ${JSON.stringify(answer)} ${r}\n`);
-        }
-        this.errors.push(`${q.prompt}: no valid answer after 3 tries; pass ${q.usage}`);
-        return q.example;
-    }
-    /** The refusal: every question left without an answer, as the flags that answer them. */
-    refusal() {
-        const lines = [...this.errors, ...this.missing.map((q) => `${q.prompt}: pass ${q.usage}`)];
-        return lines.length === 0 ? undefined : lines.join("\n");
-    }
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/init-boot.js
@@ -45163,6 +44926,282 @@ function findMigrate(dirs, show) {
             return { command: ["npx", "knex", "migrate:latest"], from: from("knexfile") };
     }
     return undefined;
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check.js
+/**
+ * `berth check [--config F] [--json]`: offline, validates berth.yml and what it points
+ * to — the compose file, its variables, where each database really is, the readiness
+ * port, and the caller workflows' inputs. Exit 0 clean, 1 findings (or bad usage).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const USAGE = "usage: berth check [--config berth.yml] [--json]\n";
+async function runCheck(args, io) {
+    let values;
+    try {
+        ({ values } = (0,external_node_util_namespaceObject.parseArgs)({
+            args,
+            options: {
+                config: { type: "string" },
+                json: { type: "boolean" },
+                help: { type: "boolean", short: "h" },
+            },
+            allowPositionals: false,
+            strict: true,
+        }));
+    }
+    catch (e) {
+        io.err(`berth check: ${e.message}\n${USAGE}`);
+        return 1;
+    }
+    if (values.help) {
+        io.out(USAGE);
+        return 0;
+    }
+    const report = check_check(values.config ?? "berth.yml", values.config === undefined, io);
+    if (values.json) {
+        const { checked: _, ...json } = report;
+        io.out(`${JSON.stringify(json, null, 2)}\n`);
+    }
+    else
+        io.out(format(report, io));
+    return report.ok ? 0 : 1;
+}
+function format(r, io) {
+    const c = painter(io.isTTY, io.env);
+    const lines = [
+        ...r.checked,
+        ...r.notes.map((n) => c.yellow(`note: ${n}`)),
+        ...r.warnings.map((w) => c.yellow(`warning: ${formatFinding(w)}`)),
+    ];
+    if (r.ok)
+        lines.push(c.green("ok: no findings"));
+    else {
+        lines.push(c.red(`${r.findings.length} finding${r.findings.length === 1 ? "" : "s"}:`));
+        for (const f of r.findings)
+            lines.push(`  ${formatFinding(f)}`);
+    }
+    return `${lines.join("\n")}\n`;
+}
+function check_check(configArg, isDefault, io) {
+    const show = (p) => (0,external_node_path_namespaceObject.relative)(io.cwd, p) || ".";
+    const report = (findings, rest = {}) => ({
+        ok: findings.length === 0,
+        findings,
+        warnings: [],
+        databases: [],
+        variables: [],
+        notes: [],
+        checked: [],
+        ...rest,
+    });
+    let loaded;
+    try {
+        loaded = loadConfig(configArg, io.cwd);
+    }
+    catch (e) {
+        if (!(e instanceof errors_ConfigError))
+            throw e;
+        if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(io.cwd, configArg))) {
+            const hint = isDefault ? "; run berth init to write one, or pass --config <path>" : "";
+            return report([finding(configArg, "", "", `cannot be read: there is no such file${hint}`)]);
+        }
+        return report(findingsFromConfigError(configArg, e.message));
+    }
+    const configFile = show(loaded.file);
+    const composePath = (0,external_node_path_namespaceObject.resolve)(loaded.dir, loaded.config.compose.file);
+    const composeFile = show(composePath);
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(composePath, "utf8");
+    }
+    catch (e) {
+        const code = e.code ?? String(e);
+        return report([
+            finding(configFile, "compose.file", loaded.config.compose.file, `cannot be read (${code}, resolves to ${composePath}); name your compose file, relative to ${configFile}`),
+        ]);
+    }
+    let compose;
+    try {
+        const model = parseCompose(text, composeFile);
+        const dirs = [...new Set([loaded.dir, (0,external_node_path_namespaceObject.dirname)(composePath), loaded.repoRoot])];
+        const envExamples = {};
+        for (const env of Object.keys(loaded.config.environments)) {
+            const found = findEnvExample(dirs, env);
+            envExamples[env] = found && { file: show(found.path), names: envNames(found.text) };
+        }
+        const boot = findBoot(loaded, show);
+        compose = checkCompose({ config: loaded.config, configFile, composeFile, model, envExamples, boot });
+    }
+    catch (e) {
+        if (e instanceof ComposeError)
+            return report([finding(composeFile, "", "", e.message.replace(/^[^:]*: /, ""))]);
+        if (e instanceof errors_ConfigError)
+            return report(findingsFromConfigError(configFile, e.message));
+        throw e;
+    }
+    const callers = checkWorkflows(loaded, io, show);
+    const findings = [...compose.findings, ...callers.findings];
+    const checked = [
+        `config    ${configFile}`,
+        `compose   ${composeFile}: ${Object.keys(loaded.config.services).join(", ")}`,
+        ...(compose.variables.length > 0 ? [`env file  must set ${compose.variables.join(", ")}`] : []),
+        ...compose.databases.map(databaseLine),
+        ...(compose.ready ? [`ready     ${compose.ready}`] : []),
+        ...callers.calls.map((c) => `workflow  ${c.file}: ${c.job} → berth ${c.workflow}`),
+    ];
+    const notes = [...compose.notes, ...callers.notes];
+    return report(findings, {
+        warnings: compose.warnings,
+        databases: compose.databases,
+        variables: compose.variables,
+        notes,
+        checked,
+    });
+}
+/** A migration run at start: the built images' CMD/ENTRYPOINT, then start scripts and source in their contexts. */
+function findBoot(loaded, show) {
+    const dirs = [];
+    for (const svc of Object.values(loaded.config.services)) {
+        if (!svc.build)
+            continue;
+        const context = (0,external_node_path_namespaceObject.resolve)(loaded.dir, svc.build.context);
+        const file = (0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile);
+        let text;
+        try {
+            text = (0,external_node_fs_namespaceObject.readFileSync)(file, "utf8");
+        }
+        catch {
+            text = undefined;
+        }
+        const what = text === undefined ? undefined : bootMigration(parseDockerfile(text).startLines.join("\n"));
+        if (what)
+            return { what, from: show(file) };
+        dirs.push((0,external_node_path_namespaceObject.dirname)(file), context);
+    }
+    const found = scanSources([...new Set(dirs)], (p) => show(p));
+    return found.bootScript ?? found.bootSource;
+}
+function databaseLine(d) {
+    const given = d.given === "container" ? " (given as the container path)" : "";
+    switch (d.kind) {
+        case "bind":
+            return `database  ${d.environment}: ${d.hostPath} → ${d.service}:${d.containerPath}${given}`;
+        case "volume":
+            return `database  ${d.environment}: ${d.service}:${d.containerPath} → named volume ${d.dockerVolume ?? d.volume}, file ${d.pathInVolume} (through berth's SQLite helper container)`;
+        case "unmounted":
+            return `database  ${d.environment}: ${d.hostPath} → not mounted by any service`;
+        case "ephemeral":
+            return `database  ${d.environment}: ${d.service}:${d.containerPath} → ${d.mount} (not kept)`;
+        case "unresolved":
+            return `database  ${d.environment}: ${d.hostPath ?? d.containerPath} → ${d.service} mounts ${d.mount}${given}`;
+    }
+}
+function checkWorkflows(loaded, io, show) {
+    const dir = (0,external_node_path_namespaceObject.join)(loaded.repoRoot, ".github", "workflows");
+    const files = (0,external_node_fs_namespaceObject.existsSync)(dir)
+        ? (0,external_node_fs_namespaceObject.readdirSync)(dir)
+            .filter((f) => /\.ya?ml$/.test(f))
+            .sort()
+            .map((f) => ({ file: show((0,external_node_path_namespaceObject.join)(dir, f)), text: (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(dir, f), "utf8") }))
+        : [];
+    let home;
+    try {
+        home = cliBerthHome(io.env);
+    }
+    catch (e) {
+        return { findings: [], calls: [], notes: [`caller workflows not checked: ${e.message}`] };
+    }
+    const report = checkCallers(files, {
+        reusable: reusableWorkflows(home),
+        environments: Object.keys(loaded.config.environments),
+        exists: (p) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(loaded.repoRoot, p)),
+        configPath: (0,external_node_path_namespaceObject.relative)(loaded.repoRoot, loaded.file),
+        repository: originSlug(loaded.repoRoot),
+    });
+    const notes = report.calls.length === 0
+        ? [`no workflow in ${show(dir)} calls berth's reusable workflows yet (berth init writes them)`]
+        : report.notes;
+    return { ...report, notes };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/init-ask.js
+/** A question's check from a zod field of src/config/fields.ts. */
+const byField = (schema) => (answer) => {
+    const r = schema.safeParse(answer);
+    return r.success ? { value: answer } : (r.error.issues[0]?.message ?? "is not valid");
+};
+class Asker {
+    io;
+    flags;
+    interactive;
+    /** Questions with no answer (--yes or no terminal). */
+    missing = [];
+    /** Answers that were refused: "--flag value: message". */
+    errors = [];
+    constructor(io, flags, interactive) {
+        this.io = io;
+        this.flags = flags;
+        this.interactive = interactive;
+    }
+    /** True when the flags answer `key`. */
+    has(key) {
+        return this.flags[key] !== undefined;
+    }
+    /** True when it may ask the terminal (else an undetected value falls back to its default: a guess). */
+    get asks() {
+        return this.interactive;
+    }
+    async ask(q) {
+        const flag = this.flags[q.key];
+        if (flag !== undefined) {
+            const r = q.check ? q.check(flag) : { value: flag };
+            if (typeof r === "string")
+                this.errors.push(`--${q.key.split(" ")[0]} ${JSON.stringify(flag)} ${r}`);
+            return typeof r === "string" ? flag : r.value;
+        }
+        if (q.detected !== undefined)
+            return q.detected;
+        if (!this.interactive) {
+            if (q.default !== undefined)
+                return q.default;
+            this.missing.push(q);
+            return q.example;
+        }
+        for (let tries = 0; tries < 3; tries++) {
+            const suffix = q.default === undefined ? "" : ` [${q.default === "" ? "none" : q.default}]`;
+            const raw = (await this.io.prompt(`${q.prompt}${suffix}: `)).trim();
+            const answer = raw === "" ? q.default : raw;
+            if (answer === undefined) {
+                this.io.err(`  an answer is needed (e.g. ${q.example})\n`);
+                continue;
+            }
+            const r = q.check ? q.check(answer) : { value: answer };
+            if (typeof r !== "string")
+                return r.value;
+            this.io.err(`  ${JSON.stringify(answer)} ${r}\n`);
+        }
+        this.errors.push(`${q.prompt}: no valid answer after 3 tries; pass ${q.usage}`);
+        return q.example;
+    }
+    /** The refusal: every question left without an answer, as the flags that answer them. */
+    refusal() {
+        const lines = [...this.errors, ...this.missing.map((q) => `${q.prompt}: pass ${q.usage}`)];
+        return lines.length === 0 ? undefined : lines.join("\n");
+    }
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/init-plan.js

@@ -9,6 +9,7 @@ import type { ComposeModel } from "../config/compose-model.js";
 import { isLoopback } from "../config/compose-ports.js";
 import { BERTH_VARIABLES } from "../config/compose-vars.js";
 import type { BerthYaml } from "../config/schema.js";
+import { type BootFact, checkBoot } from "./check-boot.js";
 import { checkComposeFeatures } from "./check-compose-features.js";
 import { checkContainers } from "./check-containers.js";
 import { checkDatabases, checkWriters } from "./check-databases.js";
@@ -31,6 +32,8 @@ export interface ComposeCheckInput {
   readonly model: ComposeModel;
   /** The env example that documents each environment's env file, if the repository has one. */
   readonly envExamples: Readonly<Record<string, EnvExample | undefined>>;
+  /** A migration the release runs as it starts, if the repository shows one. */
+  readonly boot?: BootFact | undefined;
 }
 
 export type DatabaseReport = {
@@ -111,6 +114,7 @@ export function checkCompose(input: ComposeCheckInput): ComposeReport {
   checkEnvFiles(input, unique, notes);
   checkMounts(input, warnings);
   checkUnmanaged(input, unique, notes);
+  checkBoot(input, warnings);
   const databases = checkDatabases(input, unique, notes);
   checkWriters(input, databases, unique, notes);
   const ready = checkReady(input, unique, notes);

@@ -9,11 +9,15 @@ import { parseArgs } from "node:util";
 import { ComposeError, parseCompose } from "../config/compose-model.js";
 import { ConfigError } from "../config/errors.js";
 import { type LoadedConfig, loadConfig } from "../config/load.js";
+import type { BootFact } from "./check-boot.js";
 import { type ComposeReport, checkCompose, type DatabaseReport, type EnvExample } from "./check-compose.js";
 import { type CallerReport, checkCallers } from "./check-workflows.js";
 import { envNames, findEnvExample } from "./env-examples.js";
 import { type Finding, finding, findingsFromConfigError, formatFinding, painter } from "./findings.js";
 import { cliBerthHome, originSlug, reusableWorkflows } from "./home.js";
+import { bootMigration } from "./init-boot.js";
+import { scanSources } from "./init-detect.js";
+import { parseDockerfile } from "./init-scan.js";
 import type { CliIo } from "./io.js";
 
 const USAGE = "usage: berth check [--config berth.yml] [--json]\n";
@@ -123,7 +127,8 @@ function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "e
       const found = findEnvExample(dirs, env);
       envExamples[env] = found && { file: show(found.path), names: envNames(found.text) };
     }
-    compose = checkCompose({ config: loaded.config, configFile, composeFile, model, envExamples });
+    const boot = findBoot(loaded, show);
+    compose = checkCompose({ config: loaded.config, configFile, composeFile, model, envExamples, boot });
   } catch (e) {
     if (e instanceof ComposeError)
       return report([finding(composeFile, "", "", e.message.replace(/^[^:]*: /, ""))]);
@@ -148,6 +153,27 @@ function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "e
     notes,
     checked,
   });
+}
+
+/** A migration run at start: the built images' CMD/ENTRYPOINT, then start scripts and source in their contexts. */
+function findBoot(loaded: LoadedConfig, show: (p: string) => string): BootFact | undefined {
+  const dirs: string[] = [];
+  for (const svc of Object.values(loaded.config.services)) {
+    if (!svc.build) continue;
+    const context = resolve(loaded.dir, svc.build.context);
+    const file = resolve(context, svc.build.dockerfile);
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      text = undefined;
+    }
+    const what = text === undefined ? undefined : bootMigration(parseDockerfile(text).startLines.join("\n"));
+    if (what) return { what, from: show(file) };
+    dirs.push(dirname(file), context);
+  }
+  const found = scanSources([...new Set(dirs)], (p) => show(p));
+  return found.bootScript ?? found.bootSource;
 }
 
 function databaseLine(d: DatabaseReport): string {

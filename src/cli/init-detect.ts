@@ -178,7 +178,7 @@ const SKIP = new Set([
   "spec",
 ]);
 
-interface SourceFacts {
+export interface SourceFacts {
   health: { path: string; from: string }[];
   bootScript: { what: string; from: string } | undefined;
   bootSource: { what: string; from: string } | undefined;
@@ -188,7 +188,7 @@ interface SourceFacts {
  * One walk of the source under `dirs` (bounded: 3000 files, 256 KiB each): health
  * routes, and a migration run at start by a start script or by the code itself.
  */
-function scanSources(dirs: readonly string[], show: (p: string) => string): SourceFacts {
+export function scanSources(dirs: readonly string[], show: (p: string) => string): SourceFacts {
   const out: SourceFacts = { health: [], bootScript: undefined, bootSource: undefined };
   let budget = 3000;
   const walk = (dir: string) => {

@@ -63,7 +63,7 @@ function unknownKeys(
     const near = closest(key, allowed);
     const hint = near === undefined ? "" : `did you mean ${near}? `;
     const list = allowed.length === 0 ? "remove it" : `the keys allowed ${where} are: ${allowed.join(", ")}`;
-    return `${source}: ${path}: is not a berth.yml key; ${hint}${list}`;
+    return `${source}: ${path}: is not a known key; ${hint}${list}`;
   });
 }
 

@@ -31,7 +31,11 @@ type Where = readonly [string, string, string];
 interface App {
   readonly name: string;
   readonly detect: Detected;
-  /** Errors: check exits 1. */
+  /**
+   * Errors: check exits 1. Warnings: check exits 0; a newcomer's berth.yml with no
+   * migrate: for an app that migrates at start gets one (the swap path would migrate the
+   * live database with no backup).
+   */
   readonly errors: readonly Where[];
   readonly warnings: readonly Where[];
 }
@@ -56,7 +60,7 @@ const APPS: App[] = [
       ["compose.yml", "services.web.container_name", "shelf"],
       ["compose.yml", "services.web.ports[0]", "127.0.0.1:3000:80"],
     ],
-    warnings: [],
+    warnings: [["berth.yml", "migrate", "(missing)"]],
   },
   {
     name: "django-ledger",
@@ -73,7 +77,7 @@ const APPS: App[] = [
       ["compose.yml", "services.web.ports[0]", "127.0.0.1:8000:8000"],
       ["compose.yml", "services.worker.env_file", ".env"],
     ],
-    warnings: [],
+    warnings: [["berth.yml", "migrate", "(missing)"]],
   },
   {
     name: "knex-notes",
@@ -86,7 +90,7 @@ const APPS: App[] = [
       unmanaged: undefined,
     },
     errors: [],
-    warnings: [],
+    warnings: [["berth.yml", "migrate", "(missing)"]],
   },
   {
     name: "go-linkr",
@@ -102,7 +106,7 @@ const APPS: App[] = [
       ["docker-compose.yml", "services.linkr.ports[0]", "127.0.0.1:8080:8080"],
       ["docker-compose.yml", "services.linkr.ports[1]", "9090:9090"],
     ],
-    warnings: [],
+    warnings: [["berth.yml", "migrate", "(missing)"]],
   },
   {
     name: "rust-pantry",
@@ -115,7 +119,10 @@ const APPS: App[] = [
       unmanaged: undefined,
     },
     errors: [],
-    warnings: [["compose.yaml", "services.backup.profiles", "tools"]],
+    warnings: [
+      ["berth.yml", "migrate", "(missing)"],
+      ["compose.yaml", "services.backup.profiles", "tools"],
+    ],
   },
   {
     name: "go-tally",
@@ -144,7 +151,7 @@ const APPS: App[] = [
       ["compose.yml", "include", "./observability/compose.yml"],
       ["compose.yml", "services.api.extends.file", "common.yml"],
     ],
-    warnings: [],
+    warnings: [["berth.yml", "migrate", "(missing)"]],
   },
   {
     name: "vault-lite",

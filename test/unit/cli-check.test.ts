@@ -297,7 +297,7 @@ describe("berth check", () => {
       "an unknown berth.yml key, with the key it probably means",
       sub("berth.yml", "database: {", "databse: {"),
       { file: "berth.yml", field: "databse", value: "" },
-      /^is not a berth\.yml key; did you mean database\? the keys allowed at the top level are: app, services, compose, database, migrate, unmanaged, writers, ready/,
+      /^is not a known key; did you mean database\? the keys allowed at the top level are: app, services, compose, database, migrate, unmanaged, writers, ready/,
     ],
     [
       "an empty port (shown as empty, never null)",
@@ -419,6 +419,14 @@ describe("berth check", () => {
       { file: "compose.yml", field: "services.shell.profiles", value: "tools" },
       /^starts shell only with --profile tools: berth runs compose without profiles/,
     ],
+    [
+      "an app that migrates as it starts, with no migrate: (the swap path would migrate the live database)",
+      (f) => {
+        f["entrypoint.sh"] = '#!/bin/sh\npython manage.py migrate --noinput\nexec "$@"\n';
+      },
+      { file: "berth.yml", field: "migrate", value: "(missing)" },
+      /^is not set, but entrypoint\.sh migrates the database when the app starts \(manage\.py migrate\): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup .*; add migrate: \{ service: web, command: \[\.\.\.\] \} .*, or, if there is none, swap: \{ enabled: false \}/,
+    ],
   ])("warns about %s (exit 0)", async (_, edit, expected, message) => {
     const { code, report } = await check(project(edit));
     expect(report.findings).toEqual([]);
@@ -439,6 +447,20 @@ describe("berth check", () => {
     expect(io.out()).toContain(
       "note: db (PostgreSQL) is unmanaged (berth.yml unmanaged:): berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy",
     );
+  });
+
+  it.each([
+    ["a migrate: command", "migrate: { service: web, command: [python, manage.py, migrate] }\n"],
+    ["the swap path off", "swap: { enabled: false }\n"],
+  ])("does not warn about a migration at start with %s", async (_, line) => {
+    const { code, report } = await check(
+      project((f) => {
+        f["entrypoint.sh"] = "#!/bin/sh\npython manage.py migrate --noinput\n";
+        f["berth.yml"] += line;
+      }),
+    );
+    expect(report.warnings).toEqual([]);
+    expect(code).toBe(0);
   });
 
   it("finds a database behind a mount written with trailing slashes", async () => {

@@ -67435,7 +67435,7 @@ function unknownKeys(source, parent, unknown, allowed) {
         const near = closest(key, allowed);
         const hint = near === undefined ? "" : `did you mean ${near}? `;
         const list = allowed.length === 0 ? "remove it" : `the keys allowed ${where} are: ${allowed.join(", ")}`;
-        return `${source}: ${path}: is not a berth.yml key; ${hint}${list}`;
+        return `${source}: ${path}: is not a known key; ${hint}${list}`;
     });
 }
 /** zod's generic messages ("Invalid input: expected record, received array") in the user's words. */
