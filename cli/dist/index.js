@@ -43567,7 +43567,10 @@ function checkBoot(input, warnings) {
     if (boot === undefined || config.migrate !== undefined || !config.swap.enabled)
         return;
     const service = config.ready.service;
-    warnings.push(finding(configFile, "migrate", undefined, `is not set, but ${boot.from} migrates the database when the app starts (${boot.what}): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup (a failing migration leaves it half-migrated); add migrate: { service: ${service}, command: [...] } with the command that migrates and exits, or, if there is none, swap: { enabled: false } so every deploy stops, backs up and restores on failure`));
+    const c = boot.command;
+    const command = c === undefined ? "[...]" : typeof c === "string" ? JSON.stringify(c) : `[${c.join(", ")}]`;
+    const with_ = c === undefined ? " with the command that migrates and exits" : "";
+    warnings.push(finding(configFile, "migrate", undefined, `is not set, but ${boot.from} migrates the database when the app starts (${boot.what}): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup (a failing migration leaves it half-migrated); add migrate: { service: ${service}, command: ${command} }${with_}, or, if there is none, swap: { enabled: false } so every deploy stops, backs up and restores on failure`));
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-compose-features.js
@@ -43935,6 +43938,60 @@ function covers(p, port) {
         port <= p.containerPort.end);
 }
 
+;// CONCATENATED MODULE: ./build/tsc/cli/check-unlisted.js
+/**
+ * `berth check` on SQLite files the repository names (Rails' database.yml, Django
+ * settings, knexfile, Prisma, env examples, the compose file's environment) that sit
+ * on a mounted directory but are not in berth.yml's database set: berth would not back
+ * them up, check them or restore them with the others. A warning: such configs passed
+ * check before (users upgrade), and only the server sees which files really exist
+ * (issue 21 item 2). Pure.
+ */
+
+
+
+
+function checkUnlisted(input, databases, warnings) {
+    const { config, configFile, model } = input;
+    const prefer = [config.migrate?.service, ...(config.writers ?? []), config.ready.service].flatMap((s) => s ?? []);
+    const env = Object.keys(config.environments)[0];
+    if (env === undefined)
+        return;
+    const resolved = resolveEnvironment(config, env, configFile);
+    const projectDir = `${resolved.root}/${env}`;
+    const listed = databases.filter((d) => d.environment === env);
+    const missing = [];
+    for (const named of input.named ?? []) {
+        const loc = resolveDatabasePath(model, named.containerPath, projectDir, prefer);
+        if (loc.kind === "bind") {
+            if (listed.some((d) => d.kind === "bind" && d.hostPath === loc.hostPath))
+                continue;
+            const rel = external_node_path_namespaceObject.posix.relative(projectDir, loc.hostPath);
+            const path = rel.startsWith("..") ? loc.hostPath : rel;
+            missing.push({ path, where: `${loc.service}:${loc.containerPath}`, from: named.from });
+        }
+        else if (loc.kind === "volume") {
+            const same = (d) => d.kind === "volume" && d.volume === loc.volume && d.pathInVolume === loc.pathInVolume;
+            if (listed.some(same))
+                continue;
+            missing.push({
+                path: loc.containerPath,
+                where: `${loc.service}:${loc.containerPath} in the named volume ${loc.volume}`,
+                from: named.from,
+            });
+        }
+    }
+    if (missing.length === 0)
+        return;
+    const given = [
+        ...(config.database?.paths ?? (config.database?.path !== undefined ? [config.database.path] : [])),
+    ];
+    const all = [...given, ...missing.map((m) => m.path)];
+    const field = config.database === undefined ? "database" : config.database.paths ? "database.paths" : "database.path";
+    const what = missing.map((m) => `${m.path} (${m.where}, named in ${m.from})`).join(", ");
+    warnings.push(finding(configFile, field, given.length === 0 ? undefined : given.join(", "), `leaves out ${what}: berth does not back ${missing.length === 1 ? "it" : "them"} up before a migration, check ${missing.length === 1 ? "it" : "them"} or restore ${missing.length === 1 ? "it" : "them"} on rollback; list every SQLite file the app keeps: database: { paths: [${all.join(", ")}] }`));
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/config/stateful-services.js
 const KINDS = [
     {
@@ -44069,6 +44126,7 @@ function checkUnmanaged(input, findings, notes) {
 
 
 
+
 function checkCompose(input) {
     const { config, configFile, composeFile, model } = input;
     const findings = [];
@@ -44110,6 +44168,7 @@ function checkCompose(input) {
     checkBoot(input, warnings);
     const databases = checkDatabases(input, unique, notes);
     checkWriters(input, databases, unique, notes);
+    checkUnlisted(input, databases, warnings);
     const ready = checkReady(input, unique, notes);
     return { findings: dedupe(unique), warnings: dedupe(warnings), notes, databases, variables, ready };
 }
@@ -45044,7 +45103,16 @@ function check_check(configArg, isDefault, io) {
             envExamples[env] = found && { file: show(found.path), names: envNames(found.text) };
         }
         const boot = findBoot(loaded, show);
-        compose = checkCompose({ config: loaded.config, configFile, composeFile, model, envExamples, boot });
+        const named = namedDatabases(loaded, model, composePath, show);
+        compose = checkCompose({
+            config: loaded.config,
+            configFile,
+            composeFile,
+            model,
+            envExamples,
+            boot,
+            named,
+        });
     }
     catch (e) {
         if (e instanceof ComposeError)
@@ -45074,12 +45142,12 @@ function check_check(configArg, isDefault, io) {
 }
 /** A migration run at start: the built images' CMD/ENTRYPOINT, then start scripts and source in their contexts. */
 function findBoot(loaded, show) {
-    const dirs = [];
+    const dirs = buildDirs(loaded);
+    const command = findMigrate(dirs, show)?.command;
     for (const svc of Object.values(loaded.config.services)) {
         if (!svc.build)
             continue;
-        const context = (0,external_node_path_namespaceObject.resolve)(loaded.dir, svc.build.context);
-        const file = (0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile);
+        const file = (0,external_node_path_namespaceObject.resolve)(loaded.dir, svc.build.context, svc.build.dockerfile);
         let text;
         try {
             text = (0,external_node_fs_namespaceObject.readFileSync)(file, "utf8");
@@ -45089,11 +45157,42 @@ function findBoot(loaded, show) {
         }
         const what = text === undefined ? undefined : bootMigration(parseDockerfile(text).startLines.join("\n"));
         if (what)
-            return { what, from: show(file) };
-        dirs.push((0,external_node_path_namespaceObject.dirname)(file), context);
+            return { what, from: show(file), command };
     }
-    const found = scanSources([...new Set(dirs)], (p) => show(p));
-    return found.bootScript ?? found.bootSource;
+    const found = scanSources(buildDirs(loaded, false), show);
+    const boot = found.bootScript ?? found.bootSource;
+    return boot && { ...boot, command };
+}
+/** The build contexts and Dockerfile folders berth.yml names, most specific first, then the repository. */
+function buildDirs(loaded, withRoot = true) {
+    const dirs = Object.values(loaded.config.services).flatMap((svc) => {
+        if (!svc.build)
+            return [];
+        const context = (0,external_node_path_namespaceObject.resolve)(loaded.dir, svc.build.context);
+        return [(0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile)), context];
+    });
+    return [...new Set(withRoot || dirs.length === 0 ? [...dirs, loaded.repoRoot] : dirs)];
+}
+/** SQLite files the repository names, as the ready service opens them (its Dockerfile's WORKDIR for relative ones). */
+function namedDatabases(loaded, model, composePath, show) {
+    const { config } = loaded;
+    const ready = config.ready.service;
+    const image = config.services[ready]?.image;
+    const builder = Object.values(config.services).find((s) => s.build && s.image === image)?.build;
+    let workdir = model.services[ready]?.workingDir;
+    if (workdir === undefined && builder) {
+        try {
+            const file = (0,external_node_path_namespaceObject.resolve)(loaded.dir, builder.context, builder.dockerfile);
+            workdir = parseDockerfile((0,external_node_fs_namespaceObject.readFileSync)(file, "utf8")).workdir;
+        }
+        catch {
+            workdir = undefined;
+        }
+    }
+    return findSqlite(model, buildDirs(loaded), loaded.repoRoot, composePath, show).map((c) => ({
+        containerPath: external_node_path_namespaceObject.posix.resolve(workdir ?? "/", c.path),
+        from: c.from,
+    }));
 }
 function databaseLine(d) {
     const given = d.given === "container" ? " (given as the container path)" : "";

@@ -13,18 +13,23 @@ export interface BootFact {
   readonly what: string;
   /** The file, relative to where berth runs. */
   readonly from: string;
+  /** A command that runs the migration and exits, when the repository shows one (bin/rails, manage.py, knexfile…). */
+  readonly command?: readonly string[] | string | undefined;
 }
 
 export function checkBoot(input: ComposeCheckInput, warnings: Finding[]): void {
   const { config, configFile, boot } = input;
   if (boot === undefined || config.migrate !== undefined || !config.swap.enabled) return;
   const service = config.ready.service;
+  const c = boot.command;
+  const command = c === undefined ? "[...]" : typeof c === "string" ? JSON.stringify(c) : `[${c.join(", ")}]`;
+  const with_ = c === undefined ? " with the command that migrates and exits" : "";
   warnings.push(
     finding(
       configFile,
       "migrate",
       undefined,
-      `is not set, but ${boot.from} migrates the database when the app starts (${boot.what}): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup (a failing migration leaves it half-migrated); add migrate: { service: ${service}, command: [...] } with the command that migrates and exits, or, if there is none, swap: { enabled: false } so every deploy stops, backs up and restores on failure`,
+      `is not set, but ${boot.from} migrates the database when the app starts (${boot.what}): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup (a failing migration leaves it half-migrated); add migrate: { service: ${service}, command: ${command} }${with_}, or, if there is none, swap: { enabled: false } so every deploy stops, backs up and restores on failure`,
     ),
   );
 }

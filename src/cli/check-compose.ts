@@ -16,6 +16,7 @@ import { checkDatabases, checkWriters } from "./check-databases.js";
 import { checkEnvFiles } from "./check-env-files.js";
 import { checkMounts } from "./check-mounts.js";
 import { checkPorts } from "./check-ports.js";
+import { checkUnlisted, type NamedDatabase } from "./check-unlisted.js";
 import { checkUnmanaged } from "./check-unmanaged.js";
 import { type Finding, finding } from "./findings.js";
 
@@ -34,6 +35,8 @@ export interface ComposeCheckInput {
   readonly envExamples: Readonly<Record<string, EnvExample | undefined>>;
   /** A migration the release runs as it starts, if the repository shows one. */
   readonly boot?: BootFact | undefined;
+  /** SQLite files the repository's own config names. */
+  readonly named?: readonly NamedDatabase[] | undefined;
 }
 
 export type DatabaseReport = {
@@ -117,6 +120,7 @@ export function checkCompose(input: ComposeCheckInput): ComposeReport {
   checkBoot(input, warnings);
   const databases = checkDatabases(input, unique, notes);
   checkWriters(input, databases, unique, notes);
+  checkUnlisted(input, databases, warnings);
   const ready = checkReady(input, unique, notes);
   return { findings: dedupe(unique), warnings: dedupe(warnings), notes, databases, variables, ready };
 }

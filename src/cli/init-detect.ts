@@ -107,7 +107,7 @@ function inside(path: string, root: string): boolean {
   return !rel.startsWith("..") && !rel.startsWith("/");
 }
 
-function findSqlite(
+export function findSqlite(
   model: ComposeModel,
   dirs: readonly string[],
   repoRoot: string,
@@ -240,7 +240,7 @@ function djangoSettings(dir: string): string[] {
     .filter((f) => existsSync(f));
 }
 
-function findMigrate(dirs: readonly string[], show: (p: string) => string): MigrateGuess | undefined {
+export function findMigrate(dirs: readonly string[], show: (p: string) => string): MigrateGuess | undefined {
   for (const dir of dirs) {
     const has = (f: string) => existsSync(join(dir, f));
     const from = (f: string) => show(join(dir, f));

@@ -60,7 +60,10 @@ const APPS: App[] = [
       ["compose.yml", "services.web.container_name", "shelf"],
       ["compose.yml", "services.web.ports[0]", "127.0.0.1:3000:80"],
     ],
-    warnings: [["berth.yml", "migrate", "(missing)"]],
+    warnings: [
+      ["berth.yml", "migrate", "(missing)"],
+      ["berth.yml", "database.path", "/rails/storage/production.sqlite3"],
+    ],
   },
   {
     name: "django-ledger",
@@ -77,7 +80,10 @@ const APPS: App[] = [
       ["compose.yml", "services.web.ports[0]", "127.0.0.1:8000:8000"],
       ["compose.yml", "services.worker.env_file", ".env"],
     ],
-    warnings: [["berth.yml", "migrate", "(missing)"]],
+    warnings: [
+      ["berth.yml", "migrate", "(missing)"],
+      ["berth.yml", "database", "(missing)"],
+    ],
   },
   {
     name: "knex-notes",

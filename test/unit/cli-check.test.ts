@@ -423,9 +423,19 @@ describe("berth check", () => {
       "an app that migrates as it starts, with no migrate: (the swap path would migrate the live database)",
       (f) => {
         f["entrypoint.sh"] = '#!/bin/sh\npython manage.py migrate --noinput\nexec "$@"\n';
+        f["manage.py"] = "#!/usr/bin/env python\n";
       },
       { file: "berth.yml", field: "migrate", value: "(missing)" },
-      /^is not set, but entrypoint\.sh migrates the database when the app starts \(manage\.py migrate\): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup .*; add migrate: \{ service: web, command: \[\.\.\.\] \} .*, or, if there is none, swap: \{ enabled: false \}/,
+      /^is not set, but entrypoint\.sh migrates the database when the app starts \(manage\.py migrate\): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup .*; add migrate: \{ service: web, command: \[python, manage\.py, migrate\] \}, or, if there is none, swap: \{ enabled: false \} so every deploy stops, backs up and restores on failure$/,
+    ],
+    [
+      "a SQLite file the repository names but berth.yml leaves out",
+      (f) => {
+        f["config/database.yml"] =
+          "production:\n  primary:\n    database: /app/data/app.db\n  queue:\n    database: /app/data/queue.db\n";
+      },
+      { file: "berth.yml", field: "database.path", value: "data/app.db" },
+      /^leaves out data\/queue\.db \(web:\/app\/data\/queue\.db, named in config\/database\.yml\): berth does not back it up before a migration, check it or restore it on rollback; list every SQLite file the app keeps: database: \{ paths: \[data\/app\.db, data\/queue\.db\] \}$/,
     ],
   ])("warns about %s (exit 0)", async (_, edit, expected, message) => {
     const { code, report } = await check(project(edit));
