@@ -45298,7 +45298,8 @@ class Asker {
     }
     /** The refusal: every question left without an answer, as the flags that answer them. */
     refusal() {
-        const lines = [...this.errors, ...this.missing.map((q) => `${q.prompt}: pass ${q.usage}`)];
+        // Two images may ask the same thing (one build arg): name it once.
+        const lines = [...new Set([...this.errors, ...this.missing.map((q) => `${q.prompt}: pass ${q.usage}`)])];
         return lines.length === 0 ? undefined : lines.join("\n");
     }
 }
