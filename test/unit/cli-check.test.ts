@@ -306,6 +306,12 @@ describe("berth check", () => {
       /must be a TCP port/,
     ],
     [
+      "an empty host (shown as empty, never null)",
+      sub("berth.yml", "host: vps.example.com", "host: "),
+      { file: "berth.yml", field: "environments.staging.host", value: "(empty)" },
+      /^must be a hostname or IP address \(a string\), e\.g\. vps\.example\.com$/,
+    ],
+    [
       "an env_file no one creates or ships",
       webLine("env_file: .env"),
       { file: "compose.yml", field: "services.web.env_file", value: ".env" },
