@@ -60051,7 +60051,72 @@ function docker_check(step, r) {
     return r;
 }
 
+;// CONCATENATED MODULE: ./build/tsc/config/schema-keys.js
+const def = (s) => s._zod.def;
+/** The object schemas `schema` may be once wrappers (optional, default, pipe, union) are removed. */
+function objects(schema) {
+    if (schema === undefined)
+        return [];
+    const d = def(schema);
+    if (d.type === "object")
+        return [d];
+    if (d.type === "union")
+        return (d.options ?? []).flatMap(objects);
+    return objects(d.innerType ?? d.in);
+}
+/** The schema of the value at `path` (object keys, record values, array items). */
+function at(schema, path) {
+    let s = schema;
+    for (const k of path) {
+        if (s === undefined)
+            return undefined;
+        let d = def(s);
+        while (d.innerType ?? d.in) {
+            s = d.innerType ?? d.in;
+            d = def(s);
+        }
+        if (d.type === "object")
+            s = d.shape?.[String(k)];
+        else if (d.type === "record")
+            s = d.valueType;
+        else if (d.type === "array")
+            s = d.element;
+        else
+            return undefined;
+    }
+    return s;
+}
+/** The keys the object at `path` allows, in the schema's order ([] when it is no object). */
+function keysAt(schema, path) {
+    return [...new Set(objects(at(schema, path)).flatMap((d) => Object.keys(d.shape ?? {})))];
+}
+function distance(a, b) {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0] ?? 0;
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j] ?? 0;
+            row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length] ?? 0;
+}
+/** The allowed key closest to `key` (a typo, a case or `-`/`_` slip), if one is close enough. */
+function closest(key, allowed) {
+    const norm = (s) => s.toLowerCase().replaceAll("-", "_");
+    let best;
+    for (const a of allowed) {
+        const d = distance(norm(key), norm(a));
+        if (d <= Math.max(a.length <= 3 ? 1 : 2, Math.floor(a.length / 3)) && (!best || d < best.d))
+            best = { key: a, d };
+    }
+    return best?.key;
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/config/errors.js
+
 /** A configuration or input error: already formatted for the user, nothing has run. */
 class errors_ConfigError extends Error {
     name = "ConfigError";
@@ -60068,6 +60133,9 @@ function valueAt(root, path) {
 function show(v) {
     if (v === undefined)
         return "(missing)";
+    // `port:` with nothing after it is YAML null: say so rather than print null.
+    if (v === null)
+        return "(empty)";
     const s = JSON.stringify(v);
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
@@ -60075,19 +60143,52 @@ function show(v) {
  * One line per problem: `<source>: <path>: <value> <what is wrong and the fix>`.
  * `source` is the file name or "input", so the user knows where to look.
  */
-function errors_formatIssues(source, error, input, hide = () => false) {
-    const lines = error.issues.map((issue) => {
+function errors_formatIssues(source, error, input, hide = () => false, keys = () => []) {
+    const lines = error.issues.flatMap((issue) => {
+        if (issue.code === "unrecognized_keys")
+            return unknownKeys(source, issue.path, issue.keys, keys(issue.path));
         const path = issue.path.map(String).join(".") || "(top level)";
         // Parse with { reportInput: true } so list items split out of one string still show.
-        const v = "input" in issue && issue.input !== undefined ? issue.input : valueAt(input, issue.path);
+        // An empty value (YAML null) is shown as such, not as what z.coerce made of it (0).
+        const given = valueAt(input, issue.path);
+        const v = given !== null && "input" in issue && issue.input !== undefined ? issue.input : given;
         // Only a field's own value is quoted: an object (a cross-field rule's input) may
         // hold secrets and is never printed.
-        const value = issue.code === "unrecognized_keys" || (v !== null && typeof v === "object")
-            ? ""
-            : ` ${hide(issue.path) ? '"***"' : show(v)}`;
-        return `${source}: ${path}:${value} ${issue.message}`;
+        const value = v !== null && typeof v === "object" ? "" : ` ${hide(issue.path) ? '"***"' : show(v)}`;
+        return [`${source}: ${path}:${value} ${explain(issue, keys(issue.path))}`];
     });
     return lines.join("\n");
+}
+/** One line per unknown key, with the closest allowed key and the list of them. */
+function unknownKeys(source, parent, unknown, allowed) {
+    const where = parent.length === 0 ? "at the top level" : `under ${parent.map(String).join(".")}`;
+    return unknown.map((key) => {
+        const path = [...parent, key].map(String).join(".");
+        const near = closest(key, allowed);
+        const hint = near === undefined ? "" : `did you mean ${near}? `;
+        const list = allowed.length === 0 ? "remove it" : `the keys allowed ${where} are: ${allowed.join(", ")}`;
+        return `${source}: ${path}: is not a known key; ${hint}${list}`;
+    });
+}
+/** zod's generic messages ("Invalid input: expected record, received array") in the user's words. */
+function explain(issue, allowed) {
+    if (issue.code === "invalid_type" && /^Invalid input/.test(issue.message)) {
+        const what = {
+            object: `a mapping${allowed.length > 0 ? ` (keys: ${allowed.join(", ")})` : ""}`,
+            record: "a mapping of names to settings (name: { … })",
+            array: "a list ([a, b] or - lines)",
+            string: "a string",
+            number: "a number",
+            boolean: "true or false",
+        };
+        return `must be ${what[issue.expected] ?? issue.expected}; fix the value here`;
+    }
+    if (issue.code === "invalid_union") {
+        const first = issue.errors.flat()[0]?.message;
+        if (first !== undefined && !/^Invalid input/.test(first))
+            return first;
+    }
+    return issue.message;
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/build/plan.js
@@ -60541,6 +60642,9 @@ const berthYamlSchema = object({
     })
         .strict()
         .optional(),
+    unmanaged: array(serviceName)
+        .optional()
+        .meta(d("Compose services holding data berth does not back up (a PostgreSQL, MySQL, MongoDB or Redis server): listing one acknowledges no backup before a deploy, no restore on rollback and migrations without a safety copy; berth check refuses such a service until it is listed")),
     writers: array(serviceName)
         .optional()
         .meta(d("Services stopped before the backup; default the migrate service")),
@@ -60670,7 +60774,19 @@ const berthYamlSchema = object({
     });
 });
 
+;// CONCATENATED MODULE: ./build/tsc/config/yaml-error.js
+/** "at line 4, column 1: Flow map … must end with a }" (no code frame, no newline). */
+function yamlErrorText(e) {
+    if (e === undefined)
+        return "parse error";
+    const first = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+    const pos = e.linePos?.[0];
+    return pos ? `at line ${pos.line}, column ${pos.col}: ${first}` : first;
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/config/load.js
+
+
 
 
 
@@ -60680,13 +60796,12 @@ const berthYamlSchema = object({
 function parseConfig(text, source = "berth.yml") {
     const doc = (0,dist/* parseDocument */.Tp)(text, { prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
-        const first = doc.errors[0];
-        throw new errors_ConfigError(`${source}: is not valid YAML: ${first?.message ?? "parse error"}`);
+        throw new errors_ConfigError(`${source}: is not valid YAML ${yamlErrorText(doc.errors[0])}; fix the file there`);
     }
     const raw = doc.toJS();
     const parsed = berthYamlSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success)
-        throw new errors_ConfigError(errors_formatIssues(source, parsed.error, raw));
+        throw new errors_ConfigError(errors_formatIssues(source, parsed.error, raw, undefined, (path) => keysAt(berthYamlSchema, path)));
     return deepFreeze(parsed.data);
 }
 function loadConfig(path, cwd = process.cwd()) {
