@@ -1,7 +1,7 @@
 /******/ (() => { // webpackBootstrap
 /******/ 	var __webpack_modules__ = ({
 
-/***/ 6656:
+/***/ 6400:
 /***/ ((module) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
@@ -21,16 +21,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7703:
+/***/ 8951:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
 
-var errors = __nccwpck_require__(6656);
-var types = __nccwpck_require__(254);
+var errors = __nccwpck_require__(6400);
+var types = __nccwpck_require__(590);
 
-var Reader = __nccwpck_require__(1996);
-var Writer = __nccwpck_require__(9816);
+var Reader = __nccwpck_require__(924);
+var Writer = __nccwpck_require__(7544);
 
 
 // --- Exports
@@ -55,16 +55,16 @@ for (var e in errors) {
 
 /***/ }),
 
-/***/ 1996:
+/***/ 924:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
 
 var assert = __nccwpck_require__(2613);
-var Buffer = (__nccwpck_require__(2803).Buffer);
+var Buffer = (__nccwpck_require__(9027).Buffer);
 
-var ASN1 = __nccwpck_require__(254);
-var errors = __nccwpck_require__(6656);
+var ASN1 = __nccwpck_require__(590);
+var errors = __nccwpck_require__(6400);
 
 
 // --- Globals
@@ -324,7 +324,7 @@ module.exports = Reader;
 
 /***/ }),
 
-/***/ 254:
+/***/ 590:
 /***/ ((module) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
@@ -367,15 +367,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9816:
+/***/ 7544:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
 
 var assert = __nccwpck_require__(2613);
-var Buffer = (__nccwpck_require__(2803).Buffer);
-var ASN1 = __nccwpck_require__(254);
-var errors = __nccwpck_require__(6656);
+var Buffer = (__nccwpck_require__(9027).Buffer);
+var ASN1 = __nccwpck_require__(590);
+var errors = __nccwpck_require__(6400);
 
 
 // --- Globals
@@ -691,7 +691,7 @@ module.exports = Writer;
 
 /***/ }),
 
-/***/ 9837:
+/***/ 2733:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
@@ -699,7 +699,7 @@ module.exports = Writer;
 // If you have no idea what ASN.1 or BER is, see this:
 // ftp://ftp.rsa.com/pub/pkcs/ascii/layman.asc
 
-var Ber = __nccwpck_require__(7703);
+var Ber = __nccwpck_require__(8951);
 
 
 
@@ -718,13 +718,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 686:
+/***/ 6046:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var crypto_hash_sha512 = (__nccwpck_require__(668).lowlevel).crypto_hash;
+var crypto_hash_sha512 = (__nccwpck_require__(8156).lowlevel).crypto_hash;
 
 /*
  * This file is a 1:1 port from the OpenBSD blowfish.c and bcrypt_pbkdf.c. As a
@@ -1282,20 +1282,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4982:
+/***/ 8198:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-const binding = __nccwpck_require__(7318);
+const binding = __nccwpck_require__(1284);
 
 module.exports = binding.getCPUInfo;
 
 
 /***/ }),
 
-/***/ 2803:
+/***/ 9027:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -1380,7 +1380,7 @@ module.exports = safer
 
 /***/ }),
 
-/***/ 5683:
+/***/ 9379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -1394,8 +1394,8 @@ const {
 
 const {
   CHANNEL_EXTENDED_DATATYPE: { STDERR },
-} = __nccwpck_require__(4020);
-const { bufferSlice } = __nccwpck_require__(2184);
+} = __nccwpck_require__(9044);
+const { bufferSlice } = __nccwpck_require__(4408);
 
 const PACKET_SIZE = 32 * 1024;
 const MAX_WINDOW = 2 * 1024 * 1024;
@@ -1683,7 +1683,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3849:
+/***/ 4969:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -1695,14 +1695,14 @@ const { resolve } = __nccwpck_require__(6928);
 const { readFile } = __nccwpck_require__(9896);
 const { execFile, spawn } = __nccwpck_require__(5317);
 
-const { isParsedKey, parseKey } = __nccwpck_require__(1789);
+const { isParsedKey, parseKey } = __nccwpck_require__(7517);
 
 const {
   makeBufferParser,
   readUInt32BE,
   writeUInt32BE,
   writeUInt32LE,
-} = __nccwpck_require__(2184);
+} = __nccwpck_require__(4408);
 
 function once(cb) {
   let called = false;
@@ -2814,7 +2814,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6297:
+/***/ 9353:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -2850,11 +2850,11 @@ const {
   SUPPORTED_KEX,
   SUPPORTED_MAC,
   SUPPORTED_SERVER_HOST_KEY,
-} = __nccwpck_require__(4020);
-const { init: cryptoInit } = __nccwpck_require__(2888);
-const Protocol = __nccwpck_require__(7841);
-const { parseKey } = __nccwpck_require__(1789);
-const { SFTP } = __nccwpck_require__(4996);
+} = __nccwpck_require__(9044);
+const { init: cryptoInit } = __nccwpck_require__(408);
+const Protocol = __nccwpck_require__(3393);
+const { parseKey } = __nccwpck_require__(7517);
+const { SFTP } = __nccwpck_require__(7396);
 const {
   bufferCopy,
   makeBufferParser,
@@ -2862,23 +2862,23 @@ const {
   readUInt32BE,
   sigSSHToASN1,
   writeUInt32BE,
-} = __nccwpck_require__(2184);
+} = __nccwpck_require__(4408);
 
-const { AgentContext, createAgent, isAgent } = __nccwpck_require__(3849);
+const { AgentContext, createAgent, isAgent } = __nccwpck_require__(4969);
 const {
   Channel,
   MAX_WINDOW,
   PACKET_SIZE,
   windowAdjust,
   WINDOW_THRESHOLD,
-} = __nccwpck_require__(5683);
+} = __nccwpck_require__(9379);
 const {
   ChannelManager,
   generateAlgorithmList,
   isWritable,
   onChannelOpenFailure,
   onCHANNEL_CLOSE,
-} = __nccwpck_require__(2137);
+} = __nccwpck_require__(1289);
 
 const bufferParser = makeBufferParser();
 const sigParser = makeBufferParser();
@@ -4998,7 +4998,7 @@ module.exports = Client;
 
 /***/ }),
 
-/***/ 137:
+/***/ 2729:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -5026,7 +5026,7 @@ for (const ctor of [HttpAgent, HttpsAgent]) {
       const dstPort = options.port;
 
       if (Client === undefined)
-        Client = __nccwpck_require__(6297);
+        Client = __nccwpck_require__(9353);
 
       const client = new Client();
       let triedForward = false;
@@ -5090,7 +5090,7 @@ function decorateStream(stream, ctor, options) {
 
 /***/ }),
 
-/***/ 5472:
+/***/ 3328:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -5103,33 +5103,33 @@ const {
   CygwinAgent,
   OpenSSHAgent,
   PageantAgent,
-} = __nccwpck_require__(3849);
+} = __nccwpck_require__(4969);
 const {
   SSHTTPAgent: HTTPAgent,
   SSHTTPSAgent: HTTPSAgent,
-} = __nccwpck_require__(137);
-const { parseKey } = __nccwpck_require__(1789);
+} = __nccwpck_require__(2729);
+const { parseKey } = __nccwpck_require__(7517);
 const {
   flagsToString,
   OPEN_MODE,
   STATUS_CODE,
   stringToFlags,
-} = __nccwpck_require__(4996);
+} = __nccwpck_require__(7396);
 
 module.exports = {
   AgentProtocol,
   BaseAgent,
   createAgent,
-  Client: __nccwpck_require__(6297),
+  Client: __nccwpck_require__(9353),
   CygwinAgent,
   HTTPAgent,
   HTTPSAgent,
   OpenSSHAgent,
   PageantAgent,
-  Server: __nccwpck_require__(2605),
+  Server: __nccwpck_require__(3389),
   utils: {
     parseKey,
-    ...__nccwpck_require__(3489),
+    ...__nccwpck_require__(2113),
     sftp: {
       flagsToString,
       OPEN_MODE,
@@ -5142,7 +5142,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3489:
+/***/ 2113:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -5156,10 +5156,10 @@ const {
   randomBytes,
 } = __nccwpck_require__(6982);
 
-const { Ber } = __nccwpck_require__(9837);
-const bcrypt_pbkdf = (__nccwpck_require__(686).pbkdf);
+const { Ber } = __nccwpck_require__(2733);
+const bcrypt_pbkdf = (__nccwpck_require__(6046).pbkdf);
 
-const { CIPHER_INFO } = __nccwpck_require__(2888);
+const { CIPHER_INFO } = __nccwpck_require__(408);
 
 const SALT_LEN = 16;
 const DEFAULT_ROUNDS = 16;
@@ -5732,7 +5732,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7841:
+/***/ 3393:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -5778,7 +5778,7 @@ module.exports = {
 
 const { inspect } = __nccwpck_require__(9023);
 
-const { bindingAvailable, NullCipher, NullDecipher } = __nccwpck_require__(2888);
+const { bindingAvailable, NullCipher, NullDecipher } = __nccwpck_require__(408);
 const {
   COMPAT_CHECKS,
   DISCONNECT_REASON,
@@ -5786,18 +5786,18 @@ const {
   MESSAGE,
   SIGNALS,
   TERMINAL_MODE,
-} = __nccwpck_require__(4020);
+} = __nccwpck_require__(9044);
 const {
   DEFAULT_KEXINIT_CLIENT,
   DEFAULT_KEXINIT_SERVER,
   KexInit,
   kexinit,
   onKEXPayload,
-} = __nccwpck_require__(4637);
+} = __nccwpck_require__(797);
 const {
   parseKey,
-} = __nccwpck_require__(1789);
-const MESSAGE_HANDLERS = __nccwpck_require__(9244);
+} = __nccwpck_require__(7517);
+const MESSAGE_HANDLERS = __nccwpck_require__(6316);
 const {
   bufferCopy,
   bufferFill,
@@ -5805,15 +5805,15 @@ const {
   convertSignature,
   sendPacket,
   writeUInt32BE,
-} = __nccwpck_require__(2184);
+} = __nccwpck_require__(4408);
 const {
   PacketReader,
   PacketWriter,
   ZlibPacketReader,
   ZlibPacketWriter,
-} = __nccwpck_require__(4592);
+} = __nccwpck_require__(2752);
 
-const MODULE_VER = (__nccwpck_require__(8342)/* .version */ .rE);
+const MODULE_VER = (__nccwpck_require__(5856)/* .version */ .rE);
 
 const VALID_DISCONNECT_REASONS = new Map(
   Object.values(DISCONNECT_REASON).map((n) => [n, 1])
@@ -7876,7 +7876,7 @@ module.exports = Protocol;
 
 /***/ }),
 
-/***/ 4996:
+/***/ 7396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -7898,7 +7898,7 @@ const {
   bufferSlice,
   makeBufferParser,
   writeUInt32BE,
-} = __nccwpck_require__(2184);
+} = __nccwpck_require__(4408);
 
 const ATTR = {
   SIZE: 0x00000001,
@@ -11478,7 +11478,7 @@ const {
   ERR_INVALID_ARG_TYPE,
   ERR_OUT_OF_RANGE,
   validateNumber
-} = __nccwpck_require__(3208);
+} = __nccwpck_require__(6200);
 
 const kMinPoolSpace = 128;
 
@@ -11936,7 +11936,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4020:
+/***/ 9044:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -11946,10 +11946,10 @@ const crypto = __nccwpck_require__(6982);
 
 let cpuInfo;
 try {
-  cpuInfo = __nccwpck_require__(4982)();
+  cpuInfo = __nccwpck_require__(8198)();
 } catch {}
 
-const { bindingAvailable, CIPHER_INFO, MAC_INFO } = __nccwpck_require__(2888);
+const { bindingAvailable, CIPHER_INFO, MAC_INFO } = __nccwpck_require__(408);
 
 const eddsaSupported = (() => {
   if (typeof crypto.sign === 'function'
@@ -12300,7 +12300,7 @@ module.exports.DISCONNECT_REASON_BY_VALUE =
 
 /***/ }),
 
-/***/ 2888:
+/***/ 408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -12316,7 +12316,7 @@ const {
   createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual
 } = __nccwpck_require__(6982);
 
-const { readUInt32BE, writeUInt32BE } = __nccwpck_require__(2184);
+const { readUInt32BE, writeUInt32BE } = __nccwpck_require__(4408);
 
 const FastBuffer = Buffer[Symbol.species];
 const MAX_SEQNO = 2 ** 32 - 1;
@@ -12333,7 +12333,7 @@ let AESGCMDecipher;
 let ChaChaPolyDecipher;
 let GenericDecipher;
 try {
-  binding = __nccwpck_require__(490);
+  binding = __nccwpck_require__(7168);
   ({ AESGCMCipher, ChaChaPolyCipher, GenericCipher,
      AESGCMDecipher, ChaChaPolyDecipher, GenericDecipher } = binding);
 } catch {}
@@ -13887,7 +13887,7 @@ module.exports = {
     // eslint-disable-next-line no-async-promise-executor
     return new Promise(async (resolve, reject) => {
       try {
-        POLY1305_WASM_MODULE = await __nccwpck_require__(7830)();
+        POLY1305_WASM_MODULE = await __nccwpck_require__(1878)();
         POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
         poly1305_auth = POLY1305_WASM_MODULE.cwrap(
           'poly1305_auth',
@@ -13910,7 +13910,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7830:
+/***/ 1878:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13957,7 +13957,7 @@ else {}
 
 /***/ }),
 
-/***/ 9244:
+/***/ 6316:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -13965,8 +13965,8 @@ else {}
 
 const MESSAGE_HANDLERS = new Array(256);
 [
-  (__nccwpck_require__(4637).HANDLERS),
-  __nccwpck_require__(9964),
+  (__nccwpck_require__(797).HANDLERS),
+  __nccwpck_require__(8268),
 ].forEach((handlers) => {
   // eslint-disable-next-line prefer-const
   for (let [type, handler] of Object.entries(handlers)) {
@@ -13981,7 +13981,7 @@ module.exports = MESSAGE_HANDLERS;
 
 /***/ }),
 
-/***/ 9964:
+/***/ 8268:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -13993,18 +13993,18 @@ const {
   doFatalError,
   sigSSHToASN1,
   writeUInt32BE,
-} = __nccwpck_require__(2184);
+} = __nccwpck_require__(4408);
 
 const {
   CHANNEL_OPEN_FAILURE,
   COMPAT,
   MESSAGE,
   TERMINAL_MODE,
-} = __nccwpck_require__(4020);
+} = __nccwpck_require__(9044);
 
 const {
   parseKey,
-} = __nccwpck_require__(1789);
+} = __nccwpck_require__(7517);
 
 const TERMINAL_MODE_BY_VALUE =
   Array.from(Object.entries(TERMINAL_MODE))
@@ -15274,7 +15274,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4637:
+/***/ 797:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -15291,7 +15291,7 @@ const {
   randomFillSync,
 } = __nccwpck_require__(6982);
 
-const { Ber } = __nccwpck_require__(9837);
+const { Ber } = __nccwpck_require__(2733);
 
 const {
   COMPAT,
@@ -15303,14 +15303,14 @@ const {
   DEFAULT_COMPRESSION,
   DISCONNECT_REASON,
   MESSAGE,
-} = __nccwpck_require__(4020);
+} = __nccwpck_require__(9044);
 const {
   CIPHER_INFO,
   createCipher,
   createDecipher,
   MAC_INFO,
-} = __nccwpck_require__(2888);
-const { parseDERKey } = __nccwpck_require__(1789);
+} = __nccwpck_require__(408);
+const { parseDERKey } = __nccwpck_require__(7517);
 const {
   bufferFill,
   bufferParser,
@@ -15319,13 +15319,13 @@ const {
   FastBuffer,
   sigSSHToASN1,
   writeUInt32BE,
-} = __nccwpck_require__(2184);
+} = __nccwpck_require__(4408);
 const {
   PacketReader,
   PacketWriter,
   ZlibPacketReader,
   ZlibPacketWriter,
-} = __nccwpck_require__(4592);
+} = __nccwpck_require__(2752);
 
 let MESSAGE_HANDLERS;
 
@@ -17069,7 +17069,7 @@ function onKEXPayload(state, payload) {
       case MESSAGE.UNIMPLEMENTED:
       case MESSAGE.DEBUG:
         if (!MESSAGE_HANDLERS)
-          MESSAGE_HANDLERS = __nccwpck_require__(9244);
+          MESSAGE_HANDLERS = __nccwpck_require__(6316);
         return MESSAGE_HANDLERS[type](this, payload);
     }
   }
@@ -17077,7 +17077,7 @@ function onKEXPayload(state, payload) {
   switch (type) {
     case MESSAGE.DISCONNECT:
       if (!MESSAGE_HANDLERS)
-        MESSAGE_HANDLERS = __nccwpck_require__(9244);
+        MESSAGE_HANDLERS = __nccwpck_require__(6316);
       return MESSAGE_HANDLERS[type](this, payload);
     case MESSAGE.KEXINIT:
       if (!state.firstPacket) {
@@ -17190,7 +17190,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1789:
+/***/ 7517:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -17213,18 +17213,18 @@ const {
 } = __nccwpck_require__(6982);
 const supportedOpenSSLCiphers = getCiphers();
 
-const { Ber } = __nccwpck_require__(9837);
-const bcrypt_pbkdf = (__nccwpck_require__(686).pbkdf);
+const { Ber } = __nccwpck_require__(2733);
+const bcrypt_pbkdf = (__nccwpck_require__(6046).pbkdf);
 
-const { CIPHER_INFO } = __nccwpck_require__(2888);
-const { eddsaSupported, SUPPORTED_CIPHER } = __nccwpck_require__(4020);
+const { CIPHER_INFO } = __nccwpck_require__(408);
+const { eddsaSupported, SUPPORTED_CIPHER } = __nccwpck_require__(9044);
 const {
   bufferSlice,
   makeBufferParser,
   readString,
   readUInt32BE,
   writeUInt32BE,
-} = __nccwpck_require__(2184);
+} = __nccwpck_require__(4408);
 
 const SYM_HASH_ALGO = Symbol('Hash Algorithm');
 const SYM_PRIV_PEM = Symbol('Private key PEM');
@@ -18682,7 +18682,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3208:
+/***/ 6200:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -18805,13 +18805,13 @@ exports.validateNumber = function validateNumber(value, name) {
 
 /***/ }),
 
-/***/ 2184:
+/***/ 4408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-const Ber = (__nccwpck_require__(9837).Ber);
+const Ber = (__nccwpck_require__(2733).Ber);
 
 let DISCONNECT_REASON;
 
@@ -18982,7 +18982,7 @@ module.exports = {
   doFatalError: (protocol, msg, level, reason) => {
     let err;
     if (DISCONNECT_REASON === undefined)
-      ({ DISCONNECT_REASON } = __nccwpck_require__(4020));
+      ({ DISCONNECT_REASON } = __nccwpck_require__(9044));
     if (msg instanceof Error) {
       // doFatalError(protocol, err[, reason])
       err = msg;
@@ -19169,7 +19169,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4592:
+/***/ 2752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -19432,7 +19432,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2605:
+/***/ 3389:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -19461,13 +19461,13 @@ const {
   SUPPORTED_KEX,
   SUPPORTED_MAC,
   SUPPORTED_SERVER_HOST_KEY,
-} = __nccwpck_require__(4020);
-const { init: cryptoInit } = __nccwpck_require__(2888);
-const { KexInit } = __nccwpck_require__(4637);
-const { parseKey } = __nccwpck_require__(1789);
-const Protocol = __nccwpck_require__(7841);
-const { SFTP } = __nccwpck_require__(4996);
-const { writeUInt32BE } = __nccwpck_require__(2184);
+} = __nccwpck_require__(9044);
+const { init: cryptoInit } = __nccwpck_require__(408);
+const { KexInit } = __nccwpck_require__(797);
+const { parseKey } = __nccwpck_require__(7517);
+const Protocol = __nccwpck_require__(3393);
+const { SFTP } = __nccwpck_require__(7396);
+const { writeUInt32BE } = __nccwpck_require__(4408);
 
 const {
   Channel,
@@ -19475,7 +19475,7 @@ const {
   PACKET_SIZE,
   windowAdjust,
   WINDOW_THRESHOLD,
-} = __nccwpck_require__(5683);
+} = __nccwpck_require__(9379);
 
 const {
   ChannelManager,
@@ -19483,7 +19483,7 @@ const {
   isWritable,
   onChannelOpenFailure,
   onCHANNEL_CLOSE,
-} = __nccwpck_require__(2137);
+} = __nccwpck_require__(1289);
 
 const MAX_PENDING_AUTHS = 10;
 
@@ -20820,13 +20820,13 @@ module.exports.IncomingClient = Client;
 
 /***/ }),
 
-/***/ 2137:
+/***/ 1289:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-const { SFTP } = __nccwpck_require__(4996);
+const { SFTP } = __nccwpck_require__(7396);
 
 const MAX_CHANNEL = 2 ** 32 - 1;
 
@@ -21164,7 +21164,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 668:
+/***/ 8156:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 (function(nacl) {
@@ -23559,7 +23559,7 @@ nacl.setPRNG = function(fn) {
 
 /***/ }),
 
-/***/ 7318:
+/***/ 1284:
 /***/ ((module) => {
 
 module.exports = eval("require")("../build/Release/cpufeatures.node");
@@ -23567,7 +23567,7 @@ module.exports = eval("require")("../build/Release/cpufeatures.node");
 
 /***/ }),
 
-/***/ 490:
+/***/ 7168:
 /***/ ((module) => {
 
 module.exports = eval("require")("./crypto/build/Release/sshcrypto.node");
@@ -23703,19 +23703,19 @@ module.exports = require("zlib");
 
 /***/ }),
 
-/***/ 7349:
+/***/ 2197:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveBlockMap = __nccwpck_require__(7103);
-var resolveBlockSeq = __nccwpck_require__(334);
-var resolveFlowCollection = __nccwpck_require__(3142);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
+var YAMLMap = __nccwpck_require__(5462);
+var YAMLSeq = __nccwpck_require__(6831);
+var resolveBlockMap = __nccwpck_require__(143);
+var resolveBlockSeq = __nccwpck_require__(1854);
+var resolveFlowCollection = __nccwpck_require__(9030);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -23801,16 +23801,16 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 3683:
+/***/ 83:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
+var Document = __nccwpck_require__(573);
+var composeNode = __nccwpck_require__(4961);
+var resolveEnd = __nccwpck_require__(1020);
+var resolveProps = __nccwpck_require__(775);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -23854,18 +23854,18 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 5937:
+/***/ 4961:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var composeCollection = __nccwpck_require__(7349);
-var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(7788);
-var utilEmptyScalarPosition = __nccwpck_require__(2599);
+var Alias = __nccwpck_require__(7105);
+var identity = __nccwpck_require__(4919);
+var composeCollection = __nccwpck_require__(2197);
+var composeScalar = __nccwpck_require__(3573);
+var resolveEnd = __nccwpck_require__(1020);
+var utilEmptyScalarPosition = __nccwpck_require__(8407);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -23974,16 +23974,16 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 5413:
+/***/ 3573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
+var resolveBlockScalar = __nccwpck_require__(5089);
+var resolveFlowScalar = __nccwpck_require__(5882);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -24070,19 +24070,19 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 9984:
+/***/ 3104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(1342);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var identity = __nccwpck_require__(1127);
-var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(7788);
+var directives = __nccwpck_require__(2606);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(152);
+var identity = __nccwpck_require__(4919);
+var composeDoc = __nccwpck_require__(83);
+var resolveEnd = __nccwpck_require__(1020);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -24302,18 +24302,18 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 7103:
+/***/ 143:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
-var utilMapIncludes = __nccwpck_require__(1187);
+var Pair = __nccwpck_require__(5773);
+var YAMLMap = __nccwpck_require__(5462);
+var resolveProps = __nccwpck_require__(775);
+var utilContainsNewline = __nccwpck_require__(4283);
+var utilFlowIndentCheck = __nccwpck_require__(1795);
+var utilMapIncludes = __nccwpck_require__(1091);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -24427,13 +24427,13 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 8913:
+/***/ 5089:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(389);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -24635,15 +24635,15 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 334:
+/***/ 1854:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveProps = __nccwpck_require__(4631);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
+var YAMLSeq = __nccwpck_require__(6831);
+var resolveProps = __nccwpck_require__(775);
+var utilFlowIndentCheck = __nccwpck_require__(1795);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -24694,7 +24694,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 7788:
+/***/ 1020:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -24741,20 +24741,20 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 3142:
+/***/ 9030:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(1187);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var YAMLMap = __nccwpck_require__(5462);
+var YAMLSeq = __nccwpck_require__(6831);
+var resolveEnd = __nccwpck_require__(1020);
+var resolveProps = __nccwpck_require__(775);
+var utilContainsNewline = __nccwpck_require__(4283);
+var utilMapIncludes = __nccwpck_require__(1091);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -24958,14 +24958,14 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 6842:
+/***/ 5882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(7788);
+var Scalar = __nccwpck_require__(389);
+var resolveEnd = __nccwpck_require__(1020);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -25194,7 +25194,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 4631:
+/***/ 775:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -25350,7 +25350,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 9499:
+/***/ 4283:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -25394,7 +25394,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 2599:
+/***/ 8407:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -25430,13 +25430,13 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 4051:
+/***/ 1795:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var utilContainsNewline = __nccwpck_require__(9499);
+var utilContainsNewline = __nccwpck_require__(4283);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -25455,13 +25455,13 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 1187:
+/***/ 1091:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(4919);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -25478,23 +25478,23 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 573:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(4043);
-var Schema = __nccwpck_require__(5840);
-var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(1596);
-var applyReviver = __nccwpck_require__(3661);
-var createNode = __nccwpck_require__(2404);
-var directives = __nccwpck_require__(1342);
+var Alias = __nccwpck_require__(7105);
+var Collection = __nccwpck_require__(4661);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var toJS = __nccwpck_require__(3899);
+var Schema = __nccwpck_require__(8224);
+var stringifyDocument = __nccwpck_require__(2285);
+var anchors = __nccwpck_require__(9196);
+var applyReviver = __nccwpck_require__(909);
+var createNode = __nccwpck_require__(1732);
+var directives = __nccwpck_require__(2606);
 
 class Document {
     constructor(value, replacer, options) {
@@ -25823,14 +25823,14 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 1596:
+/***/ 9196:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(4919);
+var visit = __nccwpck_require__(2588);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -25907,7 +25907,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 3661:
+/***/ 909:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -25972,15 +25972,15 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 2404:
+/***/ 1732:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Alias = __nccwpck_require__(7105);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -26070,14 +26070,14 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 1342:
+/***/ 2606:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(4919);
+var visit = __nccwpck_require__(2588);
 
 const escapeChars = {
     '!': '%21',
@@ -26256,7 +26256,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 1464:
+/***/ 152:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -26326,29 +26326,29 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 8815:
+/***/ 3439:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(5840);
-var errors = __nccwpck_require__(1464);
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
-var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(4047);
-var visit = __nccwpck_require__(204);
+var composer = __nccwpck_require__(3104);
+var Document = __nccwpck_require__(573);
+var Schema = __nccwpck_require__(8224);
+var errors = __nccwpck_require__(152);
+var Alias = __nccwpck_require__(7105);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var Scalar = __nccwpck_require__(389);
+var YAMLMap = __nccwpck_require__(5462);
+var YAMLSeq = __nccwpck_require__(6831);
+var cst = __nccwpck_require__(9877);
+var lexer = __nccwpck_require__(5145);
+var lineCounter = __nccwpck_require__(1460);
+var parser = __nccwpck_require__(2064);
+var publicApi = __nccwpck_require__(4543);
+var visit = __nccwpck_require__(2588);
 
 
 
@@ -26385,7 +26385,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 7249:
+/***/ 7297:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -26412,17 +26412,17 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 4065:
+/***/ 7105:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var anchors = __nccwpck_require__(1596);
-var visit = __nccwpck_require__(204);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var anchors = __nccwpck_require__(9196);
+var visit = __nccwpck_require__(2588);
+var identity = __nccwpck_require__(4919);
+var Node = __nccwpck_require__(4833);
+var toJS = __nccwpck_require__(3899);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -26540,15 +26540,15 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 101:
+/***/ 4661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var createNode = __nccwpck_require__(2404);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
+var createNode = __nccwpck_require__(1732);
+var identity = __nccwpck_require__(4919);
+var Node = __nccwpck_require__(4833);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -26699,15 +26699,15 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 6673:
+/***/ 4833:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var applyReviver = __nccwpck_require__(3661);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var applyReviver = __nccwpck_require__(909);
+var identity = __nccwpck_require__(4919);
+var toJS = __nccwpck_require__(3899);
 
 class NodeBase {
     constructor(type) {
@@ -26747,16 +26747,16 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 7165:
+/***/ 5773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyPair = __nccwpck_require__(9748);
-var addPairToJSMap = __nccwpck_require__(7104);
-var identity = __nccwpck_require__(1127);
+var createNode = __nccwpck_require__(1732);
+var stringifyPair = __nccwpck_require__(7764);
+var addPairToJSMap = __nccwpck_require__(8768);
+var identity = __nccwpck_require__(4919);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -26794,15 +26794,15 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 3301:
+/***/ 389:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var identity = __nccwpck_require__(4919);
+var Node = __nccwpck_require__(4833);
+var toJS = __nccwpck_require__(3899);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -26829,18 +26829,18 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 4454:
+/***/ 5462:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyCollection = __nccwpck_require__(1212);
-var addPairToJSMap = __nccwpck_require__(7104);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var stringifyCollection = __nccwpck_require__(4156);
+var addPairToJSMap = __nccwpck_require__(8768);
+var Collection = __nccwpck_require__(4661);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var Scalar = __nccwpck_require__(389);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -26984,18 +26984,18 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 2223:
+/***/ 6831:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyCollection = __nccwpck_require__(1212);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(4043);
+var createNode = __nccwpck_require__(1732);
+var stringifyCollection = __nccwpck_require__(4156);
+var Collection = __nccwpck_require__(4661);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
+var toJS = __nccwpck_require__(3899);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -27107,17 +27107,17 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 7104:
+/***/ 8768:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(452);
-var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var log = __nccwpck_require__(7297);
+var merge = __nccwpck_require__(9380);
+var stringify = __nccwpck_require__(9300);
+var identity = __nccwpck_require__(4919);
+var toJS = __nccwpck_require__(3899);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -27180,7 +27180,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 1127:
+/***/ 4919:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -27241,13 +27241,13 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 4043:
+/***/ 3899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(4919);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -27288,16 +27288,16 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 110:
+/***/ 334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
-var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(3069);
+var resolveBlockScalar = __nccwpck_require__(5089);
+var resolveFlowScalar = __nccwpck_require__(5882);
+var errors = __nccwpck_require__(152);
+var stringifyString = __nccwpck_require__(1773);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -27514,7 +27514,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 1733:
+/***/ 3701:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -27585,7 +27585,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 7715:
+/***/ 5235:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -27692,15 +27692,15 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 3461:
+/***/ 9877:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var cstScalar = __nccwpck_require__(110);
-var cstStringify = __nccwpck_require__(1733);
-var cstVisit = __nccwpck_require__(7715);
+var cstScalar = __nccwpck_require__(334);
+var cstStringify = __nccwpck_require__(3701);
+var cstVisit = __nccwpck_require__(5235);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -27812,13 +27812,13 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 361:
+/***/ 5145:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var cst = __nccwpck_require__(3461);
+var cst = __nccwpck_require__(9877);
 
 /*
 START -> stream
@@ -28543,7 +28543,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 6628:
+/***/ 1460:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -28592,15 +28592,15 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 3456:
+/***/ 2064:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
+var cst = __nccwpck_require__(9877);
+var lexer = __nccwpck_require__(5145);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -29580,19 +29580,19 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 4047:
+/***/ 4543:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var log = __nccwpck_require__(7249);
-var identity = __nccwpck_require__(1127);
-var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(3456);
+var composer = __nccwpck_require__(3104);
+var Document = __nccwpck_require__(573);
+var errors = __nccwpck_require__(152);
+var log = __nccwpck_require__(7297);
+var identity = __nccwpck_require__(4919);
+var lineCounter = __nccwpck_require__(1460);
+var parser = __nccwpck_require__(2064);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -29695,17 +29695,17 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 5840:
+/***/ 8224:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var map = __nccwpck_require__(7451);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var tags = __nccwpck_require__(18);
+var identity = __nccwpck_require__(4919);
+var map = __nccwpck_require__(4043);
+var seq = __nccwpck_require__(7562);
+var string = __nccwpck_require__(4704);
+var tags = __nccwpck_require__(6178);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -29742,14 +29742,14 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 7451:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(4919);
+var YAMLMap = __nccwpck_require__(5462);
 
 const map = {
     collection: 'map',
@@ -29769,13 +29769,13 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 3632:
+/***/ 5632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(389);
 
 const nullTag = {
     identify: value => value == null,
@@ -29794,14 +29794,14 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 1706:
+/***/ 7562:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(4919);
+var YAMLSeq = __nccwpck_require__(6831);
 
 const seq = {
     collection: 'seq',
@@ -29821,13 +29821,13 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 6464:
+/***/ 4704:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(1773);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -29845,13 +29845,13 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 3959:
+/***/ 4359:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(389);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -29874,14 +29874,14 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 8405:
+/***/ 6229:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(389);
+var stringifyNumber = __nccwpck_require__(3569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -29929,13 +29929,13 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 9874:
+/***/ 7602:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(3569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -29979,19 +29979,19 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 896:
+/***/ 7904:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
+var map = __nccwpck_require__(4043);
+var _null = __nccwpck_require__(5632);
+var seq = __nccwpck_require__(7562);
+var string = __nccwpck_require__(4704);
+var bool = __nccwpck_require__(4359);
+var float = __nccwpck_require__(6229);
+var int = __nccwpck_require__(7602);
 
 const schema = [
     map.map,
@@ -30012,15 +30012,15 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 3559:
+/***/ 8647:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
-var map = __nccwpck_require__(7451);
-var seq = __nccwpck_require__(1706);
+var Scalar = __nccwpck_require__(389);
+var map = __nccwpck_require__(4043);
+var seq = __nccwpck_require__(7562);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -30084,28 +30084,28 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 18:
+/***/ 6178:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
-var schema = __nccwpck_require__(896);
-var schema$1 = __nccwpck_require__(3559);
-var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(5913);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var map = __nccwpck_require__(4043);
+var _null = __nccwpck_require__(5632);
+var seq = __nccwpck_require__(7562);
+var string = __nccwpck_require__(4704);
+var bool = __nccwpck_require__(4359);
+var float = __nccwpck_require__(6229);
+var int = __nccwpck_require__(7602);
+var schema = __nccwpck_require__(7904);
+var schema$1 = __nccwpck_require__(8647);
+var binary = __nccwpck_require__(4355);
+var merge = __nccwpck_require__(9380);
+var omap = __nccwpck_require__(6431);
+var pairs = __nccwpck_require__(9281);
+var schema$2 = __nccwpck_require__(3081);
+var set = __nccwpck_require__(2504);
+var timestamp = __nccwpck_require__(4960);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -30191,15 +30191,15 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 6083:
+/***/ 4355:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
 var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(3069);
+var Scalar = __nccwpck_require__(389);
+var stringifyString = __nccwpck_require__(1773);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -30269,13 +30269,13 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 8398:
+/***/ 6158:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(389);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -30306,14 +30306,14 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 5782:
+/***/ 838:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(389);
+var stringifyNumber = __nccwpck_require__(3569);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -30364,13 +30364,13 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 873:
+/***/ 5609:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(3569);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -30448,14 +30448,14 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 452:
+/***/ 9380:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -30527,17 +30527,17 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 303:
+/***/ 6431:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var pairs = __nccwpck_require__(8385);
+var identity = __nccwpck_require__(4919);
+var toJS = __nccwpck_require__(3899);
+var YAMLMap = __nccwpck_require__(5462);
+var YAMLSeq = __nccwpck_require__(6831);
+var pairs = __nccwpck_require__(9281);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -30612,16 +30612,16 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 8385:
+/***/ 9281:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var Scalar = __nccwpck_require__(389);
+var YAMLSeq = __nccwpck_require__(6831);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -30702,25 +30702,25 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 5913:
+/***/ 3081:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var binary = __nccwpck_require__(6083);
-var bool = __nccwpck_require__(8398);
-var float = __nccwpck_require__(5782);
-var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var map = __nccwpck_require__(4043);
+var _null = __nccwpck_require__(5632);
+var seq = __nccwpck_require__(7562);
+var string = __nccwpck_require__(4704);
+var binary = __nccwpck_require__(4355);
+var bool = __nccwpck_require__(6158);
+var float = __nccwpck_require__(838);
+var int = __nccwpck_require__(5609);
+var merge = __nccwpck_require__(9380);
+var omap = __nccwpck_require__(6431);
+var pairs = __nccwpck_require__(9281);
+var set = __nccwpck_require__(2504);
+var timestamp = __nccwpck_require__(4960);
 
 const schema = [
     map.map,
@@ -30751,15 +30751,15 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 1528:
+/***/ 2504:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(4919);
+var Pair = __nccwpck_require__(5773);
+var YAMLMap = __nccwpck_require__(5462);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -30855,13 +30855,13 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4960:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(3569);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -30968,7 +30968,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 9915:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -31127,16 +31127,16 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 2148:
+/***/ 9300:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var anchors = __nccwpck_require__(1596);
-var identity = __nccwpck_require__(1127);
-var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(3069);
+var anchors = __nccwpck_require__(9196);
+var identity = __nccwpck_require__(4919);
+var stringifyComment = __nccwpck_require__(6599);
+var stringifyString = __nccwpck_require__(1773);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -31267,15 +31267,15 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 1212:
+/***/ 4156:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(4919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(6599);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -31430,7 +31430,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 9799:
+/***/ 6599:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -31462,15 +31462,15 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 2285:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(4919);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(6599);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -31557,7 +31557,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 8689:
+/***/ 3569:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -31592,16 +31592,16 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 9748:
+/***/ 7764:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(4919);
+var Scalar = __nccwpck_require__(389);
+var stringify = __nccwpck_require__(9300);
+var stringifyComment = __nccwpck_require__(6599);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -31752,14 +31752,14 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 3069:
+/***/ 1773:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var Scalar = __nccwpck_require__(389);
+var foldFlowLines = __nccwpck_require__(9915);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -32098,13 +32098,13 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 204:
+/***/ 2588:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(4919);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -32342,7 +32342,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 8342:
+/***/ 5856:
 /***/ ((module) => {
 
 "use strict";
@@ -32402,8 +32402,8 @@ const external_node_os_namespaceObject = require("node:os");
 const external_node_path_namespaceObject = require("node:path");
 ;// CONCATENATED MODULE: external "node:readline/promises"
 const promises_namespaceObject = require("node:readline/promises");
-// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
-var lib = __nccwpck_require__(5472);
+// EXTERNAL MODULE: ../main/node_modules/ssh2/lib/index.js
+var lib = __nccwpck_require__(3328);
 ;// CONCATENATED MODULE: ./build/tsc/remote/render.js
 /**
  * The ONE place where argv data becomes a shell string (docs/design.md §5, principle 3).
@@ -32715,8 +32715,8 @@ class SshTransport {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = require("node:child_process");
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ../main/node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(3439);
 ;// CONCATENATED MODULE: ./build/tsc/cli/home.js
 /**
  * berth's own checkout (or package) as the CLI runs it: where its reusable workflows
@@ -32976,6 +32976,11 @@ function interpolate(s) {
 
 /** Compose reads a short-syntax source as a host path when it starts like one. */
 const looksLikePath = (s) => /^(?:[./~]|\$\{)/.test(s);
+/**
+ * `./vw-data/` and `/data/` name the same directories as `./vw-data` and `/data`
+ * (Docker ignores the trailing slash); without it a file under them would not resolve.
+ */
+const trim = (p) => (p.length > 1 ? p.replace(/\/+$/, "") || "/" : p);
 /** A mount, or a message saying why it cannot be read. */
 function parseMount(entry) {
     if (typeof entry === "string")
@@ -32984,7 +32989,7 @@ function parseMount(entry) {
         const e = entry;
         const raw = JSON.stringify(e);
         const type = String(e.type ?? "volume");
-        const target = interpolate(String(e.target ?? "")).text;
+        const target = trim(interpolate(String(e.target ?? "")).text);
         if (!target.startsWith("/")) {
             return "has no absolute target: (the path in the container); write e.g. {type: bind, source: ./data, target: /app/data}";
         }
@@ -33000,7 +33005,7 @@ function parseMount(entry) {
         }
         if (!src?.text)
             return "is a bind mount without source:; write e.g. {type: bind, source: ./data, target: /app/data}";
-        return { type, source: src.text, unresolved: src.unresolved, target, readOnly, raw };
+        return { type, source: trim(src.text), unresolved: src.unresolved, target, readOnly, raw };
     }
     return 'is not a volume mount; write e.g. "./data:/app/data"';
 }
@@ -33011,11 +33016,13 @@ function parseShort(raw) {
     if (parts.length === 1) {
         if (!text.startsWith("/"))
             return 'has no absolute container path; write e.g. "./data:/app/data"';
-        return { type: "anonymous", source: undefined, unresolved: [], target: text, readOnly: false, raw };
+        return { type: "anonymous", source: undefined, unresolved: [], target: trim(text), readOnly: false, raw };
     }
     if (parts.length > 3)
         return 'has too many ":" parts; write e.g. "./data:/app/data:rw"';
-    const [source = "", target = "", mode = ""] = parts;
+    const [rawSource = "", rawTarget = "", mode = ""] = parts;
+    const source = trim(rawSource);
+    const target = trim(rawTarget);
     if (!target.startsWith("/")) {
         return `has target ${JSON.stringify(target)}, not an absolute container path; write e.g. "./data:/app/data"`;
     }
@@ -33104,6 +33111,16 @@ function compose_ports_parseShort(raw) {
         return 'has no valid container port; write e.g. "127.0.0.1:3100:3000" (host IP : host port : container port)';
     }
     return { raw, hostIp: hostIp || undefined, hostPort: hostPort || undefined, containerPort, protocol };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/yaml-error.js
+/** "at line 4, column 1: Flow map … must end with a }" (no code frame, no newline). */
+function yamlErrorText(e) {
+    if (e === undefined)
+        return "parse error";
+    const first = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+    const pos = e.linePos?.[0];
+    return pos ? `at line ${pos.line}, column ${pos.col}: ${first}` : first;
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/config/compose-database.js
@@ -33232,6 +33249,7 @@ function unresolved(given, hostPath, svc, m, containerPath) {
 
 
 
+
 /** The file cannot be used at all (not YAML, not a mapping, no services). */
 class ComposeError extends Error {
     name = "ComposeError";
@@ -33242,7 +33260,7 @@ const show = (v) => (typeof v === "string" ? v : (JSON.stringify(v) ?? String(v)
 function parseCompose(text, source = "compose.yml") {
     const doc = (0,dist/* parseDocument */.Tp)(text, { merge: true, uniqueKeys: false });
     if (doc.errors.length > 0) {
-        throw new ComposeError(`${source}: is not valid YAML: ${doc.errors[0]?.message ?? "parse error"}`);
+        throw new ComposeError(`${source}: is not valid YAML ${yamlErrorText(doc.errors[0])}; fix the file there (docker compose config shows the same error)`);
     }
     const raw = doc.toJS();
     if (!isObj(raw) || !isObj(raw.services) || Object.keys(raw.services).length === 0) {
@@ -33264,6 +33282,7 @@ function parseCompose(text, source = "compose.yml") {
         volumes,
         variables: collectVariables(raw),
         problems,
+        include: (Array.isArray(raw.include) ? raw.include : []).flatMap((e) => isObj(e) ? [e.path].flat().flatMap((p) => str(p) ?? []) : (str(e) ?? [])),
     };
 }
 function parseService(name, s, problems) {
@@ -33286,8 +33305,13 @@ function parseService(name, s, problems) {
             volumes.push(r);
     });
     const command = Array.isArray(s.command) ? s.command.map(show) : str(s.command);
+    const ext = isObj(s.extends) ? s.extends : { service: s.extends };
     return {
         name,
+        containerName: str(s.container_name),
+        envFiles: parseEnvFiles(s.env_file),
+        profiles: list(s.profiles).flatMap((p) => str(p) ?? []),
+        extends: str(ext.service) === undefined ? undefined : { service: str(ext.service) ?? "", file: str(ext.file) },
         image: str(s.image),
         build: parseBuild(s.build),
         ports,
@@ -33304,6 +33328,17 @@ function parseService(name, s, problems) {
         networkMode: str(s.network_mode),
         environment: keyValues(s.environment),
     };
+}
+/** `env_file:` as a string, a list of strings, or a list of `{path, required}`. */
+function parseEnvFiles(v) {
+    return [v ?? []].flat().flatMap((e) => {
+        if (isObj(e)) {
+            const path = str(e.path);
+            return path === undefined ? [] : [{ path: interpolate(path).text, required: e.required !== false }];
+        }
+        const path = str(e);
+        return path === undefined ? [] : [{ path: interpolate(path).text, required: true }];
+    });
 }
 /** A map or a `KEY=value` list (compose accepts both for environment and args). */
 function keyValues(v) {
@@ -33388,7 +33423,72 @@ function collectVariables(raw) {
     return [...found.values()];
 }
 
+;// CONCATENATED MODULE: ./build/tsc/config/schema-keys.js
+const def = (s) => s._zod.def;
+/** The object schemas `schema` may be once wrappers (optional, default, pipe, union) are removed. */
+function objects(schema) {
+    if (schema === undefined)
+        return [];
+    const d = def(schema);
+    if (d.type === "object")
+        return [d];
+    if (d.type === "union")
+        return (d.options ?? []).flatMap(objects);
+    return objects(d.innerType ?? d.in);
+}
+/** The schema of the value at `path` (object keys, record values, array items). */
+function at(schema, path) {
+    let s = schema;
+    for (const k of path) {
+        if (s === undefined)
+            return undefined;
+        let d = def(s);
+        while (d.innerType ?? d.in) {
+            s = d.innerType ?? d.in;
+            d = def(s);
+        }
+        if (d.type === "object")
+            s = d.shape?.[String(k)];
+        else if (d.type === "record")
+            s = d.valueType;
+        else if (d.type === "array")
+            s = d.element;
+        else
+            return undefined;
+    }
+    return s;
+}
+/** The keys the object at `path` allows, in the schema's order ([] when it is no object). */
+function keysAt(schema, path) {
+    return [...new Set(objects(at(schema, path)).flatMap((d) => Object.keys(d.shape ?? {})))];
+}
+function distance(a, b) {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0] ?? 0;
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j] ?? 0;
+            row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length] ?? 0;
+}
+/** The allowed key closest to `key` (a typo, a case or `-`/`_` slip), if one is close enough. */
+function closest(key, allowed) {
+    const norm = (s) => s.toLowerCase().replaceAll("-", "_");
+    let best;
+    for (const a of allowed) {
+        const d = distance(norm(key), norm(a));
+        if (d <= Math.max(a.length <= 3 ? 1 : 2, Math.floor(a.length / 3)) && (!best || d < best.d))
+            best = { key: a, d };
+    }
+    return best?.key;
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/config/errors.js
+
 /** A configuration or input error: already formatted for the user, nothing has run. */
 class errors_ConfigError extends Error {
     name = "ConfigError";
@@ -33405,6 +33505,9 @@ function valueAt(root, path) {
 function errors_show(v) {
     if (v === undefined)
         return "(missing)";
+    // `port:` with nothing after it is YAML null: say so rather than print null.
+    if (v === null)
+        return "(empty)";
     const s = JSON.stringify(v);
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
@@ -33412,22 +33515,55 @@ function errors_show(v) {
  * One line per problem: `<source>: <path>: <value> <what is wrong and the fix>`.
  * `source` is the file name or "input", so the user knows where to look.
  */
-function formatIssues(source, error, input, hide = () => false) {
-    const lines = error.issues.map((issue) => {
+function formatIssues(source, error, input, hide = () => false, keys = () => []) {
+    const lines = error.issues.flatMap((issue) => {
+        if (issue.code === "unrecognized_keys")
+            return unknownKeys(source, issue.path, issue.keys, keys(issue.path));
         const path = issue.path.map(String).join(".") || "(top level)";
         // Parse with { reportInput: true } so list items split out of one string still show.
-        const v = "input" in issue && issue.input !== undefined ? issue.input : valueAt(input, issue.path);
+        // An empty value (YAML null) is shown as such, not as what z.coerce made of it (0).
+        const given = valueAt(input, issue.path);
+        const v = given !== null && "input" in issue && issue.input !== undefined ? issue.input : given;
         // Only a field's own value is quoted: an object (a cross-field rule's input) may
         // hold secrets and is never printed.
-        const value = issue.code === "unrecognized_keys" || (v !== null && typeof v === "object")
-            ? ""
-            : ` ${hide(issue.path) ? '"***"' : errors_show(v)}`;
-        return `${source}: ${path}:${value} ${issue.message}`;
+        const value = v !== null && typeof v === "object" ? "" : ` ${hide(issue.path) ? '"***"' : errors_show(v)}`;
+        return [`${source}: ${path}:${value} ${explain(issue, keys(issue.path))}`];
     });
     return lines.join("\n");
 }
+/** One line per unknown key, with the closest allowed key and the list of them. */
+function unknownKeys(source, parent, unknown, allowed) {
+    const where = parent.length === 0 ? "at the top level" : `under ${parent.map(String).join(".")}`;
+    return unknown.map((key) => {
+        const path = [...parent, key].map(String).join(".");
+        const near = closest(key, allowed);
+        const hint = near === undefined ? "" : `did you mean ${near}? `;
+        const list = allowed.length === 0 ? "remove it" : `the keys allowed ${where} are: ${allowed.join(", ")}`;
+        return `${source}: ${path}: is not a known key; ${hint}${list}`;
+    });
+}
+/** zod's generic messages ("Invalid input: expected record, received array") in the user's words. */
+function explain(issue, allowed) {
+    if (issue.code === "invalid_type" && /^Invalid input/.test(issue.message)) {
+        const what = {
+            object: `a mapping${allowed.length > 0 ? ` (keys: ${allowed.join(", ")})` : ""}`,
+            record: "a mapping of names to settings (name: { … })",
+            array: "a list ([a, b] or - lines)",
+            string: "a string",
+            number: "a number",
+            boolean: "true or false",
+        };
+        return `must be ${what[issue.expected] ?? issue.expected}; fix the value here`;
+    }
+    if (issue.code === "invalid_union") {
+        const first = issue.errors.flat()[0]?.message;
+        if (first !== undefined && !/^Invalid input/.test(first))
+            return first;
+    }
+    return issue.message;
+}
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/util.js
 
 // functions
 function assertEqual(val) {
@@ -34302,7 +34438,7 @@ function constantCatch(value) {
     return fn;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/core.js
 var _a;
 
 /** A special constant with type `never` */
@@ -34445,7 +34581,7 @@ function config(newConfig) {
     return globalConfig;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/memoizer.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/memoizer.js
 
 class $ZodCyclicError extends Error {
     constructor() {
@@ -34758,7 +34894,7 @@ function isBackEdge(ctx, value) {
     return backEdges !== undefined && isRef(value) && backEdges.has(value);
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/regexes.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/regexes.js
 
 /**
  * @deprecated CUID v1 is deprecated by its authors due to information leakage
@@ -34916,7 +35052,7 @@ const sha512_hex = /^[0-9a-fA-F]{128}$/;
 const sha512_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(86, "==")));
 const sha512_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(86)));
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/checks.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/checks.js
 // import { $ZodType } from "./schemas.js";
 
 
@@ -35434,7 +35570,7 @@ const $ZodCheckOverwrite = /*@__PURE__*/ $constructor("$ZodCheckOverwrite", (ins
     };
 });
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/doc.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/doc.js
 class Doc {
     constructor(args = [], closed = {}) {
         this.content = [];
@@ -35474,14 +35610,14 @@ class Doc {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/versions.js
 const version = {
     major: 4,
     minor: 6,
     patch: 7,
 };
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/schemas.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/schemas.js
 
 
 
@@ -38119,7 +38255,7 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/registries.js
 var registries_a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
 const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
@@ -38172,7 +38308,7 @@ function registry() {
 (registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
 const globalRegistry = globalThis.__zod_globalRegistry;
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/api.js
 
 
 
@@ -39277,7 +39413,7 @@ function _stringFormat(Class, format, fnOrRegex, _params = {}) {
     return inst;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/to-json-schema.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/to-json-schema.js
 
 
 function assignProps(target, ...sources) {
@@ -39930,7 +40066,7 @@ const createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params)
     return to_json_schema_finalize(ctx, schema);
 };
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/json-schema-processors.js
 
 
 
@@ -40775,7 +40911,7 @@ function toJSONSchema(input, params) {
     return finalize(ctx, input);
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/locales/en.js
 
 const error = () => {
     const Sizable = {
@@ -40902,7 +41038,7 @@ const error = () => {
     };
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/errors.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/errors.js
 
 
 /* Computing the message eagerly is expensive (pretty-printed JSON of all
@@ -41171,7 +41307,7 @@ function prettifyError(error) {
     return lines.join("\n");
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/parse.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/core/parse.js
 
 
 
@@ -41348,7 +41484,7 @@ const _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
 };
 const safeDecodeAsync = /* @__PURE__*/ _safeDecodeAsync($ZodRealError);
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/errors.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/classic/errors.js
 
 
 
@@ -41407,7 +41543,7 @@ const ZodRealError = /*@__PURE__*/ $constructor("ZodError", errors_initializer, 
 // /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
 // export type ErrorMapCtx = core.$ZodErrorMapCtx;
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/parse.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/classic/parse.js
 
 
 const classic_parse_parse = /* @__PURE__ */ _parse(ZodRealError);
@@ -41425,7 +41561,7 @@ const parse_safeDecode = /* @__PURE__ */ _safeDecode(ZodRealError);
 const parse_safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
 const parse_safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/schemas.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/classic/schemas.js
 
 
 
@@ -42962,7 +43098,7 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/coerce.js
+;// CONCATENATED MODULE: ../main/node_modules/zod/v4/classic/coerce.js
 
 
 function coerce_string(params) {
@@ -43137,6 +43273,9 @@ const berthYamlSchema = object({
     })
         .strict()
         .optional(),
+    unmanaged: array(serviceName)
+        .optional()
+        .meta(d("Compose services holding data berth does not back up (a PostgreSQL, MySQL, MongoDB or Redis server): listing one acknowledges no backup before a deploy, no restore on rollback and migrations without a safety copy; berth check refuses such a service until it is listed")),
     writers: array(serviceName)
         .optional()
         .meta(d("Services stopped before the backup; default the migrate service")),
@@ -43272,17 +43411,18 @@ const berthYamlSchema = object({
 
 
 
+
+
 /** Parse berth.yml text. Pure: the caller reads the file. */
 function parseConfig(text, source = "berth.yml") {
     const doc = (0,dist/* parseDocument */.Tp)(text, { prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
-        const first = doc.errors[0];
-        throw new errors_ConfigError(`${source}: is not valid YAML: ${first?.message ?? "parse error"}`);
+        throw new errors_ConfigError(`${source}: is not valid YAML ${yamlErrorText(doc.errors[0])}; fix the file there`);
     }
     const raw = doc.toJS();
     const parsed = berthYamlSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success)
-        throw new errors_ConfigError(formatIssues(source, parsed.error, raw));
+        throw new errors_ConfigError(formatIssues(source, parsed.error, raw, undefined, (path) => keysAt(berthYamlSchema, path)));
     return deepFreeze(parsed.data);
 }
 function loadConfig(path, cwd = process.cwd()) {
@@ -43381,13 +43521,20 @@ function deepFreeze(o) {
 const finding = (file, field, value, message) => ({
     file,
     field,
-    value: value === undefined ? "(missing)" : typeof value === "string" ? value : JSON.stringify(value),
+    value: value === undefined
+        ? "(missing)"
+        : value === null
+            ? "(empty)"
+            : typeof value === "string"
+                ? value
+                : JSON.stringify(value),
     message,
 });
 /** One line, like the loader's errors: `file: field: "value" message`. */
 function formatFinding(f) {
     const field = f.field === "" ? "" : ` ${f.field}:`;
-    const value = f.value === "" ? "" : ` ${f.value === "(missing)" ? f.value : JSON.stringify(f.value)}`;
+    const bare = f.value === "(missing)" || f.value === "(empty)";
+    const value = f.value === "" ? "" : ` ${bare ? f.value : JSON.stringify(f.value)}`;
     return `${f.file}:${field}${value} ${f.message}`;
 }
 /**
@@ -43396,11 +43543,11 @@ function formatFinding(f) {
  */
 function findingsFromConfigError(file, text) {
     return text.split("\n").map((line) => {
-        const m = /^[^:]+: ([^\s:]+):(?: ("(?:[^"\\]|\\.)*"|-?\d[\d.]*|true|false|null|\(missing\)))? (.*)$/.exec(line);
+        const m = /^[^:]+: ([^\s:]+):(?: ("(?:[^"\\]|\\.)*"|-?\d[\d.]*|true|false|null|\(missing\)|\(empty\)))? (.*)$/.exec(line);
         if (!m)
             return finding(file, "", "", line.replace(/^[^:]+: /, ""));
         const raw = m[2];
-        let value = raw ?? "";
+        let value = raw === "null" ? "(empty)" : (raw ?? "");
         if (raw?.startsWith('"'))
             value = JSON.parse(raw);
         return finding(file, m[1] ?? "", value, m[3] ?? "");
@@ -43411,6 +43558,105 @@ function painter(isTTY, env) {
     const on = isTTY && !env.NO_COLOR;
     const wrap = (code) => (s) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
     return { red: wrap(31), green: wrap(32), yellow: wrap(33), dim: wrap(2) };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-boot.js
+
+function checkBoot(input, warnings) {
+    const { config, configFile, boot } = input;
+    if (boot === undefined || config.migrate !== undefined || !config.swap.enabled)
+        return;
+    const service = config.ready.service;
+    const c = boot.command;
+    const command = c === undefined ? "[...]" : typeof c === "string" ? JSON.stringify(c) : `[${c.join(", ")}]`;
+    const with_ = c === undefined ? " with the command that migrates and exits" : "";
+    warnings.push(finding(configFile, "migrate", undefined, `is not set, but ${boot.from} migrates the database when the app starts (${boot.what}): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup (a failing migration leaves it half-migrated); add migrate: { service: ${service}, command: ${command} }${with_}, or, if there is none, swap: { enabled: false } so every deploy stops, backs up and restores on failure`));
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-compose-features.js
+
+function checkComposeFeatures(input, findings, warnings) {
+    const { config, composeFile, model } = input;
+    const shipped = `the deploy uploads ${composeFile} alone, never the files it names`;
+    if (model.include.length > 0)
+        findings.push(finding(composeFile, "include", model.include.join(", "), `merges other compose files, and ${shipped}: the first deploy fails to find ${model.include[0]}; copy the services you deploy into ${composeFile} and drop include:`));
+    for (const svc of Object.values(model.services)) {
+        const ext = svc.extends;
+        if (ext?.file !== undefined)
+            findings.push(finding(composeFile, `services.${svc.name}.extends.file`, ext.file, `is read on the server, and ${shipped}: the first deploy fails to find it; copy the fields ${svc.name} takes from ${ext.service} into ${svc.name} and drop extends:`));
+        else if (ext !== undefined)
+            warnings.push(finding(composeFile, `services.${svc.name}.extends.service`, ext.service, `gives ${svc.name} fields berth does not read (ports, volumes, env_file of ${ext.service}): check and the database resolution see ${svc.name} without them; write those fields in ${svc.name} itself`));
+        if (svc.profiles.length === 0)
+            continue;
+        const field = `services.${svc.name}.profiles`;
+        const value = svc.profiles.join(", ");
+        if (config.services[svc.name])
+            findings.push(finding(composeFile, field, value, `puts ${svc.name}, which berth deploys, in a profile: berth runs compose without --profile, so ${svc.name} never starts on the maintenance path; remove profiles: from ${svc.name}`));
+        else
+            warnings.push(finding(composeFile, field, value, `starts ${svc.name} only with --profile ${svc.profiles[0]}: berth runs compose without profiles, so it never starts, stops or updates ${svc.name}, and does not stop it before a backup; run it yourself (docker compose --profile ${svc.profiles[0]} run ${svc.name}) or remove profiles: and add it to berth.yml services:`));
+    }
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/shared-hosts.js
+/**
+ * Environments that run on one server (the same SSH host): one Docker engine, one set
+ * of host ports, one nginx. What can run twice side by side on one host (the swap's
+ * slots) cannot always run once per environment there. Pure.
+ */
+
+function sharedHosts(config, source) {
+    const byHost = new Map();
+    for (const name of Object.keys(config.environments)) {
+        const env = resolveEnvironment(config, name, source);
+        const key = env.host.toLowerCase();
+        byHost.set(key, [...(byHost.get(key) ?? []), env]);
+    }
+    return [...byHost]
+        .filter(([, envs]) => envs.length > 1)
+        .map(([host, environments]) => ({ host, environments }));
+}
+/** "staging and production", "a, b and c". */
+function names(envs) {
+    const n = envs.map((e) => e.name);
+    return n.length <= 1 ? (n[0] ?? "") : `${n.slice(0, -1).join(", ")} and ${n[n.length - 1]}`;
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-containers.js
+/**
+ * `berth check` on what pins a service to one container per host: `container_name:`
+ * (one name per Docker engine) and `network_mode: host` (the host's own ports). Both
+ * stop the swap path from running the new release beside the old one (slot b,
+ * src/release/slot-b.ts), and both fail when two environments share the host. Pure.
+ */
+
+
+
+function checkContainers(input, findings, warnings) {
+    const { config, configFile, composeFile, model } = input;
+    const shared = sharedHosts(config, configFile)[0];
+    const first = Object.keys(config.environments)[0] ?? "production";
+    const project = resolveEnvironment(config, first, configFile).project;
+    for (const svc of Object.values(model.services)) {
+        const name = svc.containerName;
+        if (name !== undefined) {
+            const field = `services.${svc.name}.container_name`;
+            const dropIt = `remove container_name: (compose then names it ${project}-${svc.name}-1, one name per environment's project)`;
+            if (shared)
+                findings.push(finding(composeFile, field, name, `names the container ${JSON.stringify(name)} in every environment, and ${names(shared.environments)} run on one Docker engine (${shared.host}): the second environment's deploy fails ("the container name is already in use"); ${dropIt}`));
+            else
+                warnings.push(finding(composeFile, field, name, `forces the maintenance path (a short window with the maintenance page) on every deploy: the swap path starts the new release beside the old one, and two containers cannot share one name; ${dropIt}`));
+        }
+        if (svc.networkMode === "host") {
+            const field = `services.${svc.name}.network_mode`;
+            const dropIt = `remove network_mode: host (services reach each other by their compose service name; publish what nginx needs on 127.0.0.1)`;
+            if (svc.name === config.ready.service)
+                findings.push(finding(composeFile, field, "host", `puts ${svc.name} on the host's network, where its ports: are ignored: berth cannot find the readiness port ${config.ready.port} on loopback and the deploy never becomes ready; ${dropIt}, e.g. ports: ["127.0.0.1:<host port>:${config.ready.port}"]`));
+            else if (shared)
+                findings.push(finding(composeFile, field, "host", `puts ${svc.name} on the host's network in every environment, and ${names(shared.environments)} run on one host (${shared.host}): both listen on the host's own ports and the second fails to bind; ${dropIt}`));
+            else
+                warnings.push(finding(composeFile, field, "host", `forces the maintenance path on every deploy: a second ${svc.name} on the host's network would bind the same ports, so the swap path cannot start it beside the old one; ${dropIt}`));
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-databases.js
@@ -43516,7 +43762,367 @@ function checkWriters(input, dbs, findings, notes) {
     }
 }
 
+;// CONCATENATED MODULE: ./build/tsc/cli/check-env-files.js
+/**
+ * `berth check` on `env_file:` entries: compose reads them on the server, relative to
+ * the project directory <root>/<env>, when it creates the containers. berth setup
+ * creates one env file per environment (<root>/env/<env>.env unless berth.yml names
+ * another) and a deploy uploads no env file (docs/design.md §2, secrets stay put), so
+ * any other file is missing on the first deploy. Pure.
+ */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${BERTH_ENV} is compose interpolation, written as text
+
+
+
+function checkEnvFiles(input, findings, notes) {
+    const { config, configFile, composeFile, model } = input;
+    const envs = Object.keys(config.environments).map((n) => resolveEnvironment(config, n, configFile));
+    const standard = envs.every((e) => e.envFile === `${e.root}/env/${e.name}.env`);
+    const fix = standard
+        ? `env_file: ../env/\${BERTH_ENV}.env (berth sets BERTH_ENV; that is ${envs.map((e) => e.envFile).join(", ")}, which berth setup creates)`
+        : `env_file: naming the environment's own env file (${envs.map((e) => `${e.name}: ${e.envFile}`).join(", ")})`;
+    for (const svc of Object.values(model.services)) {
+        svc.envFiles.forEach((ef, i) => {
+            const field = `services.${svc.name}.env_file${svc.envFiles.length > 1 ? `[${i}]` : ""}`;
+            if (!ef.required)
+                return;
+            const unknown = ef.path.replaceAll("${BERTH_ENV}", "").match(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/);
+            if (unknown) {
+                notes.push(`${composeFile}: ${field}: ${ef.path} depends on ${unknown[1]}, set on the server only; berth cannot tell whether that file exists`);
+                return;
+            }
+            const missing = envs.flatMap((e) => {
+                const path = external_node_path_namespaceObject.posix.resolve(`${e.root}/${e.name}`, ef.path.replaceAll("${BERTH_ENV}", e.name));
+                return path === e.envFile ? [] : [{ env: e, path }];
+            });
+            const m = missing[0];
+            if (m === undefined)
+                return;
+            findings.push(finding(composeFile, field, ef.path, `is read from ${m.path} on the ${m.env.name} server when the containers are created, a file berth setup does not create and no deploy uploads (the bundle holds the compose file, never env files): the first deploy fails ("env file ${m.path} not found"); read the environment's own env file instead, ${fix}, or pass each variable under environment: (NAME: \${NAME})`));
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-mounts.js
+/**
+ * `berth check` on bind mounts from outside the environment's directory <root>/<env>:
+ * `~/…` (the home of the user compose runs as) and absolute host paths. Every
+ * environment on the host shares them, berth setup does not create them (Docker then
+ * creates a missing one owned by root), and they are not where berth's docs and
+ * backups look. Read-only mounts of host files (the Docker socket, the time zone) are
+ * left alone. Pure.
+ */
+
+
+
+/** Host paths services mount on purpose, shared by design. */
+const SYSTEM = /^\/(?:var\/run|run|dev|sys|proc|etc\/localtime|etc\/timezone)(?:\/|$)/;
+function checkMounts(input, warnings) {
+    const { config, configFile, composeFile, model } = input;
+    const envs = Object.keys(config.environments).map((n) => resolveEnvironment(config, n, configFile));
+    for (const svc of Object.values(model.services)) {
+        svc.volumes.forEach((m, i) => {
+            if (m.type !== "bind" || m.source === undefined || m.unresolved.length > 0 || m.readOnly)
+                return;
+            const field = `services.${svc.name}.volumes[${i}]`;
+            const local = `"./${external_node_path_namespaceObject.posix.basename(m.source) || "data"}:${m.target}"`;
+            if (m.source.startsWith("~")) {
+                const user = envs[0]?.user ?? "deploy";
+                warnings.push(finding(composeFile, field, m.raw, `mounts ${m.source}, in the home of the user compose runs as on the server (${user}): outside the environment's directory, shared by every environment on that host, not created by berth setup; mount a directory of the environment instead: ${local} (under <root>/<env>/)`));
+                return;
+            }
+            if (SYSTEM.test(m.source))
+                return;
+            const outside = envs.flatMap((e) => {
+                const dir = `${e.root}/${e.name}`;
+                const path = external_node_path_namespaceObject.posix.resolve(dir, m.source ?? "");
+                return path === dir || path.startsWith(`${dir}/`) ? [] : [{ env: e, dir, path }];
+            });
+            const o = outside[0];
+            if (o === undefined)
+                return;
+            warnings.push(finding(composeFile, field, m.raw, `mounts ${o.path} read-write, outside the ${o.env.name} environment's directory (${o.dir}): every environment on that host shares it and berth setup does not create it (Docker creates a missing one, owned by root); mount a directory of the environment instead: ${local}`));
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-ports.js
+/**
+ * `berth check` on every published port: nginx owns 80 and 443 on the server; a port
+ * on 0.0.0.0 is reachable from the internet past ufw/firewalld (Docker's own iptables
+ * rules) and bypasses nginx; a fixed host port cannot serve two environments on one
+ * host. The fix for the last uses a per-environment variable, which the env file sets
+ * and the swap's slot b moves (src/release/slot-b.ts). Pure.
+ */
+
+
+
+const LITERAL = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+/** nginx listens on these for every site on the server (berth setup's server block). */
+const NGINX_PORTS = [80, 443];
+function literalPorts(p) {
+    const m = p.raw.includes("$") ? null : LITERAL.exec(p.hostPort ?? "");
+    if (!m)
+        return [];
+    const start = Number(m[1]);
+    const end = m[2] === undefined ? start : Number(m[2]);
+    return Array.from({ length: Math.max(0, end - start + 1) }, (_, i) => start + i);
+}
+/** The env variable that gives this entry a host port per environment: WEB_PORT, or WEB_PORT_9090 beside others. */
+function portVariable(service, p, literalEntries) {
+    const base = `${service.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_PORT`;
+    return literalEntries > 1 && p.containerPort ? `${base}_${p.containerPort.start}` : base;
+}
+function checkPorts(input, findings, warnings) {
+    const { config, configFile, composeFile, model } = input;
+    const shared = sharedHosts(config, configFile)[0];
+    const ready = config.ready;
+    for (const svc of Object.values(model.services)) {
+        if (svc.networkMode === "host")
+            continue; // ports: are ignored there (check-containers.ts)
+        const literalEntries = svc.ports.filter((p) => literalPorts(p).length > 0).length;
+        svc.ports.forEach((p, i) => {
+            const field = `services.${svc.name}.ports[${i}]`;
+            const host = literalPorts(p);
+            const container = p.containerPort
+                ? `${p.containerPort.start}${p.containerPort.end === p.containerPort.start ? "" : `-${p.containerPort.end}`}`
+                : "<container port>";
+            const proto = p.protocol === "tcp" ? "" : `/${p.protocol}`;
+            const loop = isLoopback(p.hostIp);
+            const isReady = svc.name === ready.service &&
+                p.protocol === "tcp" &&
+                p.containerPort !== undefined &&
+                ready.port >= p.containerPort.start &&
+                ready.port <= p.containerPort.end;
+            const nginx = host.filter((n) => NGINX_PORTS.includes(n));
+            const everywhere = p.hostIp ?? "every interface (0.0.0.0)";
+            const reasons = [];
+            if (nginx.length > 0)
+                reasons.push(`publishes host port ${nginx.join(" and ")}, which nginx owns on the server (it terminates TLS and serves the maintenance page for every environment): the container cannot start ("address already in use")`);
+            if (isReady && !loop)
+                reasons.push(`publishes port ${ready.port} on ${everywhere}: Docker's own iptables rules let the internet reach it past ufw/firewalld, bypassing nginx (TLS, the maintenance page)`);
+            const clash = shared !== undefined && host.length > 0;
+            if (clash)
+                reasons.push(`publishes host port ${p.hostPort} in every environment, and ${names(shared.environments)} run on one host (${shared.host}): the second to start fails ("port is already allocated")`);
+            if (reasons.length === 0) {
+                if (!loop)
+                    warnings.push(finding(composeFile, field, p.raw, `publishes port ${container} on ${everywhere}: Docker's own iptables rules let the internet reach it past ufw/firewalld, bypassing nginx; publish it on loopback only: "127.0.0.1:${p.hostPort ?? "<host port>"}:${container}${proto}" (or remove it if nothing outside the server needs it)`));
+                return;
+            }
+            if (!isReady && !loop && nginx.length === 0 && clash)
+                reasons.push(`it is also open on ${everywhere}, past ufw/firewalld`);
+            const variable = portVariable(svc.name, p, literalEntries);
+            const hostPart = clash
+                ? `\${${variable}}`
+                : nginx.length > 0
+                    ? String(8000 + (nginx[0] === 443 ? 443 : 80))
+                    : (p.hostPort ?? "<host port>");
+            const entry = `"127.0.0.1:${hostPart}:${container}${proto}"`;
+            let fix = `publish it on loopback only: ${entry}`;
+            if (clash) {
+                const first = host[0] ?? 0;
+                const values = shared.environments.map((e, k) => `${variable}=${first + k} in ${e.name}'s env file (${e.envFile})`);
+                fix = `give each environment its own host port: ${entry}, with ${values.join(" and ")}`;
+            }
+            const readyEntry = svc.ports.find((q, k) => k !== i && isLoopback(q.hostIp) && covers(q, ready.port));
+            if (nginx.length > 0 && !isReady && svc.name === ready.service && readyEntry)
+                fix = `remove this entry: nginx terminates TLS and proxies to ${svc.name}:${ready.port} (${readyEntry.raw}); or ${fix}`;
+            findings.push(finding(composeFile, field, p.raw, `${reasons.join("; ")}; ${fix}`));
+        });
+    }
+}
+function covers(p, port) {
+    return (p.protocol === "tcp" &&
+        p.containerPort !== undefined &&
+        port >= p.containerPort.start &&
+        port <= p.containerPort.end);
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-unlisted.js
+/**
+ * `berth check` on SQLite files the repository names (Rails' database.yml, Django
+ * settings, knexfile, Prisma, env examples, the compose file's environment) that sit
+ * on a mounted directory but are not in berth.yml's database set: berth would not back
+ * them up, check them or restore them with the others. A warning: such configs passed
+ * check before (users upgrade), and only the server sees which files really exist
+ * (issue 21 item 2). Pure.
+ */
+
+
+
+
+function checkUnlisted(input, databases, warnings) {
+    const { config, configFile, model } = input;
+    const prefer = [config.migrate?.service, ...(config.writers ?? []), config.ready.service].flatMap((s) => s ?? []);
+    const env = Object.keys(config.environments)[0];
+    if (env === undefined)
+        return;
+    const resolved = resolveEnvironment(config, env, configFile);
+    const projectDir = `${resolved.root}/${env}`;
+    const listed = databases.filter((d) => d.environment === env);
+    const missing = [];
+    for (const named of input.named ?? []) {
+        const loc = resolveDatabasePath(model, named.containerPath, projectDir, prefer);
+        if (loc.kind === "bind") {
+            if (listed.some((d) => d.kind === "bind" && d.hostPath === loc.hostPath))
+                continue;
+            const rel = external_node_path_namespaceObject.posix.relative(projectDir, loc.hostPath);
+            const path = rel.startsWith("..") ? loc.hostPath : rel;
+            missing.push({ path, where: `${loc.service}:${loc.containerPath}`, from: named.from });
+        }
+        else if (loc.kind === "volume") {
+            const same = (d) => d.kind === "volume" && d.volume === loc.volume && d.pathInVolume === loc.pathInVolume;
+            if (listed.some(same))
+                continue;
+            missing.push({
+                path: loc.containerPath,
+                where: `${loc.service}:${loc.containerPath} in the named volume ${loc.volume}`,
+                from: named.from,
+            });
+        }
+    }
+    if (missing.length === 0)
+        return;
+    const given = [
+        ...(config.database?.paths ?? (config.database?.path !== undefined ? [config.database.path] : [])),
+    ];
+    const all = [...given, ...missing.map((m) => m.path)];
+    const field = config.database === undefined ? "database" : config.database.paths ? "database.paths" : "database.path";
+    const what = missing.map((m) => `${m.path} (${m.where}, named in ${m.from})`).join(", ");
+    warnings.push(finding(configFile, field, given.length === 0 ? undefined : given.join(", "), `leaves out ${what}: berth does not back ${missing.length === 1 ? "it" : "them"} up before a migration, check ${missing.length === 1 ? "it" : "them"} or restore ${missing.length === 1 ? "it" : "them"} on rollback; list every SQLite file the app keeps: database: { paths: [${all.join(", ")}] }`));
+}
+
+;// CONCATENATED MODULE: ./build/tsc/config/stateful-services.js
+const KINDS = [
+    {
+        name: "PostgreSQL",
+        image: /^(?:postgres|postgresql|postgis|timescaledb(?:-ha)?|pgvector|supabase-postgres)$/,
+        dataDirs: [
+            "/var/lib/postgresql/data",
+            "/var/lib/postgresql",
+            "/bitnami/postgresql",
+            "/home/postgres/pgdata",
+        ],
+        needsMount: false,
+    },
+    {
+        name: "MySQL",
+        image: /^(?:mysql|percona(?:-server)?)$/,
+        dataDirs: ["/var/lib/mysql", "/bitnami/mysql"],
+        needsMount: false,
+    },
+    {
+        name: "MariaDB",
+        image: /^mariadb$/,
+        dataDirs: ["/var/lib/mysql", "/bitnami/mariadb"],
+        needsMount: false,
+    },
+    {
+        name: "MongoDB",
+        image: /^(?:mongo|mongodb(?:-community-server)?)$/,
+        dataDirs: ["/data/db", "/bitnami/mongodb"],
+        needsMount: false,
+    },
+    {
+        name: "Redis",
+        image: /^(?:redis|redis-stack(?:-server)?|valkey|keydb)$/,
+        dataDirs: ["/data", "/bitnami/redis"],
+        needsMount: true,
+    },
+    {
+        name: "Elasticsearch",
+        image: /^(?:elasticsearch|opensearch)$/,
+        dataDirs: ["/usr/share/elasticsearch/data", "/usr/share/opensearch/data"],
+        needsMount: false,
+    },
+    { name: "ClickHouse", image: /^clickhouse-server$/, dataDirs: ["/var/lib/clickhouse"], needsMount: false },
+    { name: "CouchDB", image: /^couchdb$/, dataDirs: ["/opt/couchdb/data"], needsMount: false },
+    {
+        name: "InfluxDB",
+        image: /^influxdb$/,
+        dataDirs: ["/var/lib/influxdb", "/var/lib/influxdb2"],
+        needsMount: false,
+    },
+    { name: "Neo4j", image: /^neo4j$/, dataDirs: ["/data"], needsMount: false },
+    { name: "RabbitMQ", image: /^rabbitmq$/, dataDirs: ["/var/lib/rabbitmq"], needsMount: true },
+    { name: "MinIO", image: /^minio$/, dataDirs: ["/data"], needsMount: true },
+];
+/** The image's last path component without tag or digest: docker.io/bitnami/postgresql:16 → postgresql. */
+function imageName(image) {
+    const noDigest = image.replace(/@.*$/, "");
+    const last = noDigest.split("/").pop() ?? "";
+    return last.replace(/:.*$/, "").toLowerCase();
+}
+const persistent = (m) => m.type === "bind" || m.type === "volume";
+function kindOf(svc) {
+    const name = svc.image === undefined || svc.image.includes("$") ? undefined : imageName(svc.image);
+    const mountOf = (kind) => svc.volumes.find((m) => persistent(m) && kind.dataDirs.includes(m.target));
+    // By the image's name first: a MariaDB keeps its data where MySQL does.
+    for (const kind of KINDS) {
+        const mount = mountOf(kind);
+        if (name !== undefined && kind.image.test(name) && (mount !== undefined || !kind.needsMount))
+            return { kind, mount };
+    }
+    // Else by a data directory specific to one kind (not /data), never for the app's own build.
+    if (svc.build)
+        return undefined;
+    for (const kind of KINDS) {
+        const mount = mountOf(kind);
+        if (mount !== undefined && mount.target !== "/data")
+            return { kind, mount };
+    }
+    return undefined;
+}
+/** Services of the compose file that run a stateful server, in file order. */
+function statefulServices(model) {
+    return Object.values(model.services).flatMap((svc) => {
+        const k = kindOf(svc);
+        return k ? [{ service: svc.name, kind: k.kind.name, image: svc.image, mount: k.mount }] : [];
+    });
+}
+/** What berth does not do for it: printed by init and check. */
+const UNMANAGED_CONSEQUENCE = "berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy";
+
+;// CONCATENATED MODULE: ./build/tsc/cli/check-unmanaged.js
+/**
+ * `berth check` on databases berth does not manage: each stateful server in the
+ * compose file (src/config/stateful-services.ts) is refused until berth.yml lists it
+ * under `unmanaged:`, which acknowledges that berth does not back it up; then a note
+ * repeats the consequence. Pure.
+ */
+
+
+function checkUnmanaged(input, findings, notes) {
+    const { config, configFile, composeFile, model } = input;
+    const acknowledged = config.unmanaged ?? [];
+    const found = statefulServices(model);
+    const want = [...new Set([...acknowledged, ...found.map((s) => s.service)])].filter((s) => model.services[s]);
+    for (const s of found) {
+        const where = s.mount
+            ? `with its data in ${s.mount.type === "volume" ? `the named volume ${s.mount.source}` : s.mount.source} (${s.mount.target})`
+            : "with its data inside the container (lost when it is recreated)";
+        if (acknowledged.includes(s.service)) {
+            notes.push(`${s.service} (${s.kind}) is unmanaged (berth.yml unmanaged:): ${UNMANAGED_CONSEQUENCE}`);
+            continue;
+        }
+        const field = s.image === undefined ? `services.${s.service}.volumes` : `services.${s.service}.image`;
+        findings.push(finding(composeFile, field, s.image ?? s.mount?.raw ?? s.service, `runs ${s.kind}, ${where}: ${UNMANAGED_CONSEQUENCE}. Back it up yourself (e.g. a dump on a timer, before each deploy), then acknowledge it in ${configFile}: unmanaged: [${want.join(", ")}]`));
+    }
+    acknowledged.forEach((name, i) => {
+        if (!model.services[name])
+            findings.push(finding(configFile, `unmanaged[${i}]`, name, `is not a service in ${composeFile} (it has: ${Object.keys(model.services).join(", ")}); name the compose service that runs the database`));
+    });
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-compose.js
+
+
+
+
+
+
+
+
 
 
 
@@ -43552,10 +44158,19 @@ function checkCompose(input) {
     }
     // One example often documents every environment: report each missing name once.
     const unique = dedupe(findings);
+    const warnings = [];
+    checkComposeFeatures(input, unique, warnings);
+    checkContainers(input, unique, warnings);
+    checkPorts(input, unique, warnings);
+    checkEnvFiles(input, unique, notes);
+    checkMounts(input, warnings);
+    checkUnmanaged(input, unique, notes);
+    checkBoot(input, warnings);
     const databases = checkDatabases(input, unique, notes);
     checkWriters(input, databases, unique, notes);
+    checkUnlisted(input, databases, warnings);
     const ready = checkReady(input, unique, notes);
-    return { findings: dedupe(unique), notes, databases, variables, ready };
+    return { findings: dedupe(unique), warnings: dedupe(warnings), notes, databases, variables, ready };
 }
 function dedupe(findings) {
     const seen = new Set();
@@ -43584,15 +44199,9 @@ function checkReady(input, findings, notes) {
         findings.push(finding(configFile, "ready.port", port, `is not published by ${service} in ${composeFile}: berth polls it on the server's loopback and nginx proxies to it; add ports: ["127.0.0.1:<host port>:${port}"] to ${service} (a different host port per environment, e.g. "127.0.0.1:\${WEB_PORT}:${port}")`));
         return undefined;
     }
-    let ok;
-    for (const [p, i] of matching) {
-        if (isLoopback(p.hostIp)) {
-            ok ??= `${service}:${port} on ${p.hostIp}:${p.hostPort ?? "(any port)"}`;
-            continue;
-        }
-        findings.push(finding(composeFile, `services.${service}.ports[${i}]`, p.raw, `publishes port ${port} on ${p.hostIp ?? "every interface (0.0.0.0)"}: Docker's own iptables rules let the internet reach it past ufw/firewalld, bypassing nginx (TLS, the maintenance page); publish it on loopback only: "127.0.0.1:${p.hostPort ?? "<host port>"}:${port}"`));
-    }
-    return ok;
+    // A ready port published elsewhere than loopback is reported by check-ports.ts.
+    const loop = matching.find(([p]) => isLoopback(p.hostIp))?.[0];
+    return loop && `${service}:${port} on ${loop.hostIp}:${loop.hostPort ?? "(any port)"}`;
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-workflows.js
@@ -43812,12 +44421,581 @@ function findEnvExample(dirs, env) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./build/tsc/cli/init-boot.js
+/**
+ * Does the app migrate its database when it starts? Rails 8's default entrypoint runs
+ * db:prepare, Django entrypoints run manage.py migrate, Node apps call knex's
+ * migrate.latest() or prisma migrate deploy before listening, Go apps AutoMigrate, Rust
+ * apps run diesel's embedded migrations. Such a release changes the database as it
+ * boots (issue 21), so berth must take the maintenance path with its backup. Pure: the
+ * caller reads the files.
+ */
+/** What each pattern says the start does. */
+const PATTERNS = [
+    [/\bdb:(?:prepare|migrate)\b/, "rails db:prepare/db:migrate"],
+    [/\bmanage\.py\s+migrate\b/, "manage.py migrate"],
+    [/\bprisma\s+migrate\s+deploy\b/, "prisma migrate deploy"],
+    [/\bknex\s+migrate:latest\b|\.migrate\s*\.latest\s*\(/, "knex migrate.latest()"],
+    [/\bsequelize(?:-cli)?\s+db:migrate\b|\bumzug\b.*\.up\s*\(/, "sequelize db:migrate"],
+    [/\balembic\s+upgrade\b/, "alembic upgrade"],
+    [/\bflask\s+db\s+upgrade\b/, "flask db upgrade"],
+    [/\.AutoMigrate\s*\(/, "gorm AutoMigrate"],
+    [/\bgoose\.Up(?:Context)?\s*\(/, "goose Up"],
+    [/\bmigrate\.New(?:WithDatabaseInstance)?\s*\(/, "golang-migrate"],
+    [/\brun_pending_migrations\s*\(/, "diesel run_pending_migrations"],
+    [/\bsqlx::migrate!\s*\(/, "sqlx migrate!"],
+    [/\bmix\s+ecto\.migrate\b|Ecto\.Migrator\.run\b/, "ecto migrate"],
+];
+/** What `text` runs at start that migrates, or undefined. */
+function bootMigration(text) {
+    for (const [re, what] of PATTERNS)
+        if (re.test(text))
+            return what;
+    return undefined;
+}
+/** Files that run at start besides the source: entrypoints and start scripts. */
+const START_SCRIPTS = /^(?:docker-entrypoint(?:\.sh)?|entrypoint(?:\.sh)?|start(?:\.sh)?|run(?:\.sh)?|boot(?:\.sh)?|init(?:\.sh)?)$/;
+
+;// CONCATENATED MODULE: ./build/tsc/cli/init-dockerfiles.js
+/**
+ * `berth init` on a compose file that builds nothing (it runs a published image, as
+ * most apps' docs show): the Dockerfiles in the repository, and which service each
+ * builds — a per-service folder's for that service, the shared one (root, docker/,
+ * deploy/) for the service that looks most like the app. Only reads.
+ */
+
+
+
+const lastName = (image) => (image ?? "").replace(/@.*$/, "").split("/").pop()?.replace(/:.*$/, "").toLowerCase() ?? "";
+/** Services that may run the app's own image: no build, not a database, not only in a profile. */
+function candidates(model) {
+    const stateful = new Set(statefulServices(model).map((s) => s.service));
+    return Object.values(model.services).filter((s) => !s.build && !stateful.has(s.name) && s.profiles.length === 0 && s.image !== undefined);
+}
+/** Best first: its image is named like the repository, then its service name, then it publishes a port. */
+function rank(svc, repoName) {
+    const image = lastName(svc.image);
+    if (image === repoName)
+        return 0;
+    if (svc.name === repoName)
+        return 1;
+    if (image !== "" && (repoName.includes(image) || image.includes(repoName)))
+        return 2;
+    if (svc.ports.length > 0)
+        return 3;
+    return 4;
+}
+function proposeBuilds(model, repoRoot, composeDir) {
+    if (Object.values(model.services).some((s) => s.build))
+        return [];
+    const out = [];
+    const services = candidates(model);
+    for (const svc of services) {
+        const own = [
+            (0,external_node_path_namespaceObject.join)(composeDir, svc.name, "Dockerfile"),
+            (0,external_node_path_namespaceObject.join)(repoRoot, svc.name, "Dockerfile"),
+            (0,external_node_path_namespaceObject.join)(repoRoot, "docker", svc.name, "Dockerfile"),
+            (0,external_node_path_namespaceObject.join)(repoRoot, "docker", `${svc.name}.Dockerfile`),
+            (0,external_node_path_namespaceObject.join)(repoRoot, "docker", `Dockerfile.${svc.name}`),
+        ].find(external_node_fs_namespaceObject.existsSync);
+        if (own !== undefined)
+            out.push({ service: svc.name, context: contextOf(own, repoRoot), dockerfile: own });
+    }
+    const shared = [
+        (0,external_node_path_namespaceObject.join)(composeDir, "Dockerfile"),
+        (0,external_node_path_namespaceObject.join)(repoRoot, "Dockerfile"),
+        (0,external_node_path_namespaceObject.join)(repoRoot, "docker", "Dockerfile"),
+        (0,external_node_path_namespaceObject.join)(repoRoot, "deploy", "Dockerfile"),
+    ].find(external_node_fs_namespaceObject.existsSync);
+    const repoName = (0,external_node_path_namespaceObject.basename)(repoRoot).toLowerCase();
+    const app = services
+        .filter((s) => !out.some((o) => o.service === s.name))
+        .sort((a, b) => rank(a, repoName) - rank(b, repoName))[0];
+    if (shared !== undefined && app !== undefined)
+        out.push({ service: app.name, context: contextOf(shared, repoRoot), dockerfile: shared });
+    return out;
+}
+/** A Dockerfile under docker/ or deploy/ builds from the repository root (it COPYs the app); others from their folder. */
+function contextOf(dockerfile, repoRoot) {
+    const dir = (0,external_node_path_namespaceObject.dirname)(dockerfile);
+    const top = (0,external_node_path_namespaceObject.relative)(repoRoot, dir).split("/")[0];
+    return top === "docker" || top === "deploy" ? repoRoot : dir;
+}
+/** The model with each proposed build: set, as compose would read `build: {context, dockerfile}`. */
+function withBuilds(model, builds, composeDir) {
+    if (builds.length === 0)
+        return model;
+    const services = { ...model.services };
+    for (const b of builds) {
+        const svc = services[b.service];
+        if (!svc)
+            continue;
+        services[b.service] = {
+            ...svc,
+            build: {
+                context: (0,external_node_path_namespaceObject.relative)(composeDir, b.context) || ".",
+                dockerfile: (0,external_node_path_namespaceObject.relative)(b.context, b.dockerfile),
+                args: {},
+                target: undefined,
+            },
+        };
+    }
+    return { ...model, services };
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/init-scan.js
+/**
+ * What `berth init` reads out of a repository's text files: Dockerfile facts, SQLite
+ * paths, health routes and migration commands. Pure: the caller reads the files.
+ */
+function parseDockerfile(text) {
+    const lines = text
+        .replace(/\\\r?\n/g, " ")
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#"));
+    const globalArgs = new Map();
+    const allArgs = new Set();
+    const usedInFrom = new Set();
+    let seenFrom = false;
+    let workdir;
+    let expose = [];
+    let finalStage;
+    let healthcheckPath;
+    let startLines = [];
+    /** Each named stage's working directory and health check: a stage FROM another inherits them. */
+    const stages = new Map();
+    let current;
+    let stageCount = 0;
+    for (const line of lines) {
+        const [instr = "", ...rest] = line.split(/\s+/);
+        const args = rest.join(" ");
+        switch (instr.toUpperCase()) {
+            case "ARG":
+                for (const decl of rest) {
+                    const [name = "", ...value] = decl.split("=");
+                    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+                        continue;
+                    allArgs.add(name);
+                    if (!seenFrom)
+                        globalArgs.set(name, value.length > 0);
+                }
+                break;
+            case "FROM": {
+                seenFrom = true;
+                for (const m of args.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g))
+                    if (m[1])
+                        usedInFrom.add(m[1]);
+                const words = rest.filter((w) => !w.startsWith("--"));
+                const base = words[0] ?? "";
+                const alias = words[1]?.toUpperCase() === "AS" ? words[2] : undefined;
+                const parent = stages.get(base.toLowerCase());
+                workdir = parent?.workdir;
+                healthcheckPath = parent?.health;
+                startLines = [...(parent?.start ?? [])];
+                expose = [];
+                finalStage = `FROM ${base}${alias === undefined ? "" : ` AS ${alias}`}`;
+                stageCount++;
+                current = alias?.toLowerCase();
+                break;
+            }
+            case "HEALTHCHECK": {
+                const url = /https?:\/\/(?:\[[^\]]*\]|[^/\s'"]+)(\/[^\s'"|;&)]*)?/.exec(args);
+                healthcheckPath = /^NONE\b/i.test(args) ? undefined : url ? (url[1] ?? "/") : healthcheckPath;
+                break;
+            }
+            case "CMD":
+            case "ENTRYPOINT":
+                startLines = [...startLines.filter((l) => !l.toUpperCase().startsWith(instr.toUpperCase())), line];
+                break;
+            case "WORKDIR": {
+                const dir = args.replace(/^["']|["']$/g, "");
+                workdir = dir.startsWith("/") || workdir === undefined ? dir : `${workdir.replace(/\/$/, "")}/${dir}`;
+                break;
+            }
+            case "EXPOSE":
+                for (const p of rest) {
+                    const m = /^(\d+)(?:\/tcp)?$/i.exec(p);
+                    if (m)
+                        expose.push(Number(m[1]));
+                }
+                break;
+        }
+        if (current !== undefined)
+            stages.set(current, { workdir, health: healthcheckPath, start: startLines });
+    }
+    const requiredArgs = [...globalArgs]
+        .filter(([n, hasDefault]) => !hasDefault && usedInFrom.has(n))
+        .map(([n]) => n);
+    return {
+        requiredArgs,
+        args: [...allArgs],
+        workdir,
+        expose,
+        finalStage,
+        stages: stageCount,
+        healthcheckPath,
+        startLines,
+    };
+}
+const EXT = "(?:sqlite3|sqlite|db)";
+const NOT_PROD = /(?:^|[/_.-])(?:test|tests|development|dev)(?:[/_.-]|$)/i;
+/**
+ * SQLite file paths mentioned in a text: SQLAlchemy URLs (`sqlite:////abs`, `sqlite:///rel`),
+ * Prisma's `file:`, and bare paths ending in .sqlite3/.sqlite/.db. Test and development
+ * databases are left out. Relative paths are returned as written (relative to the app's
+ * working directory).
+ */
+function sqlitePaths(text) {
+    const found = [];
+    const add = (p) => {
+        if (p === undefined || NOT_PROD.test(p))
+            return;
+        const clean = p.replace(/^\.\//, "");
+        if (!found.includes(clean))
+            found.push(clean);
+    };
+    for (const m of text.matchAll(/sqlite(?:\+\w+)?:\/\/\/([^\s"'?#]+)/g))
+        add(m[1]);
+    for (const m of text.matchAll(new RegExp(`file:([^\\s"'?#]+\\.${EXT})(?![\\w.])`, "g")))
+        add(m[1]);
+    const bare = new RegExp(`(?:^|[\\s=:"'\\[,(])((?:\\.{0,2}/)?[\\w.\\-/]*\\w\\.${EXT})(?=$|[\\s"',\\])])`, "gm");
+    const rest = text.replace(/sqlite(?:\+\w+)?:\/\/\/[^\s"'?#]+|file:[^\s"'?#]+/g, " ");
+    for (const m of rest.matchAll(bare))
+        add(m[1]);
+    return found;
+}
+/** The `database:` entries of a Rails config/database.yml's production: section. */
+function railsProductionDatabases(text) {
+    const block = /^production:[^\n]*\n((?:[ \t]+[^\n]*\n?|\s*\n)*)/m.exec(text)?.[1] ?? "";
+    return [...block.matchAll(/^\s+database:\s*["']?([^"'\s#]+)["']?/gm)].flatMap((m) => m[1] && new RegExp(`\\.${EXT}$`).test(m[1]) ? [m[1]] : []);
+}
+/**
+ * A Django settings file's SQLite database: `"NAME": <path>`, where the path is a
+ * literal, `X / "db.sqlite3"` or `os.path.join(X, "db.sqlite3")` and X a variable the
+ * file sets to a literal directory (its default when read from the environment) or
+ * BASE_DIR (the project, i.e. the app's working directory). Relative paths are returned
+ * relative to the working directory.
+ */
+function djangoDatabases(text) {
+    if (!/django\.db\.backends\.sqlite3/.test(text))
+        return [];
+    const name = /["']NAME["']\s*:\s*(.+?)[\s,}]*$/m.exec(text)?.[1]?.trim();
+    if (name === undefined)
+        return [];
+    const lit = /^["']([^"']+)["']$/.exec(name)?.[1];
+    if (lit !== undefined)
+        return sqlitePaths(lit).length > 0 ? [lit.replace(/^\.\//, "")] : [];
+    const joined = /^([A-Za-z_]\w*)\s*\/\s*["']([^"']+)["']$/.exec(name) ??
+        /^os\.path\.join\(\s*([A-Za-z_]\w*)\s*,\s*["']([^"']+)["']\s*\)$/.exec(name);
+    if (!joined?.[1] || !joined[2])
+        return [];
+    const [, dirVar, file] = joined;
+    if (dirVar === "BASE_DIR")
+        return [file];
+    const assigned = new RegExp(`^${dirVar}\\s*=\\s*(.*)$`, "m").exec(text)?.[1] ?? "";
+    const dir = [...assigned.matchAll(/["'](\/[^"']*)["']/g)].pop()?.[1];
+    return dir === undefined ? [] : [`${dir.replace(/\/$/, "")}/${file}`];
+}
+/** Readiness routes berth prefers, best first (/alive last: liveness more than readiness). */
+const HEALTH_PATHS = ["/readyz", "/up", "/healthz", "/health", "/ready", "/alive"];
+const HEALTH_NAMES = HEALTH_PATHS.map((p) => p.slice(1)).join("|");
+/** A quoted route ending in a health name, with any prefix: "/healthz", '/api/health', `/v1/ready`. */
+const QUOTED = new RegExp(`["'\`](/(?:[\\w.-]+/)*(?:${HEALTH_NAMES}))/?["'\`]`, "g");
+/** Django's path('up', …) / re_path(r'^health/?$', …): the route without its leading slash. */
+const DJANGO = new RegExp(`\\b(?:re_)?path\\(\\s*r?["']\\^?((?:[\\w.-]+/)*(?:${HEALTH_NAMES}))/?\\??\\$?["']`, "g");
+/** Health routes a source file defines, best first by their last segment. */
+function healthRoutes(text) {
+    const found = new Set();
+    for (const m of text.matchAll(QUOTED))
+        if (m[1])
+            found.add(m[1]);
+    for (const m of text.matchAll(DJANGO))
+        if (m[1])
+            found.add(`/${m[1]}`);
+    if (/\bget\s+["']up["']/.test(text))
+        found.add("/up");
+    const rank = (p) => HEALTH_PATHS.indexOf(`/${p.split("/").pop()}`);
+    return [...found].sort((a, b) => rank(a) - rank(b) || a.length - b.length);
+}
+/** Local npm binaries: run through npx in the image. */
+const NODE_BINS = [
+    "knex",
+    "prisma",
+    "sequelize",
+    "sequelize-cli",
+    "typeorm",
+    "drizzle-kit",
+    "node-pg-migrate",
+];
+const MIGRATE_SCRIPTS = [
+    "migrate:deploy",
+    "db:migrate:deploy",
+    "migrate",
+    "db:migrate",
+    "migrate:latest",
+    "migrate:up",
+];
+/** A migration command from a package.json's scripts, or undefined. */
+function packageJsonMigrate(text) {
+    let scripts = {};
+    try {
+        scripts = JSON.parse(text).scripts ?? {};
+    }
+    catch {
+        return undefined;
+    }
+    for (const name of MIGRATE_SCRIPTS) {
+        const body = scripts[name];
+        if (typeof body !== "string" || body.trim() === "")
+            continue;
+        const from = `package.json scripts.${name}`;
+        if (/\bprisma\s+migrate\b/.test(body))
+            return { command: ["npx", "prisma", "migrate", "deploy"], from };
+        if (/[;&|<>$`'"()*?!\\]/.test(body))
+            return { command: body.trim(), from };
+        const words = body.trim().split(/\s+/);
+        return { command: NODE_BINS.includes(words[0] ?? "") ? ["npx", ...words] : words, from };
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./build/tsc/cli/init-detect.js
+/**
+ * `berth init` reading a repository: the compose file, the Dockerfiles its builds
+ * name, SQLite paths, health routes and a migration command. Only reads; what it
+ * finds is turned into berth.yml by init-plan.ts.
+ */
+
+
+
+
+
+
+
+/** In Docker's order of preference (docker compose picks the first that exists). */
+const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+const COMPOSE_DIRS = [".", "deploy", "docker", "infra", "ops", ".docker"];
+const read = (p) => {
+    try {
+        return (0,external_node_fs_namespaceObject.readFileSync)(p, "utf8");
+    }
+    catch {
+        return undefined;
+    }
+};
+/** The compose file: --compose, else the first of COMPOSE_NAMES in the repository root, berth.yml's folder, then common folders. */
+function findCompose(repoRoot, configDir) {
+    const dirs = [...new Set([repoRoot, configDir, ...COMPOSE_DIRS.map((d) => (0,external_node_path_namespaceObject.join)(repoRoot, d))])];
+    const all = dirs.flatMap((d) => COMPOSE_NAMES.map((n) => (0,external_node_path_namespaceObject.join)(d, n))).filter((p) => (0,external_node_fs_namespaceObject.existsSync)(p));
+    const [path, ...others] = all;
+    return path === undefined ? undefined : { path, others };
+}
+function detect(repoRoot, composePath, others) {
+    const composeDir = (0,external_node_path_namespaceObject.dirname)(composePath);
+    const parsed = parseCompose((0,external_node_fs_namespaceObject.readFileSync)(composePath, "utf8"), (0,external_node_path_namespaceObject.relative)(repoRoot, composePath));
+    const proposed = proposeBuilds(parsed, repoRoot, composeDir);
+    const model = withBuilds(parsed, proposed, composeDir);
+    const dockerfiles = new Map();
+    const contexts = [];
+    for (const svc of Object.values(model.services)) {
+        if (!svc.build)
+            continue;
+        const context = (0,external_node_path_namespaceObject.resolve)(composeDir, svc.build.context);
+        const file = (0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile ?? "Dockerfile");
+        const text = read(file);
+        dockerfiles.set(file, text === undefined ? undefined : parseDockerfile(text));
+        contexts.push(context, (0,external_node_path_namespaceObject.dirname)(file));
+    }
+    if (contexts.length === 0 && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(repoRoot, "Dockerfile"))) {
+        const file = (0,external_node_path_namespaceObject.join)(repoRoot, "Dockerfile");
+        dockerfiles.set(file, parseDockerfile((0,external_node_fs_namespaceObject.readFileSync)(file, "utf8")));
+        contexts.push(repoRoot);
+    }
+    // Most specific first: the Dockerfile's folder (a monorepo's service), then contexts, then the root.
+    const dirs = [...new Set([...contexts.reverse(), repoRoot])].filter((d) => init_detect_inside(d, repoRoot));
+    const show = (p) => (0,external_node_path_namespaceObject.relative)(repoRoot, p);
+    const sources = scanSources(dirs, show);
+    // What the image runs at start (CMD/ENTRYPOINT) and the start scripts come before the source.
+    const fromDockerfile = [...dockerfiles].flatMap(([file, f]) => {
+        const what = f && bootMigration(f.startLines.join("\n"));
+        return what ? [{ what, from: show(file) }] : [];
+    });
+    return {
+        composePath,
+        composeOthers: others,
+        model,
+        dockerfiles,
+        sqlite: findSqlite(model, dirs, repoRoot, composePath, show),
+        health: sources.health,
+        migrate: findMigrate(dirs, show),
+        proposed,
+        boot: fromDockerfile[0] ?? sources.bootScript ?? sources.bootSource,
+    };
+}
+function init_detect_inside(path, root) {
+    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+    return !rel.startsWith("..") && !rel.startsWith("/");
+}
+function findSqlite(model, dirs, repoRoot, composePath, show) {
+    const composeDir = (0,external_node_path_namespaceObject.dirname)(composePath);
+    const out = [];
+    const add = (paths, from) => {
+        for (const path of paths)
+            if (!out.some((o) => o.path === path))
+                out.push({ path, from });
+    };
+    for (const svc of Object.values(model.services)) {
+        add(sqlitePaths(Object.values(svc.environment).join("\n")), `${show(composePath)} services.${svc.name}.environment`);
+    }
+    for (const dir of [...new Set([composeDir, ...dirs, repoRoot])]) {
+        for (const name of [...new Set(["staging", "production"].flatMap(envExampleNames))]) {
+            const text = read((0,external_node_path_namespaceObject.join)(dir, name));
+            if (text !== undefined)
+                add(sqlitePaths(text), show((0,external_node_path_namespaceObject.join)(dir, name)));
+        }
+        for (const settings of djangoSettings(dir)) {
+            const text = read(settings);
+            if (text !== undefined)
+                add(djangoDatabases(text), show(settings));
+        }
+        const railsDb = read((0,external_node_path_namespaceObject.join)(dir, "config", "database.yml"));
+        if (railsDb !== undefined)
+            add(railsProductionDatabases(railsDb), show((0,external_node_path_namespaceObject.join)(dir, "config/database.yml")));
+        for (const f of ["alembic.ini", "prisma/schema.prisma", "knexfile.js", "knexfile.ts"]) {
+            const text = read((0,external_node_path_namespaceObject.join)(dir, f));
+            if (text !== undefined)
+                add(sqlitePaths(text), show((0,external_node_path_namespaceObject.join)(dir, f)));
+        }
+        // Files already there (a checked-in or local database), in the usual folders.
+        for (const sub of ["storage", "data", "db", "database"]) {
+            const d = (0,external_node_path_namespaceObject.join)(dir, sub);
+            if (!isDir(d))
+                continue;
+            const files = (0,external_node_fs_namespaceObject.readdirSync)(d).filter((f) => /\.(sqlite3|sqlite|db)$/.test(f));
+            add(sqlitePaths(files.map((f) => `${sub}/${f}`).join("\n")), show(d));
+        }
+    }
+    return out;
+}
+const isDir = (p) => {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(p).isDirectory();
+    }
+    catch {
+        return false;
+    }
+};
+const SOURCE = /\.(?:[cm]?[jt]sx?|py|rb|go|ex|exs|php|java|kt|rs|cs)$/;
+const SKIP = new Set([
+    "node_modules",
+    ".git",
+    "vendor",
+    "dist",
+    "build",
+    "tmp",
+    "log",
+    "storage",
+    "coverage",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "test",
+    "tests",
+    "spec",
+]);
+/**
+ * One walk of the source under `dirs` (bounded: 3000 files, 256 KiB each): health
+ * routes, and a migration run at start by a start script or by the code itself.
+ */
+function scanSources(dirs, show) {
+    const out = { health: [], bootScript: undefined, bootSource: undefined };
+    let budget = 3000;
+    const walk = (dir) => {
+        let entries;
+        try {
+            entries = (0,external_node_fs_namespaceObject.readdirSync)(dir).sort();
+        }
+        catch {
+            return;
+        }
+        for (const e of entries) {
+            if (budget <= 0)
+                return;
+            const p = (0,external_node_path_namespaceObject.join)(dir, e);
+            if (isDir(p)) {
+                if (!SKIP.has(e) && !e.startsWith("."))
+                    walk(p);
+                continue;
+            }
+            const script = START_SCRIPTS.test(e);
+            if (!SOURCE.test(e) && e !== "routes.rb" && !script)
+                continue;
+            budget--;
+            const text = (0,external_node_fs_namespaceObject.statSync)(p).size <= 256 * 1024 ? read(p) : undefined;
+            if (text === undefined)
+                continue;
+            for (const path of healthRoutes(text)) {
+                if (!out.health.some((o) => o.path === path))
+                    out.health.push({ path, from: show(p) });
+            }
+            const what = bootMigration(text);
+            if (what && script)
+                out.bootScript ??= { what, from: show(p) };
+            else if (what)
+                out.bootSource ??= { what, from: show(p) };
+        }
+    };
+    for (const d of dirs)
+        walk(d);
+    return out;
+}
+/** Django settings modules: <pkg>/settings.py and <pkg>/settings/{production,prod,base}.py. */
+function djangoSettings(dir) {
+    let subs;
+    try {
+        subs = (0,external_node_fs_namespaceObject.readdirSync)(dir).filter((d) => !SKIP.has(d) && !d.startsWith(".") && isDir((0,external_node_path_namespaceObject.join)(dir, d)));
+    }
+    catch {
+        return [];
+    }
+    return subs
+        .sort()
+        .flatMap((d) => ["settings.py", "settings/production.py", "settings/prod.py", "settings/base.py"].map((f) => (0,external_node_path_namespaceObject.join)(dir, d, f)))
+        .filter((f) => (0,external_node_fs_namespaceObject.existsSync)(f));
+}
+function findMigrate(dirs, show) {
+    for (const dir of dirs) {
+        const has = (f) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, f));
+        const from = (f) => show((0,external_node_path_namespaceObject.join)(dir, f));
+        if (has("bin/rails"))
+            return { command: ["bin/rails", "db:prepare"], from: from("bin/rails") };
+        if (has("manage.py"))
+            return { command: ["python", "manage.py", "migrate"], from: from("manage.py") };
+        if (has("alembic.ini"))
+            return { command: ["alembic", "upgrade", "head"], from: from("alembic.ini") };
+        const pkg = read((0,external_node_path_namespaceObject.join)(dir, "package.json"));
+        const guess = pkg === undefined ? undefined : packageJsonMigrate(pkg);
+        if (guess)
+            return { ...guess, from: `${from("package.json")} ${guess.from.replace(/^package\.json /, "")}` };
+        if (has("prisma/schema.prisma")) {
+            return { command: ["npx", "prisma", "migrate", "deploy"], from: from("prisma/schema.prisma") };
+        }
+        if (has("knexfile.js") || has("knexfile.ts"))
+            return { command: ["npx", "knex", "migrate:latest"], from: from("knexfile") };
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/cli/check.js
 /**
  * `berth check [--config F] [--json]`: offline, validates berth.yml and what it points
  * to — the compose file, its variables, where each database really is, the readiness
  * port, and the caller workflows' inputs. Exit 0 clean, 1 findings (or bad usage).
  */
+
+
+
 
 
 
@@ -43863,7 +45041,11 @@ async function runCheck(args, io) {
 }
 function format(r, io) {
     const c = painter(io.isTTY, io.env);
-    const lines = [...r.checked, ...r.notes.map((n) => c.yellow(`note: ${n}`))];
+    const lines = [
+        ...r.checked,
+        ...r.notes.map((n) => c.yellow(`note: ${n}`)),
+        ...r.warnings.map((w) => c.yellow(`warning: ${formatFinding(w)}`)),
+    ];
     if (r.ok)
         lines.push(c.green("ok: no findings"));
     else {
@@ -43878,6 +45060,7 @@ function check_check(configArg, isDefault, io) {
     const report = (findings, rest = {}) => ({
         ok: findings.length === 0,
         findings,
+        warnings: [],
         databases: [],
         variables: [],
         notes: [],
@@ -43919,7 +45102,17 @@ function check_check(configArg, isDefault, io) {
             const found = findEnvExample(dirs, env);
             envExamples[env] = found && { file: show(found.path), names: envNames(found.text) };
         }
-        compose = checkCompose({ config: loaded.config, configFile, composeFile, model, envExamples });
+        const boot = findBoot(loaded, show);
+        const named = namedDatabases(loaded, model, composePath, show);
+        compose = checkCompose({
+            config: loaded.config,
+            configFile,
+            composeFile,
+            model,
+            envExamples,
+            boot,
+            named,
+        });
     }
     catch (e) {
         if (e instanceof ComposeError)
@@ -43939,7 +45132,67 @@ function check_check(configArg, isDefault, io) {
         ...callers.calls.map((c) => `workflow  ${c.file}: ${c.job} → berth ${c.workflow}`),
     ];
     const notes = [...compose.notes, ...callers.notes];
-    return report(findings, { databases: compose.databases, variables: compose.variables, notes, checked });
+    return report(findings, {
+        warnings: compose.warnings,
+        databases: compose.databases,
+        variables: compose.variables,
+        notes,
+        checked,
+    });
+}
+/** A migration run at start: the built images' CMD/ENTRYPOINT, then start scripts and source in their contexts. */
+function findBoot(loaded, show) {
+    const dirs = buildDirs(loaded);
+    const command = findMigrate(dirs, show)?.command;
+    for (const svc of Object.values(loaded.config.services)) {
+        if (!svc.build)
+            continue;
+        const file = (0,external_node_path_namespaceObject.resolve)(loaded.dir, svc.build.context, svc.build.dockerfile);
+        let text;
+        try {
+            text = (0,external_node_fs_namespaceObject.readFileSync)(file, "utf8");
+        }
+        catch {
+            text = undefined;
+        }
+        const what = text === undefined ? undefined : bootMigration(parseDockerfile(text).startLines.join("\n"));
+        if (what)
+            return { what, from: show(file), command };
+    }
+    const found = scanSources(buildDirs(loaded, false), show);
+    const boot = found.bootScript ?? found.bootSource;
+    return boot && { ...boot, command };
+}
+/** The build contexts and Dockerfile folders berth.yml names, most specific first, then the repository. */
+function buildDirs(loaded, withRoot = true) {
+    const dirs = Object.values(loaded.config.services).flatMap((svc) => {
+        if (!svc.build)
+            return [];
+        const context = (0,external_node_path_namespaceObject.resolve)(loaded.dir, svc.build.context);
+        return [(0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile)), context];
+    });
+    return [...new Set(withRoot || dirs.length === 0 ? [...dirs, loaded.repoRoot] : dirs)];
+}
+/** SQLite files the repository names, as the ready service opens them (its Dockerfile's WORKDIR for relative ones). */
+function namedDatabases(loaded, model, composePath, show) {
+    const { config } = loaded;
+    const ready = config.ready.service;
+    const image = config.services[ready]?.image;
+    const builder = Object.values(config.services).find((s) => s.build && s.image === image)?.build;
+    let workdir = model.services[ready]?.workingDir;
+    if (workdir === undefined && builder) {
+        try {
+            const file = (0,external_node_path_namespaceObject.resolve)(loaded.dir, builder.context, builder.dockerfile);
+            workdir = parseDockerfile((0,external_node_fs_namespaceObject.readFileSync)(file, "utf8")).workdir;
+        }
+        catch {
+            workdir = undefined;
+        }
+    }
+    return findSqlite(model, buildDirs(loaded), loaded.repoRoot, composePath, show).map((c) => ({
+        containerPath: external_node_path_namespaceObject.posix.resolve(workdir ?? "/", c.path),
+        from: c.from,
+    }));
 }
 function databaseLine(d) {
     const given = d.given === "container" ? " (given as the container path)" : "";
@@ -44003,6 +45256,14 @@ class Asker {
         this.flags = flags;
         this.interactive = interactive;
     }
+    /** True when the flags answer `key`. */
+    has(key) {
+        return this.flags[key] !== undefined;
+    }
+    /** True when it may ask the terminal (else an undetected value falls back to its default: a guess). */
+    get asks() {
+        return this.interactive;
+    }
     async ask(q) {
         const flag = this.flags[q.key];
         if (flag !== undefined) {
@@ -44037,340 +45298,10 @@ class Asker {
     }
     /** The refusal: every question left without an answer, as the flags that answer them. */
     refusal() {
-        const lines = [...this.errors, ...this.missing.map((q) => `${q.prompt}: pass ${q.usage}`)];
+        // Two images may ask the same thing (one build arg): name it once.
+        const lines = [...new Set([...this.errors, ...this.missing.map((q) => `${q.prompt}: pass ${q.usage}`)])];
         return lines.length === 0 ? undefined : lines.join("\n");
     }
-}
-
-;// CONCATENATED MODULE: ./build/tsc/cli/init-scan.js
-/**
- * What `berth init` reads out of a repository's text files: Dockerfile facts, SQLite
- * paths, health routes and migration commands. Pure: the caller reads the files.
- */
-function parseDockerfile(text) {
-    const lines = text
-        .replace(/\\\r?\n/g, " ")
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter((l) => l !== "" && !l.startsWith("#"));
-    const globalArgs = new Map();
-    const allArgs = new Set();
-    const usedInFrom = new Set();
-    let seenFrom = false;
-    let workdir;
-    let expose = [];
-    for (const line of lines) {
-        const [instr = "", ...rest] = line.split(/\s+/);
-        const args = rest.join(" ");
-        switch (instr.toUpperCase()) {
-            case "ARG":
-                for (const decl of rest) {
-                    const [name = "", ...value] = decl.split("=");
-                    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-                        continue;
-                    allArgs.add(name);
-                    if (!seenFrom)
-                        globalArgs.set(name, value.length > 0);
-                }
-                break;
-            case "FROM":
-                seenFrom = true;
-                for (const m of args.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g))
-                    if (m[1])
-                        usedInFrom.add(m[1]);
-                workdir = undefined;
-                expose = [];
-                break;
-            case "WORKDIR": {
-                const dir = args.replace(/^["']|["']$/g, "");
-                workdir = dir.startsWith("/") || workdir === undefined ? dir : `${workdir.replace(/\/$/, "")}/${dir}`;
-                break;
-            }
-            case "EXPOSE":
-                for (const p of rest) {
-                    const m = /^(\d+)(?:\/tcp)?$/i.exec(p);
-                    if (m)
-                        expose.push(Number(m[1]));
-                }
-                break;
-        }
-    }
-    const requiredArgs = [...globalArgs]
-        .filter(([n, hasDefault]) => !hasDefault && usedInFrom.has(n))
-        .map(([n]) => n);
-    return { requiredArgs, args: [...allArgs], workdir, expose };
-}
-const EXT = "(?:sqlite3|sqlite|db)";
-const NOT_PROD = /(?:^|[/_.-])(?:test|tests|development|dev)(?:[/_.-]|$)/i;
-/**
- * SQLite file paths mentioned in a text: SQLAlchemy URLs (`sqlite:////abs`, `sqlite:///rel`),
- * Prisma's `file:`, and bare paths ending in .sqlite3/.sqlite/.db. Test and development
- * databases are left out. Relative paths are returned as written (relative to the app's
- * working directory).
- */
-function sqlitePaths(text) {
-    const found = [];
-    const add = (p) => {
-        if (p === undefined || NOT_PROD.test(p))
-            return;
-        const clean = p.replace(/^\.\//, "");
-        if (!found.includes(clean))
-            found.push(clean);
-    };
-    for (const m of text.matchAll(/sqlite(?:\+\w+)?:\/\/\/([^\s"'?#]+)/g))
-        add(m[1]);
-    for (const m of text.matchAll(new RegExp(`file:([^\\s"'?#]+\\.${EXT})(?![\\w.])`, "g")))
-        add(m[1]);
-    const bare = new RegExp(`(?:^|[\\s=:"'\\[,(])((?:\\.{0,2}/)?[\\w.\\-/]*\\w\\.${EXT})(?=$|[\\s"',\\])])`, "gm");
-    const rest = text.replace(/sqlite(?:\+\w+)?:\/\/\/[^\s"'?#]+|file:[^\s"'?#]+/g, " ");
-    for (const m of rest.matchAll(bare))
-        add(m[1]);
-    return found;
-}
-/** The `database:` entries of a Rails config/database.yml's production: section. */
-function railsProductionDatabases(text) {
-    const block = /^production:[^\n]*\n((?:[ \t]+[^\n]*\n?|\s*\n)*)/m.exec(text)?.[1] ?? "";
-    return [...block.matchAll(/^\s+database:\s*["']?([^"'\s#]+)["']?/gm)].flatMap((m) => m[1] && new RegExp(`\\.${EXT}$`).test(m[1]) ? [m[1]] : []);
-}
-/** Readiness routes berth prefers, best first; /livez-style liveness routes are not readiness. */
-const HEALTH_PATHS = ["/readyz", "/up", "/healthz", "/health", "/ready"];
-/** Health routes a source file defines (quoted route strings, Rails' `get "up"`). */
-function healthRoutes(text) {
-    const found = new Set();
-    for (const p of HEALTH_PATHS) {
-        const name = p.slice(1);
-        if (new RegExp(`["'\`]/${name}["'\`]`).test(text))
-            found.add(p);
-    }
-    if (/\bget\s+["']up["']/.test(text))
-        found.add("/up");
-    return HEALTH_PATHS.filter((p) => found.has(p));
-}
-/** Local npm binaries: run through npx in the image. */
-const NODE_BINS = [
-    "knex",
-    "prisma",
-    "sequelize",
-    "sequelize-cli",
-    "typeorm",
-    "drizzle-kit",
-    "node-pg-migrate",
-];
-const MIGRATE_SCRIPTS = [
-    "migrate:deploy",
-    "db:migrate:deploy",
-    "migrate",
-    "db:migrate",
-    "migrate:latest",
-    "migrate:up",
-];
-/** A migration command from a package.json's scripts, or undefined. */
-function packageJsonMigrate(text) {
-    let scripts = {};
-    try {
-        scripts = JSON.parse(text).scripts ?? {};
-    }
-    catch {
-        return undefined;
-    }
-    for (const name of MIGRATE_SCRIPTS) {
-        const body = scripts[name];
-        if (typeof body !== "string" || body.trim() === "")
-            continue;
-        const from = `package.json scripts.${name}`;
-        if (/\bprisma\s+migrate\b/.test(body))
-            return { command: ["npx", "prisma", "migrate", "deploy"], from };
-        if (/[;&|<>$`'"()*?!\\]/.test(body))
-            return { command: body.trim(), from };
-        const words = body.trim().split(/\s+/);
-        return { command: NODE_BINS.includes(words[0] ?? "") ? ["npx", ...words] : words, from };
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./build/tsc/cli/init-detect.js
-/**
- * `berth init` reading a repository: the compose file, the Dockerfiles its builds
- * name, SQLite paths, health routes and a migration command. Only reads; what it
- * finds is turned into berth.yml by init-plan.ts.
- */
-
-
-
-
-
-/** In Docker's order of preference (docker compose picks the first that exists). */
-const COMPOSE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
-const COMPOSE_DIRS = [".", "deploy", "docker", "infra", "ops", ".docker"];
-const read = (p) => {
-    try {
-        return (0,external_node_fs_namespaceObject.readFileSync)(p, "utf8");
-    }
-    catch {
-        return undefined;
-    }
-};
-/** The compose file: --compose, else the first of COMPOSE_NAMES in the repository root, berth.yml's folder, then common folders. */
-function findCompose(repoRoot, configDir) {
-    const dirs = [...new Set([repoRoot, configDir, ...COMPOSE_DIRS.map((d) => (0,external_node_path_namespaceObject.join)(repoRoot, d))])];
-    const all = dirs.flatMap((d) => COMPOSE_NAMES.map((n) => (0,external_node_path_namespaceObject.join)(d, n))).filter((p) => (0,external_node_fs_namespaceObject.existsSync)(p));
-    const [path, ...others] = all;
-    return path === undefined ? undefined : { path, others };
-}
-function detect(repoRoot, composePath, others) {
-    const composeDir = (0,external_node_path_namespaceObject.dirname)(composePath);
-    const model = parseCompose((0,external_node_fs_namespaceObject.readFileSync)(composePath, "utf8"), (0,external_node_path_namespaceObject.relative)(repoRoot, composePath));
-    const dockerfiles = new Map();
-    const contexts = [];
-    for (const svc of Object.values(model.services)) {
-        if (!svc.build)
-            continue;
-        const context = (0,external_node_path_namespaceObject.resolve)(composeDir, svc.build.context);
-        const file = (0,external_node_path_namespaceObject.resolve)(context, svc.build.dockerfile ?? "Dockerfile");
-        const text = read(file);
-        dockerfiles.set(file, text === undefined ? undefined : parseDockerfile(text));
-        contexts.push(context, (0,external_node_path_namespaceObject.dirname)(file));
-    }
-    if (contexts.length === 0 && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(repoRoot, "Dockerfile"))) {
-        const file = (0,external_node_path_namespaceObject.join)(repoRoot, "Dockerfile");
-        dockerfiles.set(file, parseDockerfile((0,external_node_fs_namespaceObject.readFileSync)(file, "utf8")));
-        contexts.push(repoRoot);
-    }
-    // Most specific first: the Dockerfile's folder (a monorepo's service), then contexts, then the root.
-    const dirs = [...new Set([...contexts.reverse(), repoRoot])].filter((d) => init_detect_inside(d, repoRoot));
-    const show = (p) => (0,external_node_path_namespaceObject.relative)(repoRoot, p);
-    return {
-        composePath,
-        composeOthers: others,
-        model,
-        dockerfiles,
-        sqlite: findSqlite(model, dirs, repoRoot, composePath, show),
-        health: findHealth(dirs, show),
-        migrate: findMigrate(dirs, show),
-    };
-}
-function init_detect_inside(path, root) {
-    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
-    return !rel.startsWith("..") && !rel.startsWith("/");
-}
-function findSqlite(model, dirs, repoRoot, composePath, show) {
-    const composeDir = (0,external_node_path_namespaceObject.dirname)(composePath);
-    const out = [];
-    const add = (paths, from) => {
-        for (const path of paths)
-            if (!out.some((o) => o.path === path))
-                out.push({ path, from });
-    };
-    for (const svc of Object.values(model.services)) {
-        add(sqlitePaths(Object.values(svc.environment).join("\n")), `${show(composePath)} services.${svc.name}.environment`);
-    }
-    for (const dir of [...new Set([composeDir, ...dirs, repoRoot])]) {
-        for (const name of [...new Set(["staging", "production"].flatMap(envExampleNames))]) {
-            const text = read((0,external_node_path_namespaceObject.join)(dir, name));
-            if (text !== undefined)
-                add(sqlitePaths(text), show((0,external_node_path_namespaceObject.join)(dir, name)));
-        }
-        const railsDb = read((0,external_node_path_namespaceObject.join)(dir, "config", "database.yml"));
-        if (railsDb !== undefined)
-            add(railsProductionDatabases(railsDb), show((0,external_node_path_namespaceObject.join)(dir, "config/database.yml")));
-        for (const f of ["alembic.ini", "prisma/schema.prisma", "knexfile.js", "knexfile.ts"]) {
-            const text = read((0,external_node_path_namespaceObject.join)(dir, f));
-            if (text !== undefined)
-                add(sqlitePaths(text), show((0,external_node_path_namespaceObject.join)(dir, f)));
-        }
-        // Files already there (a checked-in or local database), in the usual folders.
-        for (const sub of ["storage", "data", "db", "database"]) {
-            const d = (0,external_node_path_namespaceObject.join)(dir, sub);
-            if (!isDir(d))
-                continue;
-            const files = (0,external_node_fs_namespaceObject.readdirSync)(d).filter((f) => /\.(sqlite3|sqlite|db)$/.test(f));
-            add(sqlitePaths(files.map((f) => `${sub}/${f}`).join("\n")), show(d));
-        }
-    }
-    return out;
-}
-const isDir = (p) => {
-    try {
-        return (0,external_node_fs_namespaceObject.statSync)(p).isDirectory();
-    }
-    catch {
-        return false;
-    }
-};
-const SOURCE = /\.(?:[cm]?[jt]sx?|py|rb|go|ex|exs|php|java|kt|rs|cs)$/;
-const SKIP = new Set([
-    "node_modules",
-    ".git",
-    "vendor",
-    "dist",
-    "build",
-    "tmp",
-    "log",
-    "storage",
-    "coverage",
-    ".venv",
-    "venv",
-    "__pycache__",
-    "test",
-    "tests",
-    "spec",
-]);
-/** Health routes defined in the source under `dirs` (bounded: 3000 files, 256 KiB each). */
-function findHealth(dirs, show) {
-    const out = [];
-    let budget = 3000;
-    const walk = (dir) => {
-        let entries;
-        try {
-            entries = (0,external_node_fs_namespaceObject.readdirSync)(dir).sort();
-        }
-        catch {
-            return;
-        }
-        for (const e of entries) {
-            if (budget <= 0)
-                return;
-            const p = (0,external_node_path_namespaceObject.join)(dir, e);
-            if (isDir(p)) {
-                if (!SKIP.has(e) && !e.startsWith("."))
-                    walk(p);
-                continue;
-            }
-            if (!SOURCE.test(e) && e !== "routes.rb")
-                continue;
-            budget--;
-            const text = (0,external_node_fs_namespaceObject.statSync)(p).size <= 256 * 1024 ? read(p) : undefined;
-            for (const path of text === undefined ? [] : healthRoutes(text)) {
-                if (!out.some((o) => o.path === path))
-                    out.push({ path, from: show(p) });
-            }
-        }
-    };
-    for (const d of dirs)
-        walk(d);
-    return out;
-}
-function findMigrate(dirs, show) {
-    for (const dir of dirs) {
-        const has = (f) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, f));
-        const from = (f) => show((0,external_node_path_namespaceObject.join)(dir, f));
-        if (has("bin/rails"))
-            return { command: ["bin/rails", "db:prepare"], from: from("bin/rails") };
-        if (has("manage.py"))
-            return { command: ["python", "manage.py", "migrate"], from: from("manage.py") };
-        if (has("alembic.ini"))
-            return { command: ["alembic", "upgrade", "head"], from: from("alembic.ini") };
-        const pkg = read((0,external_node_path_namespaceObject.join)(dir, "package.json"));
-        const guess = pkg === undefined ? undefined : packageJsonMigrate(pkg);
-        if (guess)
-            return { ...guess, from: `${from("package.json")} ${guess.from.replace(/^package\.json /, "")}` };
-        if (has("prisma/schema.prisma")) {
-            return { command: ["npx", "prisma", "migrate", "deploy"], from: from("prisma/schema.prisma") };
-        }
-        if (has("knexfile.js") || has("knexfile.ts"))
-            return { command: ["npx", "knex", "migrate:latest"], from: from("knexfile") };
-    }
-    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/init-plan.js
@@ -44438,7 +45369,8 @@ function imageGroups(model, composeDir, configDir) {
         });
     }
     for (const svc of services) {
-        if (svc.build)
+        // A service only in a profile never runs under berth (compose up starts no profile).
+        if (svc.build || svc.profiles.length > 0)
             continue;
         const image = init_plan_imageRepo(svc.image);
         const owner = groups.find((g) => g.services.some((s) => init_plan_imageRepo(model.services[s]?.image) === image));
@@ -44476,15 +45408,21 @@ function guessReady(model, berthServices, expose) {
     }
     return undefined;
 }
-/** The readiness path: /readyz if the app has one, else its healthcheck's, else the first health route found. */
-function guessReadyPath(svc, found) {
-    const readyz = found.find((f) => f.path === "/readyz");
+const init_plan_rank = (path) => HEALTH_PATHS.indexOf(`/${path.split("/").pop()}`);
+/**
+ * The readiness path: a /readyz route if the app has one, else the compose file's
+ * healthcheck, else the Dockerfile's HEALTHCHECK, else the best health route found.
+ */
+function guessReadyPath(svc, found, dockerfile) {
+    const readyz = found.find((f) => init_plan_rank(f.path) === 0);
     if (readyz)
         return readyz;
     if (svc?.healthcheck?.path && svc.healthcheck.path !== "/") {
         return { path: svc.healthcheck.path, from: `the healthcheck of ${svc.name}` };
     }
-    return [...found].sort((a, b) => HEALTH_PATHS.indexOf(a.path) - HEALTH_PATHS.indexOf(b.path))[0];
+    if (dockerfile?.path && dockerfile.path !== "/")
+        return { path: dockerfile.path, from: `the HEALTHCHECK of ${dockerfile.from}` };
+    return [...found].sort((a, b) => init_plan_rank(a.path) - init_plan_rank(b.path))[0];
 }
 /** Sentinel project directory: a host path under it is written relative to <root>/<env>/. */
 const PROJECT = "/berth-project-dir";
@@ -44548,6 +45486,7 @@ const ghcrFor = (slug) => `ghcr.io/${slug.split("/")[0]?.toLowerCase()}`;
 
 
 
+
 const SHELL = /[;&|<>$`'"()*?!\\]/;
 async function decide(input) {
     const { facts, groups, app, registry, asker, say } = input;
@@ -44577,7 +45516,11 @@ async function decide(input) {
             });
         }
         const shared = g.services.length > 1 ? `${g.services.join(", ")} share one image` : `${g.services[0]}: one image`;
-        say("image", `${shared}, ${image}, built from ${g.dockerfile} (context ${g.context})`);
+        const proposed = facts.proposed.some((p) => p.dockerfile === g.dockerfilePath);
+        const stage = facts_?.finalStage === undefined || facts_.stages < 2
+            ? ""
+            : `, its final stage (${facts_.finalStage}${facts_.workdir === undefined ? "" : `, WORKDIR ${facts_.workdir}`})`;
+        say("image", `${shared}, ${image}, built from ${g.dockerfile}${stage} (context ${g.context})${proposed ? `: ${facts.composePath.split("/").pop()} builds nothing, so init proposes the Dockerfile it found` : ""}`);
         g.services.forEach((name, i) => {
             services.push(i === 0
                 ? { name, image, build: { context: g.context, dockerfile: g.dockerfile, args, target: g.target } }
@@ -44604,7 +45547,11 @@ async function decide(input) {
     });
     const [readyService = berthServices[0] ?? "", readyPortText = "3000"] = readyAnswer.split(":");
     const readyPort = Number(readyPortText);
-    const found = guessReadyPath(model.services[readyService], facts.health);
+    const readyDockerfile = groups.find((g) => g.services.includes(readyService));
+    const found = guessReadyPath(model.services[readyService], facts.health, readyDockerfile && {
+        path: facts.dockerfiles.get(readyDockerfile.dockerfilePath)?.healthcheckPath,
+        from: readyDockerfile.dockerfile,
+    });
     const readyPath = await asker.ask({
         key: "ready-path",
         usage: "--ready-path /readyz",
@@ -44614,7 +45561,13 @@ async function decide(input) {
         example: "/readyz",
         check: byField(urlPath),
     });
-    say("ready", `${readyService}:${readyPort}${guess?.service === readyService ? ` (${guess.why})` : ""}, path ${readyPath}${found?.path === readyPath ? ` (found in ${found.from})` : ""}`);
+    // Never a silent default: a path nobody found nor gave is said to be a guess, here and in berth.yml.
+    const guessedPath = found === undefined && !asker.has("ready-path") && !asker.asks
+        ? `path ${readyPath} is a guess (no health route, healthcheck or HEALTHCHECK found): make it answer 2xx when the app can serve, or change it`
+        : undefined;
+    say("ready", `${readyService}:${readyPort}${guess?.service === readyService ? ` (${guess.why})` : ""}, path ${readyPath}${found?.path === readyPath ? ` (found in ${found.from})` : guessedPath ? ` (a guess: nothing found)` : ""}`);
+    if (guessedPath)
+        warnings.push(`ready.${guessedPath}`);
     if (guess && !model.services[readyService]?.ports.length) {
         warnings.push(`${readyService} publishes no port: add ports: ["127.0.0.1:<host port>:${readyPort}"] to it in the compose file (berth check says so too)`);
     }
@@ -44633,6 +45586,17 @@ async function decide(input) {
             command: SHELL.test(migrateText) ? migrateText : migrateText.split(/\s+/),
         };
     say("migrate", migrate ? `${words(migrate.command)}${facts.migrate ? ` (found ${facts.migrate.from})` : ""}` : "none");
+    // A release that migrates as it boots changes the live database on the swap path,
+    // beside the old release, with no backup: without a migrate command to rehearse, only
+    // the maintenance path (stop, backup, start, restore on failure) keeps it safe.
+    let swapOff;
+    if (facts.boot) {
+        say("boot", `migrates the database at start, ${facts.boot.what} (found in ${facts.boot.from})`);
+        if (!migrate) {
+            swapOff = `${facts.boot.from} migrates at start (${facts.boot.what}): every deploy stops, backs up, then starts`;
+            warnings.push(`${facts.boot.from} migrates the database when the app starts (${facts.boot.what}) and there is no migrate command to rehearse, so berth.yml turns the swap path off (swap: { enabled: false }): each deploy takes the maintenance path with its backup. Give migrate: a command that runs the migration and exits, then remove that line`);
+        }
+    }
     const workdir = model.services[readyService]?.workingDir ??
         facts.dockerfiles.get(groups.find((g) => g.services.includes(readyService))?.dockerfilePath ?? "")
             ?.workdir;
@@ -44649,13 +45613,20 @@ async function decide(input) {
     const writeWriters = paths.length > 0 && writers.join() !== defaultWriters.join();
     if (paths.length > 0)
         say("writers", `${(writeWriters ? writers : defaultWriters).join(", ")} (stopped before the backup)`);
+    const unmanaged = statefulServices(model).filter((s) => !berthServices.includes(s.service));
+    for (const u of unmanaged) {
+        say("unmanaged", `${u.service}: ${u.kind} (${u.image ?? u.mount?.raw}), listed under unmanaged:`);
+        warnings.push(`${u.service} runs ${u.kind}: ${UNMANAGED_CONSEQUENCE}; back it up yourself (berth.yml lists it under unmanaged:, which acknowledges this)`);
+    }
     return {
         plan: {
+            unmanaged: unmanaged.map((u) => ({ service: u.service, kind: u.kind })),
             services,
             databases: databases.map((d) => ({ path: d.path, comment: d.where })),
             migrate,
             writers: writeWriters ? writers : undefined,
-            ready: { service: readyService, port: readyPort, path: readyPath },
+            ready: { service: readyService, port: readyPort, path: readyPath, comment: guessedPath },
+            swapOff,
         },
         ghcr: services.every((s) => s.image.startsWith("ghcr.io/")),
         warnings,
@@ -44761,8 +45732,15 @@ function renderBerthYml(p) {
     }
     if (p.writers)
         l.push(`writers: ${list(p.writers)}`);
+    if (p.unmanaged.length > 0) {
+        const kinds = [...new Set(p.unmanaged.map((u) => u.kind))].join(", ");
+        l.push(`# ${kinds}: berth backs up SQLite only; no backup before a deploy, no restore on rollback, no safety copy before migrations.`, `unmanaged: ${list(p.unmanaged.map((u) => u.service))}`);
+    }
     const path = p.ready.path !== "/readyz" ? `, path: ${scalar(p.ready.path)}` : "";
-    l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }`);
+    const readyComment = p.ready.comment === undefined ? "" : ` # ${p.ready.comment}`;
+    l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }${readyComment}`);
+    if (p.swapOff !== undefined)
+        l.push(`swap: { enabled: false } # ${p.swapOff}`);
     l.push("environments:");
     for (const e of p.environments) {
         const extra = [
@@ -45024,7 +46002,7 @@ async function runInit(args, io) {
     }
     const groups = imageGroups(facts.model, (0,external_node_path_namespaceObject.dirname)(compose.path), configDir);
     if (groups.length === 0) {
-        io.err(`berth init: ${show(compose.path)} builds no image (no service has build:); berth builds and ships the images that run your code: add build: (e.g. build: .) to those services, then run berth init again; nothing written\n`);
+        io.err(`berth init: ${show(compose.path)} builds no image (no service has build:) and no Dockerfile was found for its services (looked in the repository root, docker/, deploy/ and a folder per service); berth builds and ships the images that run your code: add build: (e.g. build: .) to those services, or pass --compose <file>, then run berth init again; nothing written\n`);
         return 2;
     }
     const flags = flagAnswers(values);

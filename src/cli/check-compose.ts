@@ -9,7 +9,15 @@ import type { ComposeModel } from "../config/compose-model.js";
 import { isLoopback } from "../config/compose-ports.js";
 import { BERTH_VARIABLES } from "../config/compose-vars.js";
 import type { BerthYaml } from "../config/schema.js";
+import { type BootFact, checkBoot } from "./check-boot.js";
+import { checkComposeFeatures } from "./check-compose-features.js";
+import { checkContainers } from "./check-containers.js";
 import { checkDatabases, checkWriters } from "./check-databases.js";
+import { checkEnvFiles } from "./check-env-files.js";
+import { checkMounts } from "./check-mounts.js";
+import { checkPorts } from "./check-ports.js";
+import { checkUnlisted, type NamedDatabase } from "./check-unlisted.js";
+import { checkUnmanaged } from "./check-unmanaged.js";
 import { type Finding, finding } from "./findings.js";
 
 export interface EnvExample {
@@ -25,6 +33,10 @@ export interface ComposeCheckInput {
   readonly model: ComposeModel;
   /** The env example that documents each environment's env file, if the repository has one. */
   readonly envExamples: Readonly<Record<string, EnvExample | undefined>>;
+  /** A migration the release runs as it starts, if the repository shows one. */
+  readonly boot?: BootFact | undefined;
+  /** SQLite files the repository's own config names. */
+  readonly named?: readonly NamedDatabase[] | undefined;
 }
 
 export type DatabaseReport = {
@@ -36,6 +48,8 @@ export type DatabaseReport = {
 
 export interface ComposeReport {
   readonly findings: Finding[];
+  /** Wrong or costly, but the deploy works: check still exits 0. */
+  readonly warnings: Finding[];
   /** Worth knowing, not wrong. */
   readonly notes: string[];
   readonly databases: DatabaseReport[];
@@ -96,10 +110,19 @@ export function checkCompose(input: ComposeCheckInput): ComposeReport {
   // One example often documents every environment: report each missing name once.
   const unique = dedupe(findings);
 
+  const warnings: Finding[] = [];
+  checkComposeFeatures(input, unique, warnings);
+  checkContainers(input, unique, warnings);
+  checkPorts(input, unique, warnings);
+  checkEnvFiles(input, unique, notes);
+  checkMounts(input, warnings);
+  checkUnmanaged(input, unique, notes);
+  checkBoot(input, warnings);
   const databases = checkDatabases(input, unique, notes);
   checkWriters(input, databases, unique, notes);
+  checkUnlisted(input, databases, warnings);
   const ready = checkReady(input, unique, notes);
-  return { findings: dedupe(unique), notes, databases, variables, ready };
+  return { findings: dedupe(unique), warnings: dedupe(warnings), notes, databases, variables, ready };
 }
 
 function dedupe(findings: Finding[]): Finding[] {
@@ -140,20 +163,7 @@ function checkReady(input: ComposeCheckInput, findings: Finding[], notes: string
     );
     return undefined;
   }
-  let ok: string | undefined;
-  for (const [p, i] of matching) {
-    if (isLoopback(p.hostIp)) {
-      ok ??= `${service}:${port} on ${p.hostIp}:${p.hostPort ?? "(any port)"}`;
-      continue;
-    }
-    findings.push(
-      finding(
-        composeFile,
-        `services.${service}.ports[${i}]`,
-        p.raw,
-        `publishes port ${port} on ${p.hostIp ?? "every interface (0.0.0.0)"}: Docker's own iptables rules let the internet reach it past ufw/firewalld, bypassing nginx (TLS, the maintenance page); publish it on loopback only: "127.0.0.1:${p.hostPort ?? "<host port>"}:${port}"`,
-      ),
-    );
-  }
-  return ok;
+  // A ready port published elsewhere than loopback is reported by check-ports.ts.
+  const loop = matching.find(([p]) => isLoopback(p.hostIp))?.[0];
+  return loop && `${service}:${port} on ${loop.hostIp}:${loop.hostPort ?? "(any port)"}`;
 }

@@ -4,16 +4,21 @@
  * port, and the caller workflows' inputs. Exit 0 clean, 1 findings (or bad usage).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, posix, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ComposeError, parseCompose } from "../config/compose-model.js";
+import { ComposeError, type ComposeModel, parseCompose } from "../config/compose-model.js";
 import { ConfigError } from "../config/errors.js";
 import { type LoadedConfig, loadConfig } from "../config/load.js";
+import type { BootFact } from "./check-boot.js";
 import { type ComposeReport, checkCompose, type DatabaseReport, type EnvExample } from "./check-compose.js";
+import type { NamedDatabase } from "./check-unlisted.js";
 import { type CallerReport, checkCallers } from "./check-workflows.js";
 import { envNames, findEnvExample } from "./env-examples.js";
 import { type Finding, finding, findingsFromConfigError, formatFinding, painter } from "./findings.js";
 import { cliBerthHome, originSlug, reusableWorkflows } from "./home.js";
+import { bootMigration } from "./init-boot.js";
+import { findMigrate, findSqlite, scanSources } from "./init-detect.js";
+import { parseDockerfile } from "./init-scan.js";
 import type { CliIo } from "./io.js";
 
 const USAGE = "usage: berth check [--config berth.yml] [--json]\n";
@@ -21,6 +26,8 @@ const USAGE = "usage: berth check [--config berth.yml] [--json]\n";
 export interface CheckReport {
   readonly ok: boolean;
   readonly findings: Finding[];
+  /** Costly or risky, but the deploy works: printed, exit 0. */
+  readonly warnings: Finding[];
   readonly databases: DatabaseReport[];
   readonly variables: string[];
   readonly notes: string[];
@@ -59,7 +66,11 @@ export async function runCheck(args: string[], io: CliIo): Promise<number> {
 
 function format(r: CheckReport, io: CliIo): string {
   const c = painter(io.isTTY, io.env);
-  const lines = [...r.checked, ...r.notes.map((n) => c.yellow(`note: ${n}`))];
+  const lines = [
+    ...r.checked,
+    ...r.notes.map((n) => c.yellow(`note: ${n}`)),
+    ...r.warnings.map((w) => c.yellow(`warning: ${formatFinding(w)}`)),
+  ];
   if (r.ok) lines.push(c.green("ok: no findings"));
   else {
     lines.push(c.red(`${r.findings.length} finding${r.findings.length === 1 ? "" : "s"}:`));
@@ -73,6 +84,7 @@ function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "e
   const report = (findings: Finding[], rest: Partial<CheckReport> = {}): CheckReport => ({
     ok: findings.length === 0,
     findings,
+    warnings: [],
     databases: [],
     variables: [],
     notes: [],
@@ -116,7 +128,17 @@ function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "e
       const found = findEnvExample(dirs, env);
       envExamples[env] = found && { file: show(found.path), names: envNames(found.text) };
     }
-    compose = checkCompose({ config: loaded.config, configFile, composeFile, model, envExamples });
+    const boot = findBoot(loaded, show);
+    const named = namedDatabases(loaded, model, composePath, show);
+    compose = checkCompose({
+      config: loaded.config,
+      configFile,
+      composeFile,
+      model,
+      envExamples,
+      boot,
+      named,
+    });
   } catch (e) {
     if (e instanceof ComposeError)
       return report([finding(composeFile, "", "", e.message.replace(/^[^:]*: /, ""))]);
@@ -134,7 +156,70 @@ function check(configArg: string, isDefault: boolean, io: Pick<CliIo, "cwd" | "e
     ...callers.calls.map((c) => `workflow  ${c.file}: ${c.job} → berth ${c.workflow}`),
   ];
   const notes = [...compose.notes, ...callers.notes];
-  return report(findings, { databases: compose.databases, variables: compose.variables, notes, checked });
+  return report(findings, {
+    warnings: compose.warnings,
+    databases: compose.databases,
+    variables: compose.variables,
+    notes,
+    checked,
+  });
+}
+
+/** A migration run at start: the built images' CMD/ENTRYPOINT, then start scripts and source in their contexts. */
+function findBoot(loaded: LoadedConfig, show: (p: string) => string): BootFact | undefined {
+  const dirs = buildDirs(loaded);
+  const command = findMigrate(dirs, show)?.command;
+  for (const svc of Object.values(loaded.config.services)) {
+    if (!svc.build) continue;
+    const file = resolve(loaded.dir, svc.build.context, svc.build.dockerfile);
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      text = undefined;
+    }
+    const what = text === undefined ? undefined : bootMigration(parseDockerfile(text).startLines.join("\n"));
+    if (what) return { what, from: show(file), command };
+  }
+  const found = scanSources(buildDirs(loaded, false), show);
+  const boot = found.bootScript ?? found.bootSource;
+  return boot && { ...boot, command };
+}
+
+/** The build contexts and Dockerfile folders berth.yml names, most specific first, then the repository. */
+function buildDirs(loaded: LoadedConfig, withRoot = true): string[] {
+  const dirs = Object.values(loaded.config.services).flatMap((svc) => {
+    if (!svc.build) return [];
+    const context = resolve(loaded.dir, svc.build.context);
+    return [dirname(resolve(context, svc.build.dockerfile)), context];
+  });
+  return [...new Set(withRoot || dirs.length === 0 ? [...dirs, loaded.repoRoot] : dirs)];
+}
+
+/** SQLite files the repository names, as the ready service opens them (its Dockerfile's WORKDIR for relative ones). */
+function namedDatabases(
+  loaded: LoadedConfig,
+  model: ComposeModel,
+  composePath: string,
+  show: (p: string) => string,
+): NamedDatabase[] {
+  const { config } = loaded;
+  const ready = config.ready.service;
+  const image = config.services[ready]?.image;
+  const builder = Object.values(config.services).find((s) => s.build && s.image === image)?.build;
+  let workdir = model.services[ready]?.workingDir;
+  if (workdir === undefined && builder) {
+    try {
+      const file = resolve(loaded.dir, builder.context, builder.dockerfile);
+      workdir = parseDockerfile(readFileSync(file, "utf8")).workdir;
+    } catch {
+      workdir = undefined;
+    }
+  }
+  return findSqlite(model, buildDirs(loaded), loaded.repoRoot, composePath, show).map((c) => ({
+    containerPath: posix.resolve(workdir ?? "/", c.path),
+    from: c.from,
+  }));
 }
 
 function databaseLine(d: DatabaseReport): string {

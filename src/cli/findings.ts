@@ -17,14 +17,22 @@ export interface Finding {
 export const finding = (file: string, field: string, value: unknown, message: string): Finding => ({
   file,
   field,
-  value: value === undefined ? "(missing)" : typeof value === "string" ? value : JSON.stringify(value),
+  value:
+    value === undefined
+      ? "(missing)"
+      : value === null
+        ? "(empty)"
+        : typeof value === "string"
+          ? value
+          : JSON.stringify(value),
   message,
 });
 
 /** One line, like the loader's errors: `file: field: "value" message`. */
 export function formatFinding(f: Finding): string {
   const field = f.field === "" ? "" : ` ${f.field}:`;
-  const value = f.value === "" ? "" : ` ${f.value === "(missing)" ? f.value : JSON.stringify(f.value)}`;
+  const bare = f.value === "(missing)" || f.value === "(empty)";
+  const value = f.value === "" ? "" : ` ${bare ? f.value : JSON.stringify(f.value)}`;
   return `${f.file}:${field}${value} ${f.message}`;
 }
 
@@ -34,12 +42,13 @@ export function formatFinding(f: Finding): string {
  */
 export function findingsFromConfigError(file: string, text: string): Finding[] {
   return text.split("\n").map((line) => {
-    const m = /^[^:]+: ([^\s:]+):(?: ("(?:[^"\\]|\\.)*"|-?\d[\d.]*|true|false|null|\(missing\)))? (.*)$/.exec(
-      line,
-    );
+    const m =
+      /^[^:]+: ([^\s:]+):(?: ("(?:[^"\\]|\\.)*"|-?\d[\d.]*|true|false|null|\(missing\)|\(empty\)))? (.*)$/.exec(
+        line,
+      );
     if (!m) return finding(file, "", "", line.replace(/^[^:]+: /, ""));
     const raw = m[2];
-    let value: unknown = raw ?? "";
+    let value: unknown = raw === "null" ? "(empty)" : (raw ?? "");
     if (raw?.startsWith('"')) value = JSON.parse(raw) as string;
     return finding(file, m[1] ?? "", value, m[3] ?? "");
   });

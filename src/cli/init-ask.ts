@@ -42,6 +42,16 @@ export class Asker {
     private readonly interactive: boolean,
   ) {}
 
+  /** True when the flags answer `key`. */
+  has(key: string): boolean {
+    return this.flags[key] !== undefined;
+  }
+
+  /** True when it may ask the terminal (else an undetected value falls back to its default: a guess). */
+  get asks(): boolean {
+    return this.interactive;
+  }
+
   async ask(q: Question): Promise<string> {
     const flag = this.flags[q.key];
     if (flag !== undefined) {
@@ -73,7 +83,8 @@ export class Asker {
 
   /** The refusal: every question left without an answer, as the flags that answer them. */
   refusal(): string | undefined {
-    const lines = [...this.errors, ...this.missing.map((q) => `${q.prompt}: pass ${q.usage}`)];
+    // Two images may ask the same thing (one build arg): name it once.
+    const lines = [...new Set([...this.errors, ...this.missing.map((q) => `${q.prompt}: pass ${q.usage}`)])];
     return lines.length === 0 ? undefined : lines.join("\n");
   }
 }

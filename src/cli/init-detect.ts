@@ -7,8 +7,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { type ComposeModel, parseCompose } from "../config/compose-model.js";
 import { envExampleNames } from "./env-examples.js";
+import { bootMigration, START_SCRIPTS } from "./init-boot.js";
+import { type ProposedBuild, proposeBuilds, withBuilds } from "./init-dockerfiles.js";
 import {
   type DockerfileFacts,
+  djangoDatabases,
   healthRoutes,
   type MigrateGuess,
   packageJsonMigrate,
@@ -32,6 +35,10 @@ export interface RepoFacts {
   readonly sqlite: readonly { readonly path: string; readonly from: string }[];
   readonly health: readonly { readonly path: string; readonly from: string }[];
   readonly migrate: MigrateGuess | undefined;
+  /** Builds init proposes because the compose file has none (its services run a published image). */
+  readonly proposed: readonly ProposedBuild[];
+  /** The app migrates its database when it starts: what does it, and where. */
+  readonly boot: { readonly what: string; readonly from: string } | undefined;
 }
 
 const read = (p: string) => {
@@ -55,7 +62,9 @@ export function findCompose(
 
 export function detect(repoRoot: string, composePath: string, others: readonly string[]): RepoFacts {
   const composeDir = dirname(composePath);
-  const model = parseCompose(readFileSync(composePath, "utf8"), relative(repoRoot, composePath));
+  const parsed = parseCompose(readFileSync(composePath, "utf8"), relative(repoRoot, composePath));
+  const proposed = proposeBuilds(parsed, repoRoot, composeDir);
+  const model = withBuilds(parsed, proposed, composeDir);
   const dockerfiles = new Map<string, DockerfileFacts | undefined>();
   const contexts: string[] = [];
   for (const svc of Object.values(model.services)) {
@@ -74,14 +83,22 @@ export function detect(repoRoot: string, composePath: string, others: readonly s
   // Most specific first: the Dockerfile's folder (a monorepo's service), then contexts, then the root.
   const dirs = [...new Set([...contexts.reverse(), repoRoot])].filter((d) => inside(d, repoRoot));
   const show = (p: string) => relative(repoRoot, p);
+  const sources = scanSources(dirs, show);
+  // What the image runs at start (CMD/ENTRYPOINT) and the start scripts come before the source.
+  const fromDockerfile = [...dockerfiles].flatMap(([file, f]) => {
+    const what = f && bootMigration(f.startLines.join("\n"));
+    return what ? [{ what, from: show(file) }] : [];
+  });
   return {
     composePath,
     composeOthers: others,
     model,
     dockerfiles,
     sqlite: findSqlite(model, dirs, repoRoot, composePath, show),
-    health: findHealth(dirs, show),
+    health: sources.health,
     migrate: findMigrate(dirs, show),
+    proposed,
+    boot: fromDockerfile[0] ?? sources.bootScript ?? sources.bootSource,
   };
 }
 
@@ -90,7 +107,7 @@ function inside(path: string, root: string): boolean {
   return !rel.startsWith("..") && !rel.startsWith("/");
 }
 
-function findSqlite(
+export function findSqlite(
   model: ComposeModel,
   dirs: readonly string[],
   repoRoot: string,
@@ -112,6 +129,10 @@ function findSqlite(
     for (const name of [...new Set(["staging", "production"].flatMap(envExampleNames))]) {
       const text = read(join(dir, name));
       if (text !== undefined) add(sqlitePaths(text), show(join(dir, name)));
+    }
+    for (const settings of djangoSettings(dir)) {
+      const text = read(settings);
+      if (text !== undefined) add(djangoDatabases(text), show(settings));
     }
     const railsDb = read(join(dir, "config", "database.yml"));
     if (railsDb !== undefined) add(railsProductionDatabases(railsDb), show(join(dir, "config/database.yml")));
@@ -157,9 +178,18 @@ const SKIP = new Set([
   "spec",
 ]);
 
-/** Health routes defined in the source under `dirs` (bounded: 3000 files, 256 KiB each). */
-function findHealth(dirs: readonly string[], show: (p: string) => string): { path: string; from: string }[] {
-  const out: { path: string; from: string }[] = [];
+export interface SourceFacts {
+  health: { path: string; from: string }[];
+  bootScript: { what: string; from: string } | undefined;
+  bootSource: { what: string; from: string } | undefined;
+}
+
+/**
+ * One walk of the source under `dirs` (bounded: 3000 files, 256 KiB each): health
+ * routes, and a migration run at start by a start script or by the code itself.
+ */
+export function scanSources(dirs: readonly string[], show: (p: string) => string): SourceFacts {
+  const out: SourceFacts = { health: [], bootScript: undefined, bootSource: undefined };
   let budget = 3000;
   const walk = (dir: string) => {
     let entries: string[];
@@ -175,19 +205,42 @@ function findHealth(dirs: readonly string[], show: (p: string) => string): { pat
         if (!SKIP.has(e) && !e.startsWith(".")) walk(p);
         continue;
       }
-      if (!SOURCE.test(e) && e !== "routes.rb") continue;
+      const script = START_SCRIPTS.test(e);
+      if (!SOURCE.test(e) && e !== "routes.rb" && !script) continue;
       budget--;
       const text = statSync(p).size <= 256 * 1024 ? read(p) : undefined;
-      for (const path of text === undefined ? [] : healthRoutes(text)) {
-        if (!out.some((o) => o.path === path)) out.push({ path, from: show(p) });
+      if (text === undefined) continue;
+      for (const path of healthRoutes(text)) {
+        if (!out.health.some((o) => o.path === path)) out.health.push({ path, from: show(p) });
       }
+      const what = bootMigration(text);
+      if (what && script) out.bootScript ??= { what, from: show(p) };
+      else if (what) out.bootSource ??= { what, from: show(p) };
     }
   };
   for (const d of dirs) walk(d);
   return out;
 }
 
-function findMigrate(dirs: readonly string[], show: (p: string) => string): MigrateGuess | undefined {
+/** Django settings modules: <pkg>/settings.py and <pkg>/settings/{production,prod,base}.py. */
+function djangoSettings(dir: string): string[] {
+  let subs: string[];
+  try {
+    subs = readdirSync(dir).filter((d) => !SKIP.has(d) && !d.startsWith(".") && isDir(join(dir, d)));
+  } catch {
+    return [];
+  }
+  return subs
+    .sort()
+    .flatMap((d) =>
+      ["settings.py", "settings/production.py", "settings/prod.py", "settings/base.py"].map((f) =>
+        join(dir, d, f),
+      ),
+    )
+    .filter((f) => existsSync(f));
+}
+
+export function findMigrate(dirs: readonly string[], show: (p: string) => string): MigrateGuess | undefined {
   for (const dir of dirs) {
     const has = (f: string) => existsSync(join(dir, f));
     const from = (f: string) => show(join(dir, f));

@@ -79,7 +79,8 @@ export function imageGroups(model: ComposeModel, composeDir: string, configDir: 
     });
   }
   for (const svc of services) {
-    if (svc.build) continue;
+    // A service only in a profile never runs under berth (compose up starts no profile).
+    if (svc.build || svc.profiles.length > 0) continue;
     const image = imageRepo(svc.image);
     const owner = groups.find((g) => g.services.some((s) => imageRepo(model.services[s]?.image) === image));
     if (image !== undefined && owner) (owner.services as string[]).push(svc.name);
@@ -126,17 +127,25 @@ export function guessReady(
   return undefined;
 }
 
-/** The readiness path: /readyz if the app has one, else its healthcheck's, else the first health route found. */
+const rank = (path: string) => HEALTH_PATHS.indexOf(`/${path.split("/").pop()}`);
+
+/**
+ * The readiness path: a /readyz route if the app has one, else the compose file's
+ * healthcheck, else the Dockerfile's HEALTHCHECK, else the best health route found.
+ */
 export function guessReadyPath(
   svc: ComposeService | undefined,
   found: readonly { path: string; from: string }[],
+  dockerfile?: { path: string | undefined; from: string },
 ): { path: string; from: string } | undefined {
-  const readyz = found.find((f) => f.path === "/readyz");
+  const readyz = found.find((f) => rank(f.path) === 0);
   if (readyz) return readyz;
   if (svc?.healthcheck?.path && svc.healthcheck.path !== "/") {
     return { path: svc.healthcheck.path, from: `the healthcheck of ${svc.name}` };
   }
-  return [...found].sort((a, b) => HEALTH_PATHS.indexOf(a.path) - HEALTH_PATHS.indexOf(b.path))[0];
+  if (dockerfile?.path && dockerfile.path !== "/")
+    return { path: dockerfile.path, from: `the HEALTHCHECK of ${dockerfile.from}` };
+  return [...found].sort((a, b) => rank(a.path) - rank(b.path))[0];
 }
 
 /** Sentinel project directory: a host path under it is written relative to <root>/<env>/. */

@@ -4,6 +4,7 @@
  * user, with a line saying what it found.
  */
 import * as f from "../config/fields.js";
+import { statefulServices, UNMANAGED_CONSEQUENCE } from "../config/stateful-services.js";
 import { type Asker, byField } from "./init-ask.js";
 import type { RepoFacts } from "./init-detect.js";
 import {
@@ -31,7 +32,10 @@ export interface DecideInput {
 }
 
 export interface Decided {
-  readonly plan: Pick<InitPlan, "services" | "databases" | "migrate" | "writers" | "ready">;
+  readonly plan: Pick<
+    InitPlan,
+    "services" | "databases" | "migrate" | "writers" | "ready" | "unmanaged" | "swapOff"
+  >;
   /** Every image goes to ghcr.io: the workflow's GITHUB_TOKEN can push them. */
   readonly ghcr: boolean;
   readonly warnings: string[];
@@ -67,7 +71,15 @@ export async function decide(input: DecideInput): Promise<Decided> {
     }
     const shared =
       g.services.length > 1 ? `${g.services.join(", ")} share one image` : `${g.services[0]}: one image`;
-    say("image", `${shared}, ${image}, built from ${g.dockerfile} (context ${g.context})`);
+    const proposed = facts.proposed.some((p) => p.dockerfile === g.dockerfilePath);
+    const stage =
+      facts_?.finalStage === undefined || facts_.stages < 2
+        ? ""
+        : `, its final stage (${facts_.finalStage}${facts_.workdir === undefined ? "" : `, WORKDIR ${facts_.workdir}`})`;
+    say(
+      "image",
+      `${shared}, ${image}, built from ${g.dockerfile}${stage} (context ${g.context})${proposed ? `: ${facts.composePath.split("/").pop()} builds nothing, so init proposes the Dockerfile it found` : ""}`,
+    );
     g.services.forEach((name, i) => {
       services.push(
         i === 0
@@ -96,7 +108,15 @@ export async function decide(input: DecideInput): Promise<Decided> {
   });
   const [readyService = berthServices[0] ?? "", readyPortText = "3000"] = readyAnswer.split(":");
   const readyPort = Number(readyPortText);
-  const found = guessReadyPath(model.services[readyService], facts.health);
+  const readyDockerfile = groups.find((g) => g.services.includes(readyService));
+  const found = guessReadyPath(
+    model.services[readyService],
+    facts.health,
+    readyDockerfile && {
+      path: facts.dockerfiles.get(readyDockerfile.dockerfilePath)?.healthcheckPath,
+      from: readyDockerfile.dockerfile,
+    },
+  );
   const readyPath = await asker.ask({
     key: "ready-path",
     usage: "--ready-path /readyz",
@@ -106,10 +126,16 @@ export async function decide(input: DecideInput): Promise<Decided> {
     example: "/readyz",
     check: byField(f.urlPath),
   });
+  // Never a silent default: a path nobody found nor gave is said to be a guess, here and in berth.yml.
+  const guessedPath =
+    found === undefined && !asker.has("ready-path") && !asker.asks
+      ? `path ${readyPath} is a guess (no health route, healthcheck or HEALTHCHECK found): make it answer 2xx when the app can serve, or change it`
+      : undefined;
   say(
     "ready",
-    `${readyService}:${readyPort}${guess?.service === readyService ? ` (${guess.why})` : ""}, path ${readyPath}${found?.path === readyPath ? ` (found in ${found.from})` : ""}`,
+    `${readyService}:${readyPort}${guess?.service === readyService ? ` (${guess.why})` : ""}, path ${readyPath}${found?.path === readyPath ? ` (found in ${found.from})` : guessedPath ? ` (a guess: nothing found)` : ""}`,
   );
+  if (guessedPath) warnings.push(`ready.${guessedPath}`);
   if (guess && !model.services[readyService]?.ports.length) {
     warnings.push(
       `${readyService} publishes no port: add ports: ["127.0.0.1:<host port>:${readyPort}"] to it in the compose file (berth check says so too)`,
@@ -135,6 +161,19 @@ export async function decide(input: DecideInput): Promise<Decided> {
     "migrate",
     migrate ? `${words(migrate.command)}${facts.migrate ? ` (found ${facts.migrate.from})` : ""}` : "none",
   );
+  // A release that migrates as it boots changes the live database on the swap path,
+  // beside the old release, with no backup: without a migrate command to rehearse, only
+  // the maintenance path (stop, backup, start, restore on failure) keeps it safe.
+  let swapOff: string | undefined;
+  if (facts.boot) {
+    say("boot", `migrates the database at start, ${facts.boot.what} (found in ${facts.boot.from})`);
+    if (!migrate) {
+      swapOff = `${facts.boot.from} migrates at start (${facts.boot.what}): every deploy stops, backs up, then starts`;
+      warnings.push(
+        `${facts.boot.from} migrates the database when the app starts (${facts.boot.what}) and there is no migrate command to rehearse, so berth.yml turns the swap path off (swap: { enabled: false }): each deploy takes the maintenance path with its backup. Give migrate: a command that runs the migration and exits, then remove that line`,
+      );
+    }
+  }
 
   const workdir =
     model.services[readyService]?.workingDir ??
@@ -158,13 +197,23 @@ export async function decide(input: DecideInput): Promise<Decided> {
   if (paths.length > 0)
     say("writers", `${(writeWriters ? writers : defaultWriters).join(", ")} (stopped before the backup)`);
 
+  const unmanaged = statefulServices(model).filter((s) => !berthServices.includes(s.service));
+  for (const u of unmanaged) {
+    say("unmanaged", `${u.service}: ${u.kind} (${u.image ?? u.mount?.raw}), listed under unmanaged:`);
+    warnings.push(
+      `${u.service} runs ${u.kind}: ${UNMANAGED_CONSEQUENCE}; back it up yourself (berth.yml lists it under unmanaged:, which acknowledges this)`,
+    );
+  }
+
   return {
     plan: {
+      unmanaged: unmanaged.map((u) => ({ service: u.service, kind: u.kind })),
       services,
       databases: databases.map((d) => ({ path: d.path, comment: d.where })),
       migrate,
       writers: writeWriters ? writers : undefined,
-      ready: { service: readyService, port: readyPort, path: readyPath },
+      ready: { service: readyService, port: readyPort, path: readyPath, comment: guessedPath },
+      swapOff,
     },
     ghcr: services.every((s) => s.image.startsWith("ghcr.io/")),
     warnings,

@@ -25,7 +25,17 @@ export interface InitPlan {
   readonly migrate: { readonly service: string; readonly command: readonly string[] | string } | undefined;
   /** Written only when they differ from berth's default (the migrate service). */
   readonly writers: readonly string[] | undefined;
-  readonly ready: { readonly service: string; readonly port: number; readonly path: string };
+  /** Stateful servers berth does not back up, acknowledged (berth.yml unmanaged:), with what they are. */
+  readonly unmanaged: readonly { readonly service: string; readonly kind: string }[];
+  readonly ready: {
+    readonly service: string;
+    readonly port: number;
+    readonly path: string;
+    /** Written after it: e.g. that the path is a guess. */
+    readonly comment?: string | undefined;
+  };
+  /** Written as swap: { enabled: false } with this reason, when set. */
+  readonly swapOff?: string | undefined;
   readonly environments: readonly {
     readonly name: string;
     readonly host: string;
@@ -85,8 +95,17 @@ export function renderBerthYml(p: InitPlan): string {
     l.push(`migrate: { service: ${p.migrate.service}, command: ${cmd} }`);
   }
   if (p.writers) l.push(`writers: ${list(p.writers)}`);
+  if (p.unmanaged.length > 0) {
+    const kinds = [...new Set(p.unmanaged.map((u) => u.kind))].join(", ");
+    l.push(
+      `# ${kinds}: berth backs up SQLite only; no backup before a deploy, no restore on rollback, no safety copy before migrations.`,
+      `unmanaged: ${list(p.unmanaged.map((u) => u.service))}`,
+    );
+  }
   const path = p.ready.path !== "/readyz" ? `, path: ${scalar(p.ready.path)}` : "";
-  l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }`);
+  const readyComment = p.ready.comment === undefined ? "" : ` # ${p.ready.comment}`;
+  l.push(`ready: { service: ${p.ready.service}, port: ${p.ready.port}${path} }${readyComment}`);
+  if (p.swapOff !== undefined) l.push(`swap: { enabled: false } # ${p.swapOff}`);
   l.push("environments:");
   for (const e of p.environments) {
     const extra = [

@@ -12,6 +12,14 @@ export interface DockerfileFacts {
   readonly workdir: string | undefined;
   /** The final stage's EXPOSEd TCP ports. */
   readonly expose: readonly number[];
+  /** The final stage, what `docker build` builds: "FROM base" or "FROM node:20 AS runtime". */
+  readonly finalStage: string | undefined;
+  /** How many FROM lines (stages) it has. */
+  readonly stages: number;
+  /** The path of the first http(s) URL the final stage's HEALTHCHECK fetches. */
+  readonly healthcheckPath: string | undefined;
+  /** The final stage's CMD and ENTRYPOINT lines, as written (what runs at start). */
+  readonly startLines: readonly string[];
 }
 
 export function parseDockerfile(text: string): DockerfileFacts {
@@ -26,6 +34,16 @@ export function parseDockerfile(text: string): DockerfileFacts {
   let seenFrom = false;
   let workdir: string | undefined;
   let expose: number[] = [];
+  let finalStage: string | undefined;
+  let healthcheckPath: string | undefined;
+  let startLines: string[] = [];
+  /** Each named stage's working directory and health check: a stage FROM another inherits them. */
+  const stages = new Map<
+    string,
+    { workdir: string | undefined; health: string | undefined; start: string[] }
+  >();
+  let current: string | undefined;
+  let stageCount = 0;
   for (const line of lines) {
     const [instr = "", ...rest] = line.split(/\s+/);
     const args = rest.join(" ");
@@ -38,11 +56,30 @@ export function parseDockerfile(text: string): DockerfileFacts {
           if (!seenFrom) globalArgs.set(name, value.length > 0);
         }
         break;
-      case "FROM":
+      case "FROM": {
         seenFrom = true;
         for (const m of args.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) if (m[1]) usedInFrom.add(m[1]);
-        workdir = undefined;
+        const words = rest.filter((w) => !w.startsWith("--"));
+        const base = words[0] ?? "";
+        const alias = words[1]?.toUpperCase() === "AS" ? words[2] : undefined;
+        const parent = stages.get(base.toLowerCase());
+        workdir = parent?.workdir;
+        healthcheckPath = parent?.health;
+        startLines = [...(parent?.start ?? [])];
         expose = [];
+        finalStage = `FROM ${base}${alias === undefined ? "" : ` AS ${alias}`}`;
+        stageCount++;
+        current = alias?.toLowerCase();
+        break;
+      }
+      case "HEALTHCHECK": {
+        const url = /https?:\/\/(?:\[[^\]]*\]|[^/\s'"]+)(\/[^\s'"|;&)]*)?/.exec(args);
+        healthcheckPath = /^NONE\b/i.test(args) ? undefined : url ? (url[1] ?? "/") : healthcheckPath;
+        break;
+      }
+      case "CMD":
+      case "ENTRYPOINT":
+        startLines = [...startLines.filter((l) => !l.toUpperCase().startsWith(instr.toUpperCase())), line];
         break;
       case "WORKDIR": {
         const dir = args.replace(/^["']|["']$/g, "");
@@ -56,11 +93,21 @@ export function parseDockerfile(text: string): DockerfileFacts {
         }
         break;
     }
+    if (current !== undefined) stages.set(current, { workdir, health: healthcheckPath, start: startLines });
   }
   const requiredArgs = [...globalArgs]
     .filter(([n, hasDefault]) => !hasDefault && usedInFrom.has(n))
     .map(([n]) => n);
-  return { requiredArgs, args: [...allArgs], workdir, expose };
+  return {
+    requiredArgs,
+    args: [...allArgs],
+    workdir,
+    expose,
+    finalStage,
+    stages: stageCount,
+    healthcheckPath,
+    startLines,
+  };
 }
 
 const EXT = "(?:sqlite3|sqlite|db)";
@@ -98,18 +145,50 @@ export function railsProductionDatabases(text: string): string[] {
   );
 }
 
-/** Readiness routes berth prefers, best first; /livez-style liveness routes are not readiness. */
-export const HEALTH_PATHS = ["/readyz", "/up", "/healthz", "/health", "/ready"];
+/**
+ * A Django settings file's SQLite database: `"NAME": <path>`, where the path is a
+ * literal, `X / "db.sqlite3"` or `os.path.join(X, "db.sqlite3")` and X a variable the
+ * file sets to a literal directory (its default when read from the environment) or
+ * BASE_DIR (the project, i.e. the app's working directory). Relative paths are returned
+ * relative to the working directory.
+ */
+export function djangoDatabases(text: string): string[] {
+  if (!/django\.db\.backends\.sqlite3/.test(text)) return [];
+  const name = /["']NAME["']\s*:\s*(.+?)[\s,}]*$/m.exec(text)?.[1]?.trim();
+  if (name === undefined) return [];
+  const lit = /^["']([^"']+)["']$/.exec(name)?.[1];
+  if (lit !== undefined) return sqlitePaths(lit).length > 0 ? [lit.replace(/^\.\//, "")] : [];
+  const joined =
+    /^([A-Za-z_]\w*)\s*\/\s*["']([^"']+)["']$/.exec(name) ??
+    /^os\.path\.join\(\s*([A-Za-z_]\w*)\s*,\s*["']([^"']+)["']\s*\)$/.exec(name);
+  if (!joined?.[1] || !joined[2]) return [];
+  const [, dirVar, file] = joined;
+  if (dirVar === "BASE_DIR") return [file];
+  const assigned = new RegExp(`^${dirVar}\\s*=\\s*(.*)$`, "m").exec(text)?.[1] ?? "";
+  const dir = [...assigned.matchAll(/["'](\/[^"']*)["']/g)].pop()?.[1];
+  return dir === undefined ? [] : [`${dir.replace(/\/$/, "")}/${file}`];
+}
 
-/** Health routes a source file defines (quoted route strings, Rails' `get "up"`). */
+/** Readiness routes berth prefers, best first (/alive last: liveness more than readiness). */
+export const HEALTH_PATHS = ["/readyz", "/up", "/healthz", "/health", "/ready", "/alive"];
+
+const HEALTH_NAMES = HEALTH_PATHS.map((p) => p.slice(1)).join("|");
+/** A quoted route ending in a health name, with any prefix: "/healthz", '/api/health', `/v1/ready`. */
+const QUOTED = new RegExp(`["'\`](/(?:[\\w.-]+/)*(?:${HEALTH_NAMES}))/?["'\`]`, "g");
+/** Django's path('up', …) / re_path(r'^health/?$', …): the route without its leading slash. */
+const DJANGO = new RegExp(
+  `\\b(?:re_)?path\\(\\s*r?["']\\^?((?:[\\w.-]+/)*(?:${HEALTH_NAMES}))/?\\??\\$?["']`,
+  "g",
+);
+
+/** Health routes a source file defines, best first by their last segment. */
 export function healthRoutes(text: string): string[] {
   const found = new Set<string>();
-  for (const p of HEALTH_PATHS) {
-    const name = p.slice(1);
-    if (new RegExp(`["'\`]/${name}["'\`]`).test(text)) found.add(p);
-  }
+  for (const m of text.matchAll(QUOTED)) if (m[1]) found.add(m[1]);
+  for (const m of text.matchAll(DJANGO)) if (m[1]) found.add(`/${m[1]}`);
   if (/\bget\s+["']up["']/.test(text)) found.add("/up");
-  return HEALTH_PATHS.filter((p) => found.has(p));
+  const rank = (p: string) => HEALTH_PATHS.indexOf(`/${p.split("/").pop()}`);
+  return [...found].sort((a, b) => rank(a) - rank(b) || a.length - b.length);
 }
 
 export interface MigrateGuess {

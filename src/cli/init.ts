@@ -111,7 +111,7 @@ export async function runInit(args: string[], io: CliIo): Promise<number> {
   const groups = imageGroups(facts.model, dirname(compose.path), configDir);
   if (groups.length === 0) {
     io.err(
-      `berth init: ${show(compose.path)} builds no image (no service has build:); berth builds and ships the images that run your code: add build: (e.g. build: .) to those services, then run berth init again; nothing written\n`,
+      `berth init: ${show(compose.path)} builds no image (no service has build:) and no Dockerfile was found for its services (looked in the repository root, docker/, deploy/ and a folder per service); berth builds and ships the images that run your code: add build: (e.g. build: .) to those services, or pass --compose <file>, then run berth init again; nothing written\n`,
     );
     return 2;
   }

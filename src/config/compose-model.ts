@@ -8,6 +8,7 @@ import { parseDocument } from "yaml";
 import { type Mount, parseMount } from "./compose-mounts.js";
 import { type PortMapping, parsePort } from "./compose-ports.js";
 import { interpolate, variablesIn } from "./compose-vars.js";
+import { yamlErrorText } from "./yaml-error.js";
 
 export { type DatabaseLocation, resolveDatabasePath } from "./compose-database.js";
 export type { Mount } from "./compose-mounts.js";
@@ -29,8 +30,23 @@ export interface ComposeHealthcheck {
   readonly path: string | undefined;
 }
 
+/** An `env_file:` entry: compose reads it on the server when the container is created. */
+export interface ComposeEnvFile {
+  /** As written, after defaults (relative to the project directory, <root>/<env> for berth). */
+  readonly path: string;
+  /** False for the long syntax's `required: false` (compose skips a missing file). */
+  readonly required: boolean;
+}
+
 export interface ComposeService {
   readonly name: string;
+  /** `container_name:`: one container of that name per Docker engine. */
+  readonly containerName: string | undefined;
+  readonly envFiles: readonly ComposeEnvFile[];
+  /** `profiles:`: the service starts only when one of them is enabled. */
+  readonly profiles: readonly string[];
+  /** `extends:`: another service's fields, from this file or `file`. */
+  readonly extends: { readonly service: string; readonly file: string | undefined } | undefined;
   readonly image: string | undefined;
   readonly build: ComposeBuild | undefined;
   readonly ports: readonly PortMapping[];
@@ -72,6 +88,8 @@ export interface ComposeModel {
   readonly volumes: Readonly<Record<string, ComposeVolume>>;
   readonly variables: readonly ComposeVariable[];
   readonly problems: readonly ComposeProblem[];
+  /** Top-level `include:`: the other compose files it merges, as written. */
+  readonly include: readonly string[];
 }
 
 /** The file cannot be used at all (not YAML, not a mapping, no services). */
@@ -88,7 +106,9 @@ const show = (v: unknown) => (typeof v === "string" ? v : (JSON.stringify(v) ?? 
 export function parseCompose(text: string, source = "compose.yml"): ComposeModel {
   const doc = parseDocument(text, { merge: true, uniqueKeys: false });
   if (doc.errors.length > 0) {
-    throw new ComposeError(`${source}: is not valid YAML: ${doc.errors[0]?.message ?? "parse error"}`);
+    throw new ComposeError(
+      `${source}: is not valid YAML ${yamlErrorText(doc.errors[0])}; fix the file there (docker compose config shows the same error)`,
+    );
   }
   const raw: unknown = doc.toJS();
   if (!isObj(raw) || !isObj(raw.services) || Object.keys(raw.services).length === 0) {
@@ -111,6 +131,9 @@ export function parseCompose(text: string, source = "compose.yml"): ComposeModel
     volumes,
     variables: collectVariables(raw),
     problems,
+    include: (Array.isArray(raw.include) ? raw.include : []).flatMap((e) =>
+      isObj(e) ? [e.path].flat().flatMap((p) => str(p) ?? []) : (str(e) ?? []),
+    ),
   };
 }
 
@@ -130,8 +153,14 @@ function parseService(name: string, s: Obj, problems: ComposeProblem[]): Compose
     else volumes.push(r);
   });
   const command = Array.isArray(s.command) ? s.command.map(show) : str(s.command);
+  const ext = isObj(s.extends) ? s.extends : { service: s.extends };
   return {
     name,
+    containerName: str(s.container_name),
+    envFiles: parseEnvFiles(s.env_file),
+    profiles: list(s.profiles).flatMap((p) => str(p) ?? []),
+    extends:
+      str(ext.service) === undefined ? undefined : { service: str(ext.service) ?? "", file: str(ext.file) },
     image: str(s.image),
     build: parseBuild(s.build),
     ports,
@@ -148,6 +177,18 @@ function parseService(name: string, s: Obj, problems: ComposeProblem[]): Compose
     networkMode: str(s.network_mode),
     environment: keyValues(s.environment),
   };
+}
+
+/** `env_file:` as a string, a list of strings, or a list of `{path, required}`. */
+function parseEnvFiles(v: unknown): ComposeEnvFile[] {
+  return [v ?? []].flat().flatMap((e): ComposeEnvFile[] => {
+    if (isObj(e)) {
+      const path = str(e.path);
+      return path === undefined ? [] : [{ path: interpolate(path).text, required: e.required !== false }];
+    }
+    const path = str(e);
+    return path === undefined ? [] : [{ path: interpolate(path).text, required: true }];
+  });
 }
 
 /** A map or a `KEY=value` list (compose accepts both for environment and args). */

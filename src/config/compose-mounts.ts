@@ -25,6 +25,12 @@ export interface Mount {
 /** Compose reads a short-syntax source as a host path when it starts like one. */
 const looksLikePath = (s: string) => /^(?:[./~]|\$\{)/.test(s);
 
+/**
+ * `./vw-data/` and `/data/` name the same directories as `./vw-data` and `/data`
+ * (Docker ignores the trailing slash); without it a file under them would not resolve.
+ */
+const trim = (p: string) => (p.length > 1 ? p.replace(/\/+$/, "") || "/" : p);
+
 /** A mount, or a message saying why it cannot be read. */
 export function parseMount(entry: unknown): Mount | string {
   if (typeof entry === "string") return parseShort(entry);
@@ -32,7 +38,7 @@ export function parseMount(entry: unknown): Mount | string {
     const e = entry as Record<string, unknown>;
     const raw = JSON.stringify(e);
     const type = String(e.type ?? "volume");
-    const target = interpolate(String(e.target ?? "")).text;
+    const target = trim(interpolate(String(e.target ?? "")).text);
     if (!target.startsWith("/")) {
       return "has no absolute target: (the path in the container); write e.g. {type: bind, source: ./data, target: /app/data}";
     }
@@ -47,7 +53,7 @@ export function parseMount(entry: unknown): Mount | string {
     }
     if (!src?.text)
       return "is a bind mount without source:; write e.g. {type: bind, source: ./data, target: /app/data}";
-    return { type, source: src.text, unresolved: src.unresolved, target, readOnly, raw };
+    return { type, source: trim(src.text), unresolved: src.unresolved, target, readOnly, raw };
   }
   return 'is not a volume mount; write e.g. "./data:/app/data"';
 }
@@ -58,10 +64,12 @@ function parseShort(raw: string): Mount | string {
   const parts = text.split(":");
   if (parts.length === 1) {
     if (!text.startsWith("/")) return 'has no absolute container path; write e.g. "./data:/app/data"';
-    return { type: "anonymous", source: undefined, unresolved: [], target: text, readOnly: false, raw };
+    return { type: "anonymous", source: undefined, unresolved: [], target: trim(text), readOnly: false, raw };
   }
   if (parts.length > 3) return 'has too many ":" parts; write e.g. "./data:/app/data:rw"';
-  const [source = "", target = "", mode = ""] = parts;
+  const [rawSource = "", rawTarget = "", mode = ""] = parts;
+  const source = trim(rawSource);
+  const target = trim(rawTarget);
   if (!target.startsWith("/")) {
     return `has target ${JSON.stringify(target)}, not an absolute container path; write e.g. "./data:/app/data"`;
   }

@@ -3,6 +3,8 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError, formatIssues } from "./errors.js";
 import { type BerthYaml, berthYamlSchema } from "./schema.js";
+import { keysAt } from "./schema-keys.js";
+import { yamlErrorText } from "./yaml-error.js";
 
 export interface LoadedConfig {
   /** Absolute path of berth.yml. */
@@ -18,12 +20,14 @@ export interface LoadedConfig {
 export function parseConfig(text: string, source = "berth.yml"): BerthYaml {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    throw new ConfigError(`${source}: is not valid YAML: ${first?.message ?? "parse error"}`);
+    throw new ConfigError(`${source}: is not valid YAML ${yamlErrorText(doc.errors[0])}; fix the file there`);
   }
   const raw: unknown = doc.toJS();
   const parsed = berthYamlSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(formatIssues(source, parsed.error, raw));
+  if (!parsed.success)
+    throw new ConfigError(
+      formatIssues(source, parsed.error, raw, undefined, (path) => keysAt(berthYamlSchema, path)),
+    );
   return deepFreeze(parsed.data);
 }
 

@@ -113,6 +113,14 @@ export const berthYamlSchema = z
       })
       .strict()
       .optional(),
+    unmanaged: z
+      .array(f.serviceName)
+      .optional()
+      .meta(
+        d(
+          "Compose services holding data berth does not back up (a PostgreSQL, MySQL, MongoDB or Redis server): listing one acknowledges no backup before a deploy, no restore on rollback and migrations without a safety copy; berth check refuses such a service until it is listed",
+        ),
+      ),
     writers: z
       .array(f.serviceName)
       .optional()

@@ -67,6 +67,21 @@ const sub = (file: string, from: string, to: string) => (f: Record<string, strin
   f[file] = (f[file] ?? "").replace(from, to);
 };
 
+/** Production on the same server as staging: one Docker engine, one set of host ports. */
+const withProduction = sub(
+  "berth.yml",
+  "  staging: { host: vps.example.com, root: /opt/shop }\n",
+  "  staging: { host: vps.example.com, root: /opt/shop }\n  production: { host: vps.example.com, root: /opt/shop }\n",
+);
+const both =
+  (...edits: ((f: Record<string, string>) => void)[]) =>
+  (f: Record<string, string>) => {
+    for (const e of edits) e(f);
+  };
+/** A line added to the web service of BASE's compose file. */
+const webLine = (line: string) => sub("compose.yml", "    image: shop\n", `    image: shop\n    ${line}\n`);
+const POSTGRES = "  db:\n    image: postgres:16\n    volumes: [pgdata:/var/lib/postgresql/data]\n";
+
 describe("berth check", () => {
   it("is clean on a consistent project (exit 0), showing where the database is", async () => {
     const { code, report } = await check(project());
@@ -268,7 +283,107 @@ describe("berth check", () => {
         f["compose.yml"] = "services: [\n";
       },
       { file: "compose.yml", field: "", value: "" },
-      /is not valid YAML/,
+      /^is not valid YAML at line 2, column 1: .*; fix the file there/,
+    ],
+    [
+      "a berth.yml that is not YAML: one finding, with its line and column",
+      (f) => {
+        f["berth.yml"] = "app: shop\nservices:\n  web: {image: a\nready: [\n";
+      },
+      { file: "berth.yml", field: "", value: "" },
+      /^is not valid YAML at line 4, column 1: Flow map in block collection must be sufficiently indented and end with a \}; fix the file there$/,
+    ],
+    [
+      "an unknown berth.yml key, with the key it probably means",
+      sub("berth.yml", "database: {", "databse: {"),
+      { file: "berth.yml", field: "databse", value: "" },
+      /^is not a known key; did you mean database\? the keys allowed at the top level are: app, services, compose, database, migrate, unmanaged, writers, ready/,
+    ],
+    [
+      "an empty port (shown as empty, never null)",
+      sub("berth.yml", "port: 3000", "port: "),
+      { file: "berth.yml", field: "ready.port", value: "(empty)" },
+      /must be a TCP port/,
+    ],
+    [
+      "an empty host (shown as empty, never null)",
+      sub("berth.yml", "host: vps.example.com", "host: "),
+      { file: "berth.yml", field: "environments.staging.host", value: "(empty)" },
+      /^must be a hostname or IP address \(a string\), e\.g\. vps\.example\.com$/,
+    ],
+    [
+      "an env_file no one creates or ships",
+      webLine("env_file: .env"),
+      { file: "compose.yml", field: "services.web.env_file", value: ".env" },
+      /^is read from \/opt\/shop\/staging\/\.env on the staging server when the containers are created, a file berth setup does not create and no deploy uploads .*the first deploy fails \("env file \/opt\/shop\/staging\/\.env not found"\); read the environment's own env file instead, env_file: \.\.\/env\/\$\{BERTH_ENV\}\.env \(berth sets BERTH_ENV; that is \/opt\/shop\/env\/staging\.env, which berth setup creates\)/,
+    ],
+    [
+      "a publish of 443, which nginx owns",
+      sub("compose.yml", ':3000"]', ':3000", "443:443"]'),
+      { file: "compose.yml", field: "services.web.ports[1]", value: "443:443" },
+      /^publishes host port 443, which nginx owns on the server .*"address already in use"\); remove this entry: nginx terminates TLS and proxies to web:3000 \(127\.0\.0\.1:\$\{WEB_PORT:-3100\}:3000\); or publish it on loopback only: "127\.0\.0\.1:8443:443"$/,
+    ],
+    [
+      "a container_name when two environments share one Docker engine",
+      both(withProduction, webLine("container_name: shop")),
+      { file: "compose.yml", field: "services.web.container_name", value: "shop" },
+      /^names the container "shop" in every environment, and staging and production run on one Docker engine \(vps\.example\.com\): the second environment's deploy fails .*; remove container_name: \(compose then names it shop-staging-web-1/,
+    ],
+    [
+      "a fixed host port two environments on one host both publish (the fix: a port variable per environment)",
+      both(withProduction, sub("compose.yml", "${WEB_PORT:-3100}", "3100")),
+      { file: "compose.yml", field: "services.web.ports[0]", value: "127.0.0.1:3100:3000" },
+      /^publishes host port 3100 in every environment, and staging and production run on one host \(vps\.example\.com\): the second to start fails \("port is already allocated"\); give each environment its own host port: "127\.0\.0\.1:\$\{WEB_PORT\}:3000", with WEB_PORT=3100 in staging's env file \(\/opt\/shop\/env\/staging\.env\) and WEB_PORT=3101 in production's env file \(\/opt\/shop\/env\/production\.env\)$/,
+    ],
+    [
+      "a service on the host's network when two environments share the host",
+      both(
+        withProduction,
+        sub(
+          "compose.yml",
+          "services:\n",
+          "services:\n  mailer:\n    image: mailer\n    network_mode: host\n",
+        ),
+      ),
+      { file: "compose.yml", field: "services.mailer.network_mode", value: "host" },
+      /^puts mailer on the host's network in every environment, .*the second fails to bind; remove network_mode: host/,
+    ],
+    [
+      "an include: (its files are not uploaded)",
+      (f) => {
+        f["compose.yml"] = `include: [./ops/metrics.yml]\n${f["compose.yml"]}`;
+      },
+      { file: "compose.yml", field: "include", value: "./ops/metrics.yml" },
+      /^merges other compose files, and the deploy uploads compose\.yml alone, never the files it names: the first deploy fails to find \.\/ops\/metrics\.yml; copy the services you deploy into compose\.yml and drop include:$/,
+    ],
+    [
+      "an extends: from another file",
+      webLine("extends: { file: base.yml, service: app }"),
+      { file: "compose.yml", field: "services.web.extends.file", value: "base.yml" },
+      /^is read on the server, and the deploy uploads compose\.yml alone.*copy the fields web takes from app into web and drop extends:$/,
+    ],
+    [
+      "a service berth deploys only in a profile",
+      webLine("profiles: [web]"),
+      { file: "compose.yml", field: "services.web.profiles", value: "web" },
+      /^puts web, which berth deploys, in a profile: berth runs compose without --profile, so web never starts .*; remove profiles: from web$/,
+    ],
+    [
+      "a PostgreSQL server berth.yml does not acknowledge",
+      (f) => {
+        sub("compose.yml", "services:\n", `services:\n${POSTGRES}`)(f);
+        f["compose.yml"] += "volumes:\n  pgdata:\n";
+      },
+      { file: "compose.yml", field: "services.db.image", value: "postgres:16" },
+      /^runs PostgreSQL, with its data in the named volume pgdata \(\/var\/lib\/postgresql\/data\): berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy\. Back it up yourself .*then acknowledge it in berth\.yml: unmanaged: \[db\]$/,
+    ],
+    [
+      "an unmanaged: entry naming no service",
+      (f) => {
+        f["berth.yml"] += "unmanaged: [pg]\n";
+      },
+      { file: "berth.yml", field: "unmanaged[0]", value: "pg" },
+      /^is not a service in compose\.yml \(it has: web\); name the compose service that runs the database$/,
     ],
   ])("finds %s (exit 1)", async (_, edit, expected, message) => {
     const { code, report } = await check(project(edit));
@@ -277,6 +392,100 @@ describe("berth check", () => {
     expect(report.findings).toHaveLength(1);
     expect(report.findings[0]).toMatchObject(expected);
     expect(report.findings[0].message).toMatch(message);
+  });
+
+  it.each<[string, (f: Record<string, string>) => void, object, RegExp]>([
+    [
+      "a container_name (one environment on the host: the swap path is lost)",
+      webLine("container_name: shop"),
+      { file: "compose.yml", field: "services.web.container_name", value: "shop" },
+      /^forces the maintenance path .* two containers cannot share one name; remove container_name:/,
+    ],
+    [
+      "a mount of ~/…",
+      sub("compose.yml", '"./data:/app/data"', '"./data:/app/data", "~/uploads:/app/uploads"'),
+      { file: "compose.yml", field: "services.web.volumes[1]", value: "~/uploads:/app/uploads" },
+      /^mounts ~\/uploads, in the home of the user compose runs as on the server \(deploy\): .*; mount a directory of the environment instead: "\.\/uploads:\/app\/uploads"/,
+    ],
+    [
+      "an absolute mount outside the environment's directory",
+      sub("compose.yml", '"./data:/app/data"', '"./data:/app/data", "/srv/uploads:/app/uploads"'),
+      { file: "compose.yml", field: "services.web.volumes[1]", value: "/srv/uploads:/app/uploads" },
+      /^mounts \/srv\/uploads read-write, outside the staging environment's directory \(\/opt\/shop\/staging\)/,
+    ],
+    [
+      "a port other than the readiness port on 0.0.0.0",
+      sub("compose.yml", ':3000"]', ':3000", "9229:9229"]'),
+      { file: "compose.yml", field: "services.web.ports[1]", value: "9229:9229" },
+      /^publishes port 9229 on every interface \(0\.0\.0\.0\): .*; publish it on loopback only: "127\.0\.0\.1:9229:9229"/,
+    ],
+    [
+      "a service only in a profile that berth does not deploy",
+      sub("compose.yml", "services:\n", "services:\n  shell:\n    image: shop\n    profiles: [tools]\n"),
+      { file: "compose.yml", field: "services.shell.profiles", value: "tools" },
+      /^starts shell only with --profile tools: berth runs compose without profiles/,
+    ],
+    [
+      "an app that migrates as it starts, with no migrate: (the swap path would migrate the live database)",
+      (f) => {
+        f["entrypoint.sh"] = '#!/bin/sh\npython manage.py migrate --noinput\nexec "$@"\n';
+        f["manage.py"] = "#!/usr/bin/env python\n";
+      },
+      { file: "berth.yml", field: "migrate", value: "(missing)" },
+      /^is not set, but entrypoint\.sh migrates the database when the app starts \(manage\.py migrate\): the rehearsal sees no change, the deploy takes the swap path, and the new release migrates the live database beside the old one with no backup .*; add migrate: \{ service: web, command: \[python, manage\.py, migrate\] \}, or, if there is none, swap: \{ enabled: false \} so every deploy stops, backs up and restores on failure$/,
+    ],
+    [
+      "a SQLite file the repository names but berth.yml leaves out",
+      (f) => {
+        f["config/database.yml"] =
+          "production:\n  primary:\n    database: /app/data/app.db\n  queue:\n    database: /app/data/queue.db\n";
+      },
+      { file: "berth.yml", field: "database.path", value: "data/app.db" },
+      /^leaves out data\/queue\.db \(web:\/app\/data\/queue\.db, named in config\/database\.yml\): berth does not back it up before a migration, check it or restore it on rollback; list every SQLite file the app keeps: database: \{ paths: \[data\/app\.db, data\/queue\.db\] \}$/,
+    ],
+  ])("warns about %s (exit 0)", async (_, edit, expected, message) => {
+    const { code, report } = await check(project(edit));
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.warnings).toHaveLength(1);
+    expect(report.warnings[0]).toMatchObject(expected);
+    expect(report.warnings[0].message).toMatch(message);
+  });
+
+  it("notes an acknowledged unmanaged database with its consequence (exit 0)", async () => {
+    const dir = project((f) => {
+      sub("compose.yml", "services:\n", `services:\n${POSTGRES}`)(f);
+      f["compose.yml"] += "volumes:\n  pgdata:\n";
+      f["berth.yml"] += "unmanaged: [db]\n";
+    });
+    const io = fakeIo(dir);
+    expect(await runCheck([], io.io)).toBe(0);
+    expect(io.out()).toContain(
+      "note: db (PostgreSQL) is unmanaged (berth.yml unmanaged:): berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy",
+    );
+  });
+
+  it.each([
+    ["a migrate: command", "migrate: { service: web, command: [python, manage.py, migrate] }\n"],
+    ["the swap path off", "swap: { enabled: false }\n"],
+  ])("does not warn about a migration at start with %s", async (_, line) => {
+    const { code, report } = await check(
+      project((f) => {
+        f["entrypoint.sh"] = "#!/bin/sh\npython manage.py migrate --noinput\n";
+        f["berth.yml"] += line;
+      }),
+    );
+    expect(report.warnings).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it("finds a database behind a mount written with trailing slashes", async () => {
+    const { code, report } = await check(
+      project(sub("compose.yml", '"./data:/app/data"', '"./data/:/app/data/"')),
+    );
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.databases[0]).toMatchObject({ kind: "bind", containerPath: "/app/data/app.db" });
   });
 
   it("prints one line per finding (file: field: value message), without color under NO_COLOR", async () => {

@@ -180,6 +180,8 @@ describe("berth init: FastAPI monorepo (services/api/Dockerfile, repo-root conte
       },
       database: { path: "data/api.db" },
       migrate: { service: "api", command: ["alembic", "upgrade", "head"] },
+      // Redis with a volume keeps data berth does not back up: said, and acknowledged.
+      unmanaged: ["redis"],
       ready: { service: "api", port: 8000 },
       environments: {
         staging: { host: "api.example.com", root: "/opt/fastapi-monorepo" },
@@ -188,6 +190,10 @@ describe("berth init: FastAPI monorepo (services/api/Dockerfile, repo-root conte
     });
     expect(io.out()).toContain("alembic upgrade head (found services/api/alembic.ini)");
     expect(io.out()).toContain("data/api.db → api:/data/api.db");
+    expect(io.out()).toContain("unmanaged  redis: Redis (redis:7-alpine), listed under unmanaged:");
+    expect(io.out()).toContain(
+      "warning: redis runs Redis: berth backs up SQLite files only: no backup before a deploy, no restore on rollback, and migrations run against it without a safety copy",
+    );
     expect(io.out()).toContain("BERTH_REGISTRY_PUSH_TOKEN");
     const staging = parse(read(dir, ".github/workflows/berth-staging.yml")).jobs.staging;
     expect(staging.with).toBeUndefined();
@@ -256,6 +262,13 @@ describe("berth init: one image per build", () => {
     expect(c.database).toBeUndefined();
     expect(c.migrate).toBeUndefined();
     expect(io.out()).toContain("migrate    none");
+    // Nothing says where it answers: the path is written, said and commented as a guess.
+    expect(io.out()).toContain(
+      "ready      web:80 (publishes 127.0.0.1:8080:80), path /readyz (a guess: nothing found)",
+    );
+    expect(read(dir, "berth.yml")).toContain(
+      "ready: { service: web, port: 80 } # path /readyz is a guess (no health route, healthcheck or HEALTHCHECK found): make it answer 2xx when the app can serve, or change it",
+    );
     expect(parse(read(dir, ".github/workflows/berth-staging.yml")).jobs.staging.uses).toBe(
       `berth-deploy/berth/.github/workflows/staging.yml@${"e".repeat(40)}`,
     );

@@ -11,9 +11,11 @@ import { parse } from "yaml";
 import { checkCallers } from "../../src/cli/check-workflows.js";
 import { findingsFromConfigError, formatFinding } from "../../src/cli/findings.js";
 import { berthCommit, berthRepository, githubSlug, reusableWorkflows } from "../../src/cli/home.js";
+import { bootMigration } from "../../src/cli/init-boot.js";
 import { appNameFrom } from "../../src/cli/init-plan.js";
 import { scalar } from "../../src/cli/init-render.js";
 import {
+  djangoDatabases,
   healthRoutes,
   packageJsonMigrate,
   parseDockerfile,
@@ -32,8 +34,51 @@ describe("parseDockerfile", () => {
       { workdir: "/app/sub", expose: [3000] },
     ],
     ["from node:20\nworkdir \\\n  /rails\n", { workdir: "/rails", expose: [] }],
+    // Rails 8's layout: the final stage is FROM base, and keeps base's WORKDIR.
+    [
+      'ARG RUBY_VERSION=3.3\nFROM ruby:$RUBY_VERSION-slim AS base\nWORKDIR /rails\nFROM base AS build\nWORKDIR /tmp/x\nFROM base\nENTRYPOINT ["/rails/bin/docker-entrypoint"]\nCMD ["./bin/rails", "server"]\n',
+      {
+        workdir: "/rails",
+        finalStage: "FROM base",
+        stages: 3,
+        startLines: ['ENTRYPOINT ["/rails/bin/docker-entrypoint"]', 'CMD ["./bin/rails", "server"]'],
+      },
+    ],
+    [
+      "FROM alpine AS base\nHEALTHCHECK --interval=5s CMD wget -qO- http://127.0.0.1:8080/alive || exit 1\nFROM base AS runtime\n",
+      { finalStage: "FROM base AS runtime", healthcheckPath: "/alive" },
+    ],
+    ["FROM alpine\nHEALTHCHECK NONE\n", { healthcheckPath: undefined }],
   ])("%j", (text, expected) => {
     expect(parseDockerfile(text)).toMatchObject(expected);
+  });
+});
+
+describe("djangoDatabases", () => {
+  const settings = (name: string, extra = "") =>
+    `${extra}DATABASES = {\n    "default": {\n        "ENGINE": "django.db.backends.sqlite3",\n        "NAME": ${name},\n    }\n}\n`;
+  it.each<[string, string[]]>([
+    [settings('"/var/opt/app/db.sqlite3"'), ["/var/opt/app/db.sqlite3"]],
+    [
+      settings('BASE_DIR / "db.sqlite3"', "BASE_DIR = Path(__file__).resolve().parent.parent\n"),
+      ["db.sqlite3"],
+    ],
+    [
+      settings(
+        'DATA_DIR / "db.sqlite3"',
+        'DATA_DIR = Path(os.environ.get("LEDGER_DATA_DIR", "/var/opt/ledger"))\n',
+      ),
+      ["/var/opt/ledger/db.sqlite3"],
+    ],
+    [settings('os.path.join(DATA, "app.db")', "DATA = '/srv/data/'\n"), ["/srv/data/app.db"]],
+    [settings("env('DB_PATH')"), []],
+    [
+      'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "/data/x.sqlite3"}}',
+      ["/data/x.sqlite3"],
+    ],
+    ['DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop"}}', []],
+  ])("%#", (text, expected) => {
+    expect(djangoDatabases(text)).toEqual(expected);
   });
 });
 
@@ -80,8 +125,28 @@ describe("healthRoutes and migrate commands", () => {
     ['  get "up" => "rails/health#show"', ["/up"]],
     ["@app.get('/healthz')", ["/healthz"]],
     ['router.get("/livez") /upload "/users"', []],
+    // Django's path() takes the route without its leading slash; path('update') is not /up.
+    ["    path('update', views.update_balances),\n    path('up', up),", ["/up"]],
+    ['re_path(r"^healthz/?$", views.health)', ["/healthz"]],
+    ['path("health/", views.health)', ["/health"]],
+    ['.route("/api/health", get(health)).route("/api/items", …)', ["/api/health"]],
+    ['mux.HandleFunc("/alive", h); mux.HandleFunc("/healthz", h)', ["/healthz", "/alive"]],
+    ['"/api/v1/status" "/uploads/up-to-date"', []],
   ])("%j → %j", (text, expected) => {
     expect(healthRoutes(text)).toEqual(expected);
+  });
+
+  it.each<[string, string | undefined]>([
+    ['if [ "$1" == "./bin/rails" ]; then\n  ./bin/rails db:prepare\nfi', "rails db:prepare/db:migrate"],
+    ['python manage.py migrate --noinput\nexec "$@"', "manage.py migrate"],
+    ['CMD ["sh", "-c", "npx prisma migrate deploy && node src/server.js"]', "prisma migrate deploy"],
+    ["knex.migrate\n  .latest()\n  .then(() => app.listen(3000))", "knex migrate.latest()"],
+    ["return db, db.AutoMigrate(&Link{})", "gorm AutoMigrate"],
+    ['conn.run_pending_migrations(MIGRATIONS).expect("migrations");', "diesel run_pending_migrations"],
+    ['exports.up = (knex) => knex.schema.createTable("notes", …)', undefined],
+    ["RUN ./bin/rails assets:precompile", undefined],
+  ])("migrates at start: %j → %j", (text, expected) => {
+    expect(bootMigration(text)).toEqual(expected);
   });
 
   it.each<[object, unknown]>([

@@ -99,6 +99,14 @@ describe("compose mounts", () => {
     ["./data:/app/data:ro", { type: "bind", source: "./data", target: "/app/data", readOnly: true }],
     ["/srv/x:/x", { type: "bind", source: "/srv/x", target: "/x" }],
     ["~/x:/x", { type: "bind", source: "~/x", target: "/x" }],
+    // Trailing slashes (a popular README's ./vw-data/:/data/) name the same directories.
+    ["./vw-data/:/data/", { type: "bind", source: "./vw-data", target: "/data" }],
+    ["./:/srv/", { type: "bind", source: ".", target: "/srv" }],
+    ["/:/host:ro", { type: "bind", source: "/", target: "/host" }],
+    [
+      { type: "bind", source: "./s/", target: "/s/" },
+      { type: "bind", source: "./s", target: "/s" },
+    ],
     ["storage:/rails/storage", { type: "volume", source: "storage", target: "/rails/storage" }],
     ["/app/cache", { type: "anonymous", source: undefined, target: "/app/cache" }],
     ["${DATA_DIR}:/data", { type: "bind", source: "${DATA_DIR}", target: "/data", unresolved: ["DATA_DIR"] }],

@@ -158,7 +158,7 @@ describe("berth.yml", () => {
       (c) => {
         c.environments.staging.hots = "x";
       },
-      'berth.yml: environments.staging: Unrecognized key: "hots"',
+      "berth.yml: environments.staging.hots: is not a known key; did you mean host? the keys allowed under environments.staging are: host, port, user, root, url, env_file, project, database_path, database_paths",
     ],
     [
       "missing app",
