@@ -84,5 +84,11 @@ function explain(issue: z.core.$ZodIssue, allowed: readonly string[]): string {
     const first = issue.errors.flat()[0]?.message;
     if (first !== undefined && !/^Invalid input/.test(first)) return first;
   }
+  // A record's key (an environment's name) that its key schema refused: say why, not
+  // zod's "Invalid key in record".
+  if (issue.code === "invalid_key") {
+    const first = issue.issues[0]?.message;
+    if (first !== undefined) return `(the name) ${first}`;
+  }
   return issue.message;
 }

@@ -24,12 +24,21 @@ export const appName = field(
   40,
 );
 
+/**
+ * Names of the server root's own directories (vps-scripts/lib/common.sh RESERVED_ENVS, kept
+ * equal by test/unit/config.test.ts): an environment of that name would share its directory
+ * with berth's scripts or settings, and the next install would replace its ledger and backups.
+ */
+export const RESERVED_ENVIRONMENT_NAMES = ["bin", "commands", "env", "helper", "lib", "nginx"] as const;
+
 export const environmentName = field(
   /^[a-z][a-z0-9-]{0,31}$/,
   "an environment name (a-z, 0-9, -; starts with a letter)",
   "staging",
   32,
-);
+).refine((name) => !(RESERVED_ENVIRONMENT_NAMES as readonly string[]).includes(name), {
+  error: `is a directory of the server root (${RESERVED_ENVIRONMENT_NAMES.join(", ")}); name the environment otherwise, e.g. staging`,
+});
 
 /** Compose service names: we keep to the portable subset. */
 export const serviceName = field(
@@ -157,8 +166,10 @@ export const resticRepository = field(
     "holds a password in its URL; put it in the server's offsite env file instead (RESTIC_REST_PASSWORD for rest:, AWS_SECRET_ACCESS_KEY for s3:)",
 });
 
+// A GitHub App's actor (renovate[bot], dependabot[bot]: the default github.actor of an
+// auto-merged pull request) ends in [bot]; brackets anywhere else are refused.
 export const registryUser = field(
-  /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/,
-  "a registry user name (letters, digits and _ . @ -; not starting with -)",
+  /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,249}(?:\[bot\])?$/,
+  "a registry user name (letters, digits and _ . @ -, a [bot] suffix; not starting with -)",
   "the workflow expression github.actor",
 );

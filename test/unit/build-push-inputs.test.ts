@@ -36,7 +36,22 @@ describe("build-push inputs", () => {
     expect(secrets).toContain("s3cret-pw");
   });
 
+  it.each(["renovate[bot]", "dependabot[bot]", "octo-cat", "ci@example.com"])(
+    "takes %s as the registry user (a bot is the actor of an auto-merged pull request)",
+    (user) => {
+      expect(() => read({ sha: SHA, "registry-username": user, "registry-password": "pw" })).not.toThrow();
+    },
+  );
+
   it.each([
+    [
+      { sha: SHA, "registry-username": "x[y]", "registry-password": "pw" },
+      'input: registry-username: "x[y]"',
+    ],
+    [
+      { sha: SHA, "registry-username": "[bot]", "registry-password": "pw" },
+      'input: registry-username: "[bot]"',
+    ],
     [{ sha: "abc123" }, 'input: sha: "abc123" is not a full 40-character lowercase hex git commit SHA'],
     [{ sha: SHA.toUpperCase() }, "input: sha:"],
     [{ sha: `${SHA}\n` }, "input: sha:"],

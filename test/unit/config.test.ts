@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { ConfigError } from "../../src/config/errors.js";
+import { RESERVED_ENVIRONMENT_NAMES } from "../../src/config/fields.js";
 import { parseConfig, resolveEnvironment } from "../../src/config/load.js";
 
 const exampleText = readFileSync(new URL("../../examples/app/berth.yml", import.meta.url), "utf8");
@@ -173,5 +174,28 @@ describe("berth.yml", () => {
 
   it("reports YAML syntax errors as such", () => {
     expect(() => parseConfig("app: [unclosed")).toThrow(/^berth\.yml: is not valid YAML/);
+  });
+});
+
+describe("environment names", () => {
+  it.each(["bin", "commands", "env", "helper", "lib", "nginx"])(
+    "refuses %s: a directory of the server root, whose next install would replace the environment's ledger and backups",
+    (name) => {
+      expect(
+        errorFor((c) => {
+          c.environments[name] = c.environments.staging;
+        }),
+      ).toMatch(
+        new RegExp(
+          `environments\\.${name}.*is a directory of the server root .*name the environment otherwise`,
+        ),
+      );
+    },
+  );
+
+  it("keeps the runner's reserved names and the server's equal", () => {
+    const common = readFileSync(new URL("../../vps-scripts/lib/common.sh", import.meta.url), "utf8");
+    const server = /^RESERVED_ENVS=" (.*) "$/m.exec(common)?.[1]?.split(" ");
+    expect(server).toEqual([...RESERVED_ENVIRONMENT_NAMES]);
   });
 });

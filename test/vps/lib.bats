@@ -58,6 +58,9 @@ make_db() {
   refuses valid_env Staging
   refuses valid_env "staging;id"
   refuses valid_env ""
+  # The server root's own directories are no environment's.
+  for name in bin commands env helper lib nginx; do refuses valid_env "$name"; done
+  valid_env nginx-2
   valid_sha 0123456789abcdef0123456789abcdef01234567
   refuses valid_sha 0123456789ABCDEF0123456789abcdef01234567
   refuses valid_sha 0123456
@@ -159,6 +162,17 @@ make_db() {
   [ "$(jq -r '.what + " " + .actor' "$ENV_DIR/lock.holder")" = "rollback tester" ]
   # Held by this shell: another process is refused at once.
   refuses flock -n "$ENV_DIR/.lock" true
+}
+
+@test "a lock this user cannot open is a refusal that names it, never an unset LOCK_REFUSAL" {
+  # Not a file (root can open any file it may not own: a directory stands for "cannot").
+  rm -f "$ENV_DIR/.lock"
+  mkdir "$ENV_DIR/.lock"
+  LOCK_REFUSAL=stale
+  refuses try_lock 0123456789abcdef0123456789abcdef01234567 deploy
+  [[ $LOCK_REFUSAL == "staging's lock $ENV_DIR/.lock cannot be opened by $(id -un) "* ]]
+  [ ! -e "$ENV_DIR/lock.holder" ]
+  rmdir "$ENV_DIR/.lock"
 }
 
 @test "maintenance on|status|off --json: the flag's state as one JSON object, the log on stderr" {

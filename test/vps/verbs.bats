@@ -100,6 +100,27 @@ EOF
   run -1 bash "$BATS_TEST_TMPDIR/scripts/bin/berth" ../bin/berth
 }
 
+@test "--actor and --run-url reach the verb as ACTOR and RUN_URL; a run URL that is not http(s) is refused" {
+  # shfmt once rewrote the parser's OPTS[--run-url] as OPTS[--run - url]: the flag was
+  # accepted and silently dropped, and rollback ledger lines lost their run link.
+  cp -R "$REPO/vps-scripts" "$BATS_TEST_TMPDIR/scripts"
+  cat >"$BATS_TEST_TMPDIR/scripts/commands/who.sh" <<'EOF'
+#!/usr/bin/env bash
+# Usage: berth who <env> [--actor <name>] [--run-url <url>]
+# Summary: print who asked and from which run
+set -euo pipefail
+. "$BERTH_SCRIPTS/lib/common.sh"
+parse_args who '<env> --actor= --run-url=' "$@"
+echo "actor=$ACTOR url=$RUN_URL"
+EOF
+  run -0 bash "$BATS_TEST_TMPDIR/scripts/bin/berth" who staging --actor octo --run-url https://github.com/o/r/actions/runs/7
+  [ "$output" = "actor=octo url=https://github.com/o/r/actions/runs/7" ]
+  run -0 bash "$BATS_TEST_TMPDIR/scripts/bin/berth" who staging
+  [ "$output" = "actor= url=" ]
+  run -2 bash "$BATS_TEST_TMPDIR/scripts/bin/berth" who staging --run-url 'javascript:alert(1)'
+  [[ $output == *"is not an http(s) URL"* ]]
+}
+
 @test "every verb refuses an argument it does not take: exit 2, the argument and the usage named, nothing run" {
   run -2 berth status staging junk
   [[ $output == *"berth status: unexpected argument junk (nothing was done); usage: berth status <env> [--json]"* ]]

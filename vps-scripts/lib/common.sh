@@ -41,7 +41,10 @@ json_result() { if [ -n "$JSON_OUT" ]; then jq -c . <<<"$1" >&3 || true; fi; }
 # Marker lines for the action: `@@berth {json}`. Like the log, never fails.
 marker() { printf '@@berth %s\n' "$(jq -cn "$@")" 2>/dev/null || true; }
 
-valid_env() { [[ $1 =~ ^[a-z][a-z0-9-]{0,31}$ ]]; }
+# The server root's own directories: no environment may take one of their names
+# (src/config/fields.ts RESERVED_ENVIRONMENT_NAMES, kept equal by test/unit/config.test.ts).
+RESERVED_ENVS=" bin commands env helper lib nginx "
+valid_env() { [[ $1 =~ ^[a-z][a-z0-9-]{0,31}$ && $RESERVED_ENVS != *" $1 "* ]]; }
 valid_sha() { [[ $1 =~ ^[0-9a-f]{40}$ ]]; }
 valid_run_id() { [[ $1 =~ ^[A-Za-z0-9._-]{1,64}$ ]]; }
 valid_actor() { [[ $1 =~ ^[A-Za-z0-9._@-]{1,64}$ ]]; }

@@ -76,9 +76,11 @@ parse_args() {
     valid_actor "${OPTS[--actor]}" || refuse_usage "$verb" "--actor $(printf '%q' "${OPTS[--actor]}") is not a name of [A-Za-z0-9._@-]{1,64}"
     ACTOR=${OPTS[--actor]}
   fi
-  if [ -n "${OPTS[--run - url]+set}" ]; then
-    valid_run_url "${OPTS[--run - url]}" || refuse_usage "$verb" "--run-url $(printf '%q' "${OPTS[--run - url]}") is not an http(s) URL"
-    RUN_URL=${OPTS[--run - url]}
+  # Through opt, never as a literal subscript: shfmt reads `OPTS[--run-url]` as arithmetic
+  # and rewrote it to `OPTS[--run - url]`, a key no flag sets, and --run-url was dropped.
+  if [ -n "$(opt --run-url)" ]; then
+    valid_run_url "$(opt --run-url)" || refuse_usage "$verb" "--run-url $(printf '%q' "$(opt --run-url)") is not an http(s) URL"
+    RUN_URL=$(opt --run-url)
   fi
   if [ -n "${OPTS[--json]:-}" ]; then json_output; fi
 }
