@@ -17,6 +17,7 @@ import {
 import { RunNotStarted } from "../deploy/remote-run.js";
 import { runVerb, type Server } from "../deploy/server-session.js";
 import { berthPath } from "../remote/commands.js";
+import { EXIT_MEANING } from "../remote/exit-codes.generated.js";
 import type { Reporter } from "../reporter.js";
 import { HostKeyRefused, type SshTarget } from "../transport/ssh.js";
 import type { Transport } from "../transport/transport.js";
@@ -45,13 +46,6 @@ export interface ServerDeps {
   /** A fresh id for a detached run ([A-Za-z0-9._-], at most 64). */
   readonly newRunId: () => string;
 }
-
-const EXIT_MEANING: Record<number, string> = {
-  1: "error",
-  2: "refused, nothing changed",
-  3: "failed; what was serving before is serving again",
-  4: "failed and NOT recovered; the log above says the server's state",
-};
 
 export async function runServerVerb(
   verb: ServerVerb,
