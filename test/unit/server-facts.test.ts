@@ -98,6 +98,13 @@ describe("server facts generated from vps-scripts/ (run `npm run build` when the
     expect(EXIT_MEANING[3]).toBe("failed; what was serving before is serving again");
   });
 
+  it("the docs that list the exit codes quote exit-codes.sh's meanings word for word", () => {
+    const flat = (p: string) => readFileSync(join(repoRoot, p), "utf8").replace(/\s+/g, " ");
+    for (const doc of ["docs/design.md", "docs/ops/overview.md"])
+      for (const [code, meaning] of Object.entries(EXIT_MEANING))
+        expect(flat(doc), `${doc}: exit ${code}`).toContain(`\`${code}\` ${meaning}`);
+  });
+
   it("the CLI's usage is the server's, without what the CLI fills in and with [--yes] where it asks", () => {
     expect(VERB_USAGE).toEqual({
       status: "berth status <env> [--json]",
