@@ -44115,6 +44115,12 @@ function checkUnmanaged(input, findings, notes) {
 }
 
 ;// CONCATENATED MODULE: ./build/tsc/cli/check-compose.js
+/**
+ * `berth check` on berth.yml against its compose file: the services exist, the
+ * variables the server's env file must set, where each database really is, that the
+ * writers are stopped, and that the readiness port is published on loopback only.
+ * Pure: the caller reads the files.
+ */
 
 
 
