@@ -47441,7 +47441,7 @@ function sshCredentials(options, cwd, env, files) {
 
 async function runServerVerb(verb, args, io, deps) {
     const c = painter(io.isTTY, io.env);
-    const fail = (message, code = 1) => {
+    const fail = (message, code = EXIT.ERROR) => {
         io.err(`${c.red("berth:")} ${message}\n`);
         return code;
     };
@@ -47471,19 +47471,19 @@ async function runServerVerb(verb, args, io, deps) {
     if (req.source !== undefined) {
         const why = sameServer(req, loaded);
         if (why !== undefined)
-            return fail(why, 2);
+            return fail(why, EXIT.REFUSED);
     }
     if (req.verb === "recover") {
         // On a lost server there is no release.json to read the repository from.
         const offsite = loaded.config.offsite;
         if (offsite === undefined) {
-            return fail(`recover needs berth.yml's offsite: block (offsite.repository: the restic repository the backups went to); ${req.config ?? "berth.yml"} has none. Nothing was run.`, 2);
+            return fail(`recover needs berth.yml's offsite: block (offsite.repository: the restic repository the backups went to); ${req.config ?? "berth.yml"} has none. Nothing was run.`, EXIT.REFUSED);
         }
         req = { ...req, serverArgs: [...req.serverArgs, "--repository", offsite.repository] };
     }
     const where = `${env.user}@${env.host}:${env.port} (${env.root})`;
     if (req.changes && !req.yes && !io.isTTY) {
-        return fail(`${verb} changes ${env.name} on ${where}; there is no terminal to confirm on, so pass --yes to go ahead. Nothing was run.`, 2);
+        return fail(`${verb} changes ${env.name} on ${where}; there is no terminal to confirm on, so pass --yes to go ahead. Nothing was run.`, EXIT.REFUSED);
     }
     let creds;
     try {
@@ -47495,7 +47495,7 @@ async function runServerVerb(verb, args, io, deps) {
         throw e;
     }
     if (req.changes && !req.yes && !(await io_confirm(io, `${c.yellow(capitalize(req.action))} on ${where}?`))) {
-        return fail("not confirmed; nothing was run", 2);
+        return fail("not confirmed; nothing was run", EXIT.REFUSED);
     }
     const target = {
         host: env.host,
