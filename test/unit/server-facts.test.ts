@@ -15,8 +15,15 @@ import {
   VERBS_FILE,
   writeServerFacts,
 } from "../../scripts/gen-server-facts.mjs";
-import { isServerVerb, parseServerArgs, VERB_USAGE, verbTableProblems } from "../../src/cli/server-args.js";
+import {
+  isServerVerb,
+  parseServerArgs,
+  SERVER_VERBS,
+  VERB_USAGE,
+  verbTableProblems,
+} from "../../src/cli/server-args.js";
 import { SERVER_VERB_TABLE } from "../../src/cli/server-verbs.generated.js";
+import { USAGE } from "../../src/cli/usage.js";
 import { EXIT, EXIT_MEANING } from "../../src/remote/exit-codes.generated.js";
 import { repoRoot, tempDir } from "../helpers/lab.js";
 
@@ -131,5 +138,16 @@ describe("server facts generated from vps-scripts/ (run `npm run build` when the
     expect(parseServerArgs("backup", ["staging"])).toMatchObject({ detached: true, takesActor: false });
     for (const verb of ["rollback", "deploy", "restore", "sync", "recover", "backup", "drill"] as const)
       expect(SERVER_VERB_TABLE[verb].detached).toBe(true);
+  });
+
+  it("berth help (src/cli/usage.ts) names every server verb the CLI forwards and each option the user gives it", () => {
+    for (const verb of SERVER_VERBS) {
+      expect(USAGE, verb).toMatch(new RegExp(`\\n  ${verb} `));
+      for (const flag of Object.keys(SERVER_VERB_TABLE[verb].flags))
+        if (VERB_USAGE[verb].includes(`--${flag}`) && !["json", "yes"].includes(flag))
+          expect(USAGE, `${verb} --${flag}`).toContain(`--${flag}`);
+    }
+    for (const [code, meaning] of Object.entries(EXIT_MEANING))
+      expect(USAGE).toContain(`  ${code}  ${meaning}`);
   });
 });
