@@ -1,6 +1,7 @@
 // Fails when the committed actions/*/dist or cli/dist differ from a fresh build: the
 // runner executes dist/, never src/, and so does `npx berth`, so a stale bundle means
-// users run old code.
+// users run old code. Also fails while vps-scripts/VERSION or a module generated from the
+// server scripts (scripts/gen-server-facts.mjs: the verbs' headers, the exit codes) is stale.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
