@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeServerFacts } from "./gen-server-facts.mjs";
 import { updateVersion, VERSION_FILE } from "./scripts-version.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -21,9 +22,14 @@ const tscOut = join(root, "build", "tsc");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
+// The server's verb headers and exit codes, generated for the runner (scripts/gen-server-facts.mjs);
+// check-dist's build (with an argument) leaves src/ alone and reports them stale instead.
+if (!process.argv[2]) console.log(`wrote ${writeServerFacts(root).join(", ")}`);
 rmSync(tscOut, { recursive: true, force: true });
 run(bin("tsc"), ["-p", "tsconfig.build.json"]);
 writeFileSync(join(tscOut, "package.json"), "{}\n");
+// The CLI's verbs against the server's headers: a flag one side has and the other lacks fails the build.
+run(process.execPath, ["--no-warnings", join(root, "scripts", "gen-server-facts.mjs"), "--check-cli"]);
 // The schema's generated artefacts (JSON Schema, docs/ops/configuration.md).
 if (!process.argv[2]) run(process.execPath, ["--no-warnings", join(root, "scripts", "gen-reference.mjs")]);
 // The server scripts' serial, raised when they changed (scripts/scripts-version.mjs).

@@ -6,16 +6,8 @@
  * live database beside the old one with no backup (issue 21, measured in the lab). A
  * warning, not an error: such configs passed check before (users upgrade). Pure.
  */
-import type { ComposeCheckInput } from "./check-compose.js";
+import type { ComposeCheckInput } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
-
-export interface BootFact {
-  readonly what: string;
-  /** The file, relative to where berth runs. */
-  readonly from: string;
-  /** A command that runs the migration and exits, when the repository shows one (bin/rails, manage.py, knexfile…). */
-  readonly command?: readonly string[] | string | undefined;
-}
 
 export function checkBoot(input: ComposeCheckInput, warnings: Finding[]): void {
   const { config, configFile, boot } = input;

@@ -4,7 +4,7 @@
  * hold), `extends:` within the file (fields berth does not read) and `profiles:`
  * (services `compose up` does not start). Pure.
  */
-import type { ComposeCheckInput } from "./check-compose.js";
+import type { ComposeCheckInput } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
 
 export function checkComposeFeatures(

@@ -4,60 +4,19 @@
  * writers are stopped, and that the readiness port is published on loopback only.
  * Pure: the caller reads the files.
  */
-import type { DatabaseLocation } from "../config/compose-database.js";
-import type { ComposeModel } from "../config/compose-model.js";
 import { isLoopback } from "../config/compose-ports.js";
 import { BERTH_VARIABLES } from "../config/compose-vars.js";
-import type { BerthYaml } from "../config/schema.js";
-import { type BootFact, checkBoot } from "./check-boot.js";
+import { checkBoot } from "./check-boot.js";
 import { checkComposeFeatures } from "./check-compose-features.js";
 import { checkContainers } from "./check-containers.js";
 import { checkDatabases, checkWriters } from "./check-databases.js";
 import { checkEnvFiles } from "./check-env-files.js";
+import type { ComposeCheckInput, ComposeReport } from "./check-input.js";
 import { checkMounts } from "./check-mounts.js";
 import { checkPorts } from "./check-ports.js";
-import { checkUnlisted, type NamedDatabase } from "./check-unlisted.js";
+import { checkUnlisted } from "./check-unlisted.js";
 import { checkUnmanaged } from "./check-unmanaged.js";
 import { type Finding, finding } from "./findings.js";
-
-export interface EnvExample {
-  readonly file: string;
-  readonly names: ReadonlySet<string>;
-}
-
-export interface ComposeCheckInput {
-  readonly config: BerthYaml;
-  /** Display paths of berth.yml and the compose file. */
-  readonly configFile: string;
-  readonly composeFile: string;
-  readonly model: ComposeModel;
-  /** The env example that documents each environment's env file, if the repository has one. */
-  readonly envExamples: Readonly<Record<string, EnvExample | undefined>>;
-  /** A migration the release runs as it starts, if the repository shows one. */
-  readonly boot?: BootFact | undefined;
-  /** SQLite files the repository's own config names. */
-  readonly named?: readonly NamedDatabase[] | undefined;
-}
-
-export type DatabaseReport = {
-  readonly environment: string;
-  readonly path: string;
-  /** A named volume's Docker name in this environment's compose project. */
-  readonly dockerVolume?: string;
-} & DatabaseLocation;
-
-export interface ComposeReport {
-  readonly findings: Finding[];
-  /** Wrong or costly, but the deploy works: check still exits 0. */
-  readonly warnings: Finding[];
-  /** Worth knowing, not wrong. */
-  readonly notes: string[];
-  readonly databases: DatabaseReport[];
-  /** Variables the server's env file must set (no default in the compose file). */
-  readonly variables: string[];
-  /** "web:3000 on 127.0.0.1:3100" when the readiness port is published on loopback. */
-  readonly ready: string | undefined;
-}
 
 export function checkCompose(input: ComposeCheckInput): ComposeReport {
   const { config, configFile, composeFile, model } = input;

@@ -5,7 +5,7 @@
  * src/release/slot-b.ts), and both fail when two environments share the host. Pure.
  */
 import { resolveEnvironment } from "../config/load.js";
-import type { ComposeCheckInput } from "./check-compose.js";
+import type { ComposeCheckInput } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
 import { names, sharedHosts } from "./shared-hosts.js";
 

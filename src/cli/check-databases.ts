@@ -8,7 +8,7 @@ import { dockerVolumeName, mountAt } from "../config/compose-database.js";
 import { resolveDatabasePath } from "../config/compose-model.js";
 import { resolveEnvironment } from "../config/load.js";
 import type { BerthYaml } from "../config/schema.js";
-import type { ComposeCheckInput, DatabaseReport } from "./check-compose.js";
+import type { ComposeCheckInput, DatabaseReport } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
 
 /** The berth.yml field an environment's database entry i comes from. */

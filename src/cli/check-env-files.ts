@@ -8,7 +8,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${BERTH_ENV} is compose interpolation, written as text
 import { posix } from "node:path";
 import { resolveEnvironment } from "../config/load.js";
-import type { ComposeCheckInput } from "./check-compose.js";
+import type { ComposeCheckInput } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
 
 export function checkEnvFiles(input: ComposeCheckInput, findings: Finding[], notes: string[]): void {

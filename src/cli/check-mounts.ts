@@ -8,7 +8,7 @@
  */
 import { posix } from "node:path";
 import { resolveEnvironment } from "../config/load.js";
-import type { ComposeCheckInput } from "./check-compose.js";
+import type { ComposeCheckInput } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
 
 /** Host paths services mount on purpose, shared by design. */

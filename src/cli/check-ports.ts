@@ -6,7 +6,7 @@
  * and the swap's slot b moves (src/release/slot-b.ts). Pure.
  */
 import { isLoopback, type PortMapping } from "../config/compose-ports.js";
-import type { ComposeCheckInput } from "./check-compose.js";
+import type { ComposeCheckInput } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
 import { names, type SharedHost, sharedHosts } from "./shared-hosts.js";
 

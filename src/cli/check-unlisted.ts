@@ -9,15 +9,8 @@
 import { posix } from "node:path";
 import { resolveDatabasePath } from "../config/compose-model.js";
 import { resolveEnvironment } from "../config/load.js";
-import type { ComposeCheckInput, DatabaseReport } from "./check-compose.js";
+import type { ComposeCheckInput, DatabaseReport } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
-
-export interface NamedDatabase {
-  /** As the app opens it in its container (absolute). */
-  readonly containerPath: string;
-  /** The file that names it, relative to where berth runs. */
-  readonly from: string;
-}
 
 export function checkUnlisted(
   input: ComposeCheckInput,

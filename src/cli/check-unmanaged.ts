@@ -5,7 +5,7 @@
  * repeats the consequence. Pure.
  */
 import { statefulServices, UNMANAGED_CONSEQUENCE } from "../config/stateful-services.js";
-import type { ComposeCheckInput } from "./check-compose.js";
+import type { ComposeCheckInput } from "./check-input.js";
 import { type Finding, finding } from "./findings.js";
 
 export function checkUnmanaged(input: ComposeCheckInput, findings: Finding[], notes: string[]): void {

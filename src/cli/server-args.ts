@@ -6,23 +6,76 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { z } from "zod";
 import * as f from "../config/fields.js";
+import { SERVER_VERB_TABLE, type ServerFlag, type ServerVerbName } from "./server-verbs.generated.js";
 
-export const SERVER_VERBS = [
-  "status",
-  "releases",
-  "logs",
-  "rollback",
-  "deploy",
-  "maintenance",
-  "backup",
-  "restore",
-  "sync",
-  "drill",
-  "recover",
-] as const;
-export type ServerVerb = (typeof SERVER_VERBS)[number];
+/**
+ * How the CLI gives each flag a server verb's `# Usage:` header names (the generated
+ * SERVER_VERB_TABLE): `option` the user's own, same name; `json` the common --json;
+ * `yes` the CLI's --yes or confirmation, passed on; `actor` the local user (the ledger
+ * records who asked); `config` from berth.yml; `not offered` left to the server's
+ * default (a laptop has no run URL). Typed so that a flag the header adds or drops fails
+ * tsc; `verbTableProblems` says the same in words when the build runs.
+ */
+type FlagSource = "option" | "json" | "yes" | "actor" | "config" | "not offered";
+type CliVerbFacts<V extends ServerVerbName> = {
+  /** Changes the server (maintenance: on and off), so it asks, or needs --yes. */
+  readonly confirms: boolean;
+  readonly flags: { readonly [F in ServerFlag<V>]: FlagSource };
+};
+const CLI_VERBS = {
+  status: { confirms: false, flags: { json: "json" } },
+  releases: { confirms: false, flags: { json: "json" } },
+  logs: {
+    confirms: false,
+    flags: { run: "option", app: "option", service: "option", tail: "option", json: "json" },
+  },
+  rollback: {
+    confirms: true,
+    flags: {
+      to: "option",
+      "restore-db": "option",
+      "keep-db": "option",
+      actor: "actor",
+      "run-url": "not offered",
+      json: "json",
+    },
+  },
+  deploy: { confirms: true, flags: { actor: "actor", "run-url": "not offered", json: "json" } },
+  maintenance: { confirms: true, flags: { json: "json" } },
+  backup: { confirms: true, flags: { offsite: "option", json: "json" } },
+  restore: { confirms: true, flags: { actor: "actor", "run-url": "not offered", json: "json" } },
+  sync: {
+    confirms: true,
+    flags: {
+      scrub: "option",
+      "allow-production": "option",
+      yes: "yes",
+      actor: "actor",
+      "run-url": "not offered",
+      json: "json",
+    },
+  },
+  drill: { confirms: false, flags: { json: "json" } },
+  recover: {
+    confirms: true,
+    flags: {
+      "from-offsite": "option",
+      repository: "config",
+      "offsite-env-file": "not offered",
+      actor: "actor",
+      "run-url": "not offered",
+      json: "json",
+    },
+  },
+} as const satisfies { readonly [V in ServerVerbName]?: CliVerbFacts<V> };
 
-export const isServerVerb = (v: string): v is ServerVerb => (SERVER_VERBS as readonly string[]).includes(v);
+export type ServerVerb = keyof typeof CLI_VERBS;
+/** The server verbs the CLI forwards, in `berth help`'s order. */
+export const SERVER_VERBS = Object.keys(CLI_VERBS) as readonly ServerVerb[];
+
+export const isServerVerb = (v: string): v is ServerVerb => Object.hasOwn(CLI_VERBS, v);
+
+const sourcesOf = (verb: ServerVerb): Readonly<Record<string, FlagSource>> => CLI_VERBS[verb].flags;
 
 /** How to reach the server and what to confirm with: every server verb takes these. */
 const COMMON = {
@@ -37,32 +90,74 @@ const COMMON = {
   identity: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
-const VERB_OPTIONS = {
-  rollback: { to: { type: "string" }, "restore-db": { type: "boolean" }, "keep-db": { type: "boolean" } },
-  logs: {
-    run: { type: "string" },
-    app: { type: "boolean" },
-    service: { type: "string" },
-    tail: { type: "string" },
-  },
-  backup: { offsite: { type: "boolean" } },
-  recover: { "from-offsite": { type: "boolean" } },
-  sync: { scrub: { type: "string" }, "allow-production": { type: "boolean" } },
-} as const satisfies Partial<Record<ServerVerb, ParseArgsConfig["options"]>>;
+/** A verb's own options: the flags of its server usage the user gives (`option`). */
+function verbOptions(verb: ServerVerb): NonNullable<ParseArgsConfig["options"]> {
+  const kinds: Readonly<Record<string, "value" | "boolean">> = SERVER_VERB_TABLE[verb].flags;
+  return Object.fromEntries(
+    Object.entries(sourcesOf(verb))
+      .filter(([, source]) => source === "option")
+      .map(([flag]) => [flag, { type: kinds[flag] === "value" ? "string" : "boolean" }]),
+  );
+}
 
-export const VERB_USAGE: Record<ServerVerb, string> = {
-  status: "berth status <env> [--json]",
-  releases: "berth releases <env> [--json]",
-  logs: "berth logs <env> [--run <run-id> | --app [--service <name>] [--tail <lines>]] [--json]",
-  rollback: "berth rollback <env> [--to <sha>] [--restore-db | --keep-db] [--yes] [--json]",
-  deploy: "berth deploy <env> <sha> [--yes] [--json]",
-  maintenance: "berth maintenance on|off|status <env> [--yes] [--json]",
-  backup: "berth backup <env> [--offsite] [--yes] [--json]",
-  restore: "berth restore <env> <backup file in <env>/backups/> [--yes] [--json]",
-  sync: "berth sync <from-env> <to-env> [--scrub <command>] [--allow-production] [--yes] [--json]",
-  drill: "berth drill <env> [--json]",
-  recover: "berth recover <env> --from-offsite [--yes] [--json]",
-};
+/**
+ * The CLI's usage of a verb: the server's usage lines without the flags the CLI fills
+ * or does not offer, and with `[--yes]` where it confirms.
+ */
+function cliUsage(verb: ServerVerb): string {
+  const hidden = Object.entries(sourcesOf(verb))
+    .filter(([, source]) => source === "actor" || source === "config" || source === "not offered")
+    .map(([flag]) => flag);
+  return SERVER_VERB_TABLE[verb].usage
+    .map((line: string) => {
+      let u = line;
+      for (const flag of hidden) {
+        const named = `--${flag}(?: <[^>]+>)?`;
+        u = u.replace(new RegExp(` \\[${named}\\]`), "").replace(new RegExp(` ${named}(?= |$)`), "");
+      }
+      if (!CLI_VERBS[verb].confirms) return u;
+      if (/ --yes( |$)/.test(u)) return u.replace(/ --yes( |$)/, " [--yes]$1");
+      return / \[--json\]$/.test(u) ? u.replace(/ \[--json\]$/, " [--yes] [--json]") : `${u} [--yes]`;
+    })
+    .join(" — or: ");
+}
+
+export const VERB_USAGE: Readonly<Record<ServerVerb, string>> = Object.fromEntries(
+  SERVER_VERBS.map((v) => [v, cliUsage(v)]),
+) as Record<ServerVerb, string>;
+
+/**
+ * Where the CLI's verbs disagree with the server's headers (a table like the generated
+ * SERVER_VERB_TABLE): a verb the server lacks, a flag the CLI gives that the server's
+ * usage does not name, a flag the server takes that the CLI says nothing about. Each
+ * message says what to change. `npm run build` fails on any.
+ */
+export function verbTableProblems(
+  table: Readonly<Record<string, { readonly flags: Readonly<Record<string, string>> }>>,
+): string[] {
+  const problems: string[] = [];
+  for (const verb of SERVER_VERBS) {
+    const server = table[verb];
+    if (server === undefined) {
+      problems.push(
+        `${verb}: the CLI forwards it, but vps-scripts/commands/${verb}.sh has no "# Usage: berth ${verb}" header; restore it, or drop ${verb} from CLI_VERBS (src/cli/server-args.ts)`,
+      );
+      continue;
+    }
+    const cli = sourcesOf(verb);
+    for (const flag of Object.keys(cli))
+      if (server.flags[flag] === undefined)
+        problems.push(
+          `${verb}: the CLI gives --${flag} (${cli[flag]}), which the usage header of vps-scripts/commands/${verb}.sh does not name; name it there, or drop it from CLI_VERBS.${verb}`,
+        );
+    for (const flag of Object.keys(server.flags))
+      if (cli[flag] === undefined)
+        problems.push(
+          `${verb}: the server's usage names --${flag}, which CLI_VERBS.${verb} (src/cli/server-args.ts) does not say how the CLI gives (option, actor, config, not offered, …)`,
+        );
+  }
+  return problems;
+}
 
 /** What a server verb does, as data for the runner (src/cli/server-verbs.ts). */
 export interface ServerRequest {
@@ -128,7 +223,7 @@ function check<T>(schema: z.ZodType<T>, name: string, value: unknown): T {
 export function parseServerArgs(verb: ServerVerb, args: readonly string[]): ServerRequest {
   const options: ParseArgsConfig["options"] = {
     ...COMMON,
-    ...(VERB_OPTIONS[verb as keyof typeof VERB_OPTIONS] ?? {}),
+    ...verbOptions(verb),
   };
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
@@ -181,9 +276,12 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
   const extra = (max: number) => {
     if (pos.length > max) throw new UsageError(`unexpected argument ${JSON.stringify(pos[max])}`);
   };
-  const plan = (p: Omit<ServerRequest, keyof typeof base | "environment">): ServerRequest => ({
+  const plan = (
+    p: Omit<ServerRequest, keyof typeof base | "environment" | "detached" | "takesActor">,
+  ): ServerRequest => ({
     ...base,
     environment,
+    ...facts(verb),
     ...p,
   });
 
@@ -194,8 +292,6 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       return plan({
         serverArgs: [verb, environment],
         changes: false,
-        detached: false,
-        takesActor: false,
         action: "",
       });
     case "logs": {
@@ -211,15 +307,13 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       if (bool("app")) serverArgs.push("--app");
       if (service !== undefined) serverArgs.push("--service", check(f.serviceName, "--service", service));
       if (tail !== undefined) serverArgs.push("--tail", String(check(tailLines, "--tail", tail)));
-      return plan({ serverArgs, changes: false, detached: false, takesActor: false, action: "" });
+      return plan({ serverArgs, changes: false, action: "" });
     }
     case "maintenance":
       extra(0);
       return plan({
         serverArgs: ["maintenance", mode as string, environment],
         changes: mode !== "status",
-        detached: false,
-        takesActor: false,
         action: `turn the maintenance page ${mode} for ${environment}`,
       });
     case "rollback": {
@@ -239,8 +333,6 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       return plan({
         serverArgs,
         changes: true,
-        detached: true,
-        takesActor: true,
         action: `roll ${environment} back to ${to ?? "its previous release"}${db}`,
       });
     }
@@ -253,8 +345,6 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       return plan({
         serverArgs: ["deploy", environment, checked],
         changes: true,
-        detached: true,
-        takesActor: false,
         action: `deploy ${checked} to ${environment} (all phases: backup, migrate, start, ready)`,
       });
     }
@@ -263,8 +353,6 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       return plan({
         serverArgs: ["backup", environment, ...(bool("offsite") ? ["--offsite"] : [])],
         changes: true,
-        detached: true,
-        takesActor: false,
         action: bool("offsite")
           ? `take a backup of ${environment}'s database now and send it offsite (berth.yml offsite.repository)`
           : `take a backup of ${environment}'s database now`,
@@ -275,8 +363,6 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       return plan({
         serverArgs: ["drill", environment],
         changes: false,
-        detached: true,
-        takesActor: false,
         action: "",
       });
     case "recover":
@@ -289,8 +375,6 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       return plan({
         serverArgs: ["recover", environment, "--from-offsite"],
         changes: true,
-        detached: true,
-        takesActor: true,
         action: `rebuild ${environment} from its latest offsite snapshot (database set, ledger, the release that was current)`,
       });
     case "restore": {
@@ -302,12 +386,18 @@ export function parseServerArgs(verb: ServerVerb, args: readonly string[]): Serv
       return plan({
         serverArgs: ["restore", environment, name],
         changes: true,
-        detached: true,
-        takesActor: true,
         action: `restore ${environment}'s database from ${name} (the current one is backed up first; writes since that backup are lost)`,
       });
     }
   }
+}
+
+/** What the server's header says of a verb: detached (`berth run` may start it), and whether the CLI passes --actor. */
+function facts(verb: ServerVerb): Pick<ServerRequest, "detached" | "takesActor"> {
+  return {
+    detached: SERVER_VERB_TABLE[verb].detached,
+    takesActor: Object.values(sourcesOf(verb)).includes("actor"),
+  };
 }
 
 /** `berth sync <from> <to>`: runs in <to> (its lock, ledger and detached run) and reads <from>. */
@@ -337,6 +427,7 @@ function parseSync(
   const scrub = scrubArg === undefined ? undefined : check(scrubCommand, "--scrub", scrubArg);
   return {
     ...base,
+    ...facts("sync"),
     environment: to,
     source: from,
     // The CLI confirmed (or was given --yes): the server verb asks for it too.
@@ -349,8 +440,6 @@ function parseSync(
       "--yes",
     ],
     changes: true,
-    detached: true,
-    takesActor: true,
     action: `replace ${to}'s database with a snapshot of ${from}'s${scrub === undefined ? " (not scrubbed)" : ", scrubbed by --scrub"} (${to}'s own is backed up first)`,
   };
 }

@@ -17,6 +17,7 @@ import {
 import { RunNotStarted } from "../deploy/remote-run.js";
 import { runVerb, type Server } from "../deploy/server-session.js";
 import { berthPath } from "../remote/commands.js";
+import { EXIT, EXIT_MEANING } from "../remote/exit-codes.generated.js";
 import type { Reporter } from "../reporter.js";
 import { HostKeyRefused, type SshTarget } from "../transport/ssh.js";
 import type { Transport } from "../transport/transport.js";
@@ -46,13 +47,6 @@ export interface ServerDeps {
   readonly newRunId: () => string;
 }
 
-const EXIT_MEANING: Record<number, string> = {
-  1: "error",
-  2: "refused, nothing changed",
-  3: "failed; what was serving before is serving again",
-  4: "failed and NOT recovered; the log above says the server's state",
-};
-
 export async function runServerVerb(
   verb: ServerVerb,
   args: readonly string[],
@@ -60,7 +54,7 @@ export async function runServerVerb(
   deps: ServerDeps,
 ): Promise<number> {
   const c = painter(io.isTTY, io.env);
-  const fail = (message: string, code = 1) => {
+  const fail = (message: string, code: number = EXIT.ERROR) => {
     io.err(`${c.red("berth:")} ${message}\n`);
     return code;
   };
@@ -89,7 +83,7 @@ export async function runServerVerb(
   }
   if (req.source !== undefined) {
     const why = sameServer(req, loaded);
-    if (why !== undefined) return fail(why, 2);
+    if (why !== undefined) return fail(why, EXIT.REFUSED);
   }
   if (req.verb === "recover") {
     // On a lost server there is no release.json to read the repository from.
@@ -97,7 +91,7 @@ export async function runServerVerb(
     if (offsite === undefined) {
       return fail(
         `recover needs berth.yml's offsite: block (offsite.repository: the restic repository the backups went to); ${req.config ?? "berth.yml"} has none. Nothing was run.`,
-        2,
+        EXIT.REFUSED,
       );
     }
     req = { ...req, serverArgs: [...req.serverArgs, "--repository", offsite.repository] };
@@ -107,7 +101,7 @@ export async function runServerVerb(
   if (req.changes && !req.yes && !io.isTTY) {
     return fail(
       `${verb} changes ${env.name} on ${where}; there is no terminal to confirm on, so pass --yes to go ahead. Nothing was run.`,
-      2,
+      EXIT.REFUSED,
     );
   }
 
@@ -120,7 +114,7 @@ export async function runServerVerb(
   }
 
   if (req.changes && !req.yes && !(await confirm(io, `${c.yellow(capitalize(req.action))} on ${where}?`))) {
-    return fail("not confirmed; nothing was run", 2);
+    return fail("not confirmed; nothing was run", EXIT.REFUSED);
   }
 
   const target: SshTarget = {

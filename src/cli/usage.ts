@@ -1,4 +1,10 @@
 /** The `berth` CLI's help text: one place, printed by `berth help` and on bad usage. */
+import { EXIT_MEANING } from "../remote/exit-codes.generated.js";
+
+/** The server's exit codes (vps-scripts/lib/exit-codes.sh), which the server verbs exit with. */
+const exitCodes = Object.entries(EXIT_MEANING)
+  .map(([code, meaning]) => `  ${code}  ${meaning}`)
+  .join("\n");
 
 export const USAGE = `usage: berth <verb> [<env>] [args…] [options]
 
@@ -44,6 +50,7 @@ Options:
                        ~/.ssh/id_ed25519, id_ecdsa, id_rsa and ssh-agent's keys)
   --help, -h           this text;   --version   berth's version
 
-Exit codes: 0 ok, 1 error, 2 refused (nothing changed), 3 failed and rolled back,
-4 failed and not recovered. NO_COLOR turns color off.
+Exit codes (the server's, vps-scripts/lib/exit-codes.sh):
+${exitCodes}
+NO_COLOR turns color off.
 `;

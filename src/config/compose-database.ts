@@ -4,7 +4,8 @@
  * directory <root>/<env>) or by the path the app sees in its container. Pure.
  */
 import { posix } from "node:path";
-import type { ComposeModel, ComposeService, Mount } from "./compose-model.js";
+import type { Mount } from "./compose-mounts.js";
+import type { ComposeModel, ComposeService } from "./compose-types.js";
 
 export type DatabaseLocation =
   /** A host directory bind-mounted into `service`: berth reads `hostPath`, the app opens `containerPath`. */

@@ -3,7 +3,8 @@
  * servers, known by their image's name or by the directory their image keeps its
  * data in. berth backs up SQLite files only (docs/design.md §2). Pure.
  */
-import type { ComposeModel, ComposeService, Mount } from "./compose-model.js";
+import type { Mount } from "./compose-mounts.js";
+import type { ComposeModel, ComposeService } from "./compose-types.js";
 
 interface Kind {
   readonly name: string;

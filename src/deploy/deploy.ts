@@ -12,7 +12,7 @@ import { ConfigError } from "../config/errors.js";
 import type { ResolvedEnvironment } from "../config/load.js";
 import type { BerthYaml } from "../config/schema.js";
 import { checkImages, type Images, imageEntryOf, parseImages } from "../release/images.js";
-import { parseLedger, promotableRelease } from "../release/ledger.js";
+import { type LedgerEntry, parseLedger, promotableRelease, readLedgerEntry } from "../release/ledger.js";
 import { buildManifest, type RunInfo, swapPlan } from "../release/manifest.js";
 import { readLedger } from "../remote/commands.js";
 import type { Reporter } from "../reporter.js";
@@ -194,18 +194,17 @@ async function run(
       if (req.credentials) await forgetRegistryLogin(ssh, deps.server, req.run.runId, reporter);
     }
 
-    const ledger = outcome.result ?? {};
-    const result =
-      typeof ledger.result === "string" ? ledger.result : outcome.exitCode === 0 ? "succeeded" : "unknown";
+    const ledger = readLedgerEntry(outcome.result) ?? {};
+    const result = ledger.result ?? (outcome.exitCode === 0 ? "succeeded" : "unknown");
     const report: DeployReport = {
       ...common,
       dryRun: false,
-      previousSha: typeof ledger.previousSha === "string" ? ledger.previousSha : "",
+      previousSha: ledger.previousSha ?? "",
       result,
       exitCode: outcome.exitCode,
       durationSeconds: Math.round((deps.now() - started) / 100) / 10,
       phases: outcome.phases,
-      ...(typeof ledger.mode === "string" ? { path: ledgerPath(ledger) } : {}),
+      ...(ledger.mode === undefined ? {} : { path: ledgerPath(ledger.mode, ledger) }),
       uploaded: bundle.files,
     };
     await bestEffort(reporter, "GitHub deployment status", () =>
@@ -353,18 +352,11 @@ async function bestEffort<T>(reporter: Reporter, what: string, fn: () => Promise
 }
 
 /** The path a ledger line says the run took (mode, why not the swap, the rehearsal). */
-function ledgerPath(line: Record<string, unknown>): NonNullable<DeployReport["path"]> {
-  const r = line.rehearsal as { result?: unknown; why?: unknown; seconds?: unknown } | null | undefined;
+function ledgerPath(mode: string, line: LedgerEntry): NonNullable<DeployReport["path"]> {
+  const r = line.rehearsal;
   return {
-    mode: String(line.mode),
-    why: typeof line.pathWhy === "string" ? line.pathWhy : "",
-    rehearsal:
-      r && typeof r.result === "string"
-        ? {
-            result: r.result,
-            why: typeof r.why === "string" ? r.why : "",
-            seconds: typeof r.seconds === "number" ? r.seconds : null,
-          }
-        : null,
+    mode,
+    why: line.pathWhy ?? "",
+    rehearsal: r ? { result: r.result, why: r.why ?? "", seconds: r.seconds ?? null } : null,
   };
 }

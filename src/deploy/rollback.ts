@@ -5,6 +5,7 @@
  * resolved on the server from the ledger.
  */
 import type { Credentials } from "../build/registry.js";
+import { readLedgerEntry } from "../release/ledger.js";
 import type { Reporter } from "../reporter.js";
 import type { GitHubDeployments } from "./github-deployment.js";
 import type { Server } from "./server-session.js";
@@ -65,12 +66,11 @@ export async function rollback(req: RollbackRequest, deps: RollbackDeps): Promis
     } finally {
       if (req.credentials) await forgetRegistryLogin(ssh, deps.server, req.runId, deps.reporter);
     }
-    const ledger = outcome.result ?? {};
-    const str = (k: string) => (typeof ledger[k] === "string" ? (ledger[k] as string) : "");
+    const ledger = readLedgerEntry(outcome.result) ?? {};
     report = {
-      sha: str("sha"),
-      rolledBackFrom: str("from") || str("previousSha"),
-      result: str("result") || (outcome.exitCode === 0 ? "rolled_back" : "unknown"),
+      sha: ledger.sha ?? "",
+      rolledBackFrom: ledger.from || ledger.previousSha || "",
+      result: ledger.result || (outcome.exitCode === 0 ? "rolled_back" : "unknown"),
       exitCode: outcome.exitCode,
       durationSeconds: Math.round((deps.now() - started) / 100) / 10,
       phases: outcome.phases,

@@ -3,18 +3,75 @@
  * parsing, tolerant of torn lines (a crash or a full disk mid-append) but strict about
  * content.
  */
+import { z } from "zod";
 import { ConfigError } from "../config/errors.js";
 import { type Images, parseImageRef } from "./images.js";
 
-export interface LedgerLine {
-  readonly time: string;
-  readonly env: string;
+// Each field tolerant: a value of another type (an older or newer berth's line) reads as
+// absent rather than rejecting the whole line.
+const text = z.string().optional().catch(undefined);
+const textOrNull = z.string().nullable().optional().catch(undefined);
+
+/**
+ * One ledger line as `record_run` writes it (vps-scripts/lib/record.sh, docs/design.md
+ * §4): the common fields, then the kind's own (deploy: mode, slot, pathWhy, rehearsal;
+ * rollback: from, database; …). The runner reads it in two places with this one schema:
+ * releases.log (parseLedger, promotion) and a run's `result` marker (the deploy and
+ * rollback reports). Other fields are kept as they are.
+ */
+export const ledgerEntry = z.looseObject({
+  time: text,
+  env: text,
+  /** deploy when absent (lines written before kinds existed). */
+  kind: text,
+  sha: text,
+  previousSha: text,
+  /** service → repo:sha@digest; refs that are not strings are dropped. */
+  images: z
+    .record(z.string(), z.unknown())
+    .transform((o) =>
+      Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === "string")),
+    )
+    .optional()
+    .catch(undefined),
+  actor: text,
+  runUrl: text,
+  runId: text,
+  result: text,
+  phase: text,
+  durations: z.record(z.string(), z.number()).optional().catch(undefined),
+  totalSeconds: z.number().optional().catch(undefined),
+  backup: textOrNull,
+  migrated: z.boolean().optional().catch(undefined),
+  mode: text,
+  slot: text,
+  pathWhy: textOrNull,
+  rehearsal: z
+    .object({
+      result: z.string(),
+      why: z.string().optional().catch(undefined),
+      seconds: z.number().nullable().optional().catch(null),
+    })
+    .nullable()
+    .optional()
+    .catch(undefined),
+  /** rollback: the release it rolled back from. */
+  from: text,
+});
+export type LedgerEntry = z.output<typeof ledgerEntry>;
+
+/** A ledger line read from an object (a run's result marker): undefined when it is none. */
+export function readLedgerEntry(o: unknown): LedgerEntry | undefined {
+  const r = ledgerEntry.safeParse(o);
+  return r.success ? r.data : undefined;
+}
+
+/** A releases.log line the runner can use: one with its SHA and result. */
+export type LedgerLine = LedgerEntry & {
   readonly sha: string;
   readonly result: string;
-  readonly phase: string | undefined;
   readonly images: Readonly<Record<string, string>>;
-  readonly raw: Readonly<Record<string, unknown>>;
-}
+};
 
 /** A ledger line that is a JSON object, or undefined for a torn line. */
 function jsonObject(line: string): Record<string, unknown> | undefined {
@@ -31,7 +88,8 @@ function jsonObject(line: string): Record<string, unknown> | undefined {
 /**
  * The ledger's runs, oldest first. A line that is not a JSON object (torn by a crash or
  * a full disk mid-append) is skipped and reported through `warn` with its line number,
- * as the server's `ledger_lines` does; blank lines are skipped quietly.
+ * as the server's `ledger_lines` does; blank lines are skipped quietly, and so are lines
+ * without a SHA or result.
  */
 export function parseLedger(text: string, warn: (message: string) => void = () => {}): LedgerLine[] {
   const lines: LedgerLine[] = [];
@@ -42,21 +100,9 @@ export function parseLedger(text: string, warn: (message: string) => void = () =
       warn(`releases.log line ${i + 1} is not a JSON object (torn by a crash or a full disk?): skipped`);
       continue;
     }
-    if (typeof o.sha !== "string" || typeof o.result !== "string") continue;
-    const images: Record<string, string> = {};
-    if (o.images && typeof o.images === "object") {
-      for (const [k, v] of Object.entries(o.images as Record<string, unknown>))
-        if (typeof v === "string") images[k] = v;
-    }
-    lines.push({
-      time: typeof o.time === "string" ? o.time : "",
-      env: typeof o.env === "string" ? o.env : "",
-      sha: o.sha,
-      result: o.result,
-      phase: typeof o.phase === "string" ? o.phase : undefined,
-      images,
-      raw: o,
-    });
+    const entry = readLedgerEntry(o);
+    if (entry?.sha === undefined || entry.result === undefined) continue;
+    lines.push({ ...entry, sha: entry.sha, result: entry.result, images: entry.images ?? {} });
   }
   return lines;
 }
@@ -70,8 +116,8 @@ export function servingRelease(lines: readonly LedgerLine[]): LedgerLine | undef
     .reverse()
     .find(
       (l) =>
-        ((l.raw.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
-        (l.raw.kind === "rollback" && l.result === "rolled_back"),
+        ((l.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
+        (l.kind === "rollback" && l.result === "rolled_back"),
     );
 }
 
@@ -100,7 +146,7 @@ export function promotableRelease(
  */
 export function promotableImages(lines: readonly LedgerLine[], sha: string, from: string): Images {
   // Deploys only: a rollback line says the release was served again, not that it was deployed.
-  const latest = [...lines].reverse().find((l) => l.sha === sha && (l.raw.kind ?? "deploy") === "deploy");
+  const latest = [...lines].reverse().find((l) => l.sha === sha && (l.kind ?? "deploy") === "deploy");
   if (!latest) {
     throw new ConfigError(
       `promote: ${sha} was never deployed to ${from}; deploy it to ${from} first (promotion ships only what ${from} ran)`,
@@ -108,7 +154,7 @@ export function promotableImages(lines: readonly LedgerLine[], sha: string, from
   }
   if (latest.result !== "succeeded") {
     throw new ConfigError(
-      `promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time}); fix it and deploy it to ${from} again before promoting`,
+      `promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time ?? ""}); fix it and deploy it to ${from} again before promoting`,
     );
   }
   const serving = servingRelease(lines);

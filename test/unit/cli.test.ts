@@ -445,10 +445,20 @@ describe("berth <server verb>: what runs on the server", () => {
     expect(h.targets).toHaveLength(0);
   });
 
-  it("a failed run exits with its code and says what the code means", async () => {
+  it("a failed run exits with its code and says what the code means; deploy records the local user", async () => {
     const h = harness({ replies: { follow: { exitCode: 3, stdout: "boom\n" } } });
     expect(await h.run(["deploy", "staging", SHA, "--yes", ...CONFIG])).toBe(3);
-    expect(h.commands()[0]).toEqual([ROOT_BERTH, "run", "staging", "cli-run-1", "deploy", "staging", SHA]);
+    expect(h.commands()[0]).toEqual([
+      ROOT_BERTH,
+      "run",
+      "staging",
+      "cli-run-1",
+      "deploy",
+      "staging",
+      SHA,
+      "--actor",
+      "alice",
+    ]);
     expect(h.out()).toContain("boom\n");
     expect(h.err()).toContain("ended with exit code 3 (failed; what was serving before is serving again)");
   });

@@ -4,6 +4,7 @@ import {
   parseLedger,
   promotableImages,
   promotableRelease,
+  readLedgerEntry,
   servingRelease,
 } from "../../src/release/ledger.js";
 
@@ -122,5 +123,57 @@ describe("ledger", () => {
     expect(() => promotableRelease(parseLedger(line(A, "failed")), undefined, "staging")).toThrow(
       "promote: staging serves no release yet",
     );
+  });
+});
+
+describe("one ledger line type for releases.log and a run's result marker", () => {
+  it("reads the fields record_run writes, keeps the kind's own, and drops values of the wrong type", () => {
+    const entry = readLedgerEntry({
+      time: "2026-11-22T10:00:00Z",
+      env: "staging",
+      kind: "deploy",
+      sha: A,
+      previousSha: B,
+      images: { backend: `r.example/app/backend:${A}@${D}`, broken: 7 },
+      result: "failed",
+      phase: "ready",
+      durations: { preflight: 1.2 },
+      totalSeconds: 9.5,
+      backup: null,
+      mode: "swap",
+      pathWhy: null,
+      rehearsal: { result: "unchanged", why: 3, seconds: null },
+      slot: "b",
+      somethingNewer: { x: 1 },
+      migrated: "no",
+    });
+    expect(entry).toEqual({
+      time: "2026-11-22T10:00:00Z",
+      env: "staging",
+      kind: "deploy",
+      sha: A,
+      previousSha: B,
+      images: { backend: `r.example/app/backend:${A}@${D}` },
+      result: "failed",
+      phase: "ready",
+      durations: { preflight: 1.2 },
+      totalSeconds: 9.5,
+      backup: null,
+      mode: "swap",
+      pathWhy: null,
+      rehearsal: { result: "unchanged", why: undefined, seconds: null },
+      slot: "b",
+      somethingNewer: { x: 1 },
+      migrated: undefined,
+    });
+    expect(readLedgerEntry(undefined)).toBeUndefined();
+    expect(readLedgerEntry({ sha: 7 })).toEqual({ sha: undefined });
+  });
+
+  it("parseLedger skips lines without a SHA or result and defaults their images", () => {
+    const lines = parseLedger(
+      [JSON.stringify({ sha: A }), JSON.stringify({ sha: A, result: "succeeded" })].join("\n"),
+    );
+    expect(lines).toEqual([{ sha: A, result: "succeeded", images: {} }]);
   });
 });

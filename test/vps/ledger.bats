@@ -7,18 +7,10 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-  export BERTH_SCRIPTS="$BATS_TEST_DIRNAME/../../vps-scripts"
-  export BERTH_ROOT="$BATS_TEST_TMPDIR/root"
-  mkdir -p "$BERTH_ROOT/staging"
-  # shellcheck source=../../vps-scripts/lib/runbook.sh
-  . "$BERTH_SCRIPTS/lib/runbook.sh"
-  # shellcheck disable=SC2034 # read by the functions runbook.sh defines
-  ENV_NAME=staging
-  ENV_DIR="$BERTH_ROOT/staging"
+  # shellcheck source=helpers.bash
+  . "$BATS_TEST_DIRNAME/helpers.bash"
+  runbook_env
   LOG="$ENV_DIR/releases.log"
-  A=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
-  B=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
-  C=cccccccccccccccccccccccccccccccccccccccc
 }
 
 teardown() {

@@ -6,7 +6,8 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-  REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+  # shellcheck source=helpers.bash
+  . "$BATS_TEST_DIRNAME/helpers.bash"
 }
 
 @test "npm test runs scripts/lint-shell.sh, which lists every library, command and bats file" {

@@ -8,7 +8,8 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-  REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+  # shellcheck source=helpers.bash
+  . "$BATS_TEST_DIRNAME/helpers.bash"
 }
 
 # phase_map_check <design.md> <vps-scripts dir>: the check itself; prints each problem

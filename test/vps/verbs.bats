@@ -7,9 +7,9 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-  REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-  export BERTH_ROOT="$BATS_TEST_TMPDIR/root"
-  mkdir -p "$BERTH_ROOT/staging"
+  # shellcheck source=helpers.bash
+  . "$BATS_TEST_DIRNAME/helpers.bash"
+  scratch_root
 }
 
 berth() { bash "$REPO/vps-scripts/bin/berth" "$@"; }

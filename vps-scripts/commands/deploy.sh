@@ -14,8 +14,9 @@
 #   maintenance: maintenance-on → stop → backup → migrate → start → ready →
 #   maintenance-off → record → prune. After maintenance-on, any failure restores the DB
 #   (if migrate began) and the previous release, then records the failure.
-# Who/where comes from BERTH_ACTOR, BERTH_RUN_URL, BERTH_RUN_ID (set by `berth run`)
-# or release.json.
+# Who/where: --actor and --run-url, else BERTH_ACTOR and BERTH_RUN_URL from the
+# environment, else release.json's; the run id is BERTH_RUN_ID (the only one `berth run`
+# sets), else a manual-… id (lib/common.sh start_run).
 #
 # With --json, the ledger line (or the refusal) is printed on stdout as one JSON object
 # and the log goes to stderr.

@@ -5,10 +5,17 @@
 # Summary: serve an earlier release again
 # Detached: yes
 #
-# Serve an earlier release again (docs/design.md §3): preflight → pull (if pruned) →
-# [maintenance-on → stop → backup → restore, only with --restore-db] → start → ready →
-# maintenance-off → record. The target defaults to previous_release; --to picks any
-# release that once served successfully and whose bundle is still on the server.
+# Serve an earlier release again (docs/design.md §3): preflight → pull (if pruned), then
+# one of two paths:
+#   swap (the database stays, and the environment can switch nginx; lib/swap.sh): the
+#   target starts in the other slot → ready → switch nginx → drain → handover
+#   (singletons) → record → retire the old slot → prune. No maintenance page. A failure
+#   before record stops the target's slot and leaves (or puts) nginx on the current one.
+#   in place (--restore-db, or no swap possible: the ledger's pathWhy says why):
+#   [maintenance-on → stop → backup → restore, only with --restore-db] → start → ready →
+#   [maintenance-off] → record.
+# The target defaults to previous_release; --to picks any release that once served
+# successfully and whose bundle is still on the server.
 #
 # The database: if a release deployed since the target ran migrations (or a rollback
 # since then restored an older DB), the target's code would meet another schema, so the

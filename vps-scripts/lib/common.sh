@@ -60,10 +60,11 @@ need_env() {
   [ -d "$ENV_DIR" ] || fail "$EXIT_REFUSED" "no environment $ENV_NAME under $BERTH_ROOT (expected $ENV_DIR); deploy to it first"
 }
 
-# start_run [<default actor>] [<default run URL>]: who and where (ACTOR and RUN_URL from
-# --actor/--run-url (parse_args), else BERTH_ACTOR,
-# BERTH_RUN_URL, BERTH_RUN_ID; `berth run` sets them for a detached run), the run's
-# work directory $WORK, and its clocks STARTED / T0.
+# start_run [<default actor>] [<default run URL>]: who and where — ACTOR and RUN_URL
+# from --actor/--run-url (parse_args), else BERTH_ACTOR and BERTH_RUN_URL if the caller's
+# environment has them, else the defaults (the actor: the local user) — and the run id:
+# BERTH_RUN_ID, which `berth run` sets for a detached run (it sets nothing else), else a
+# manual-… id. Also the run's work directory $WORK, and its clocks STARTED / T0.
 # shellcheck disable=SC2034 # STARTED and T0 are read by the commands
 start_run() {
   export BERTH_ACTOR=${ACTOR:-${BERTH_ACTOR:-${1:-$(id -un)}}}

@@ -49,8 +49,12 @@ berth_help() {
 BERTH_ROOT (the app root, /opt/<app>) defaults to the directory holding bin/berth.
 BERTH_TRACE=1 traces the verb (bash set -x, on stderr; secrets are never in a command
 line, so never in the trace).
-Exit codes (lib/exit-codes.sh): 0 ok, 1 usage or unexpected error, 2 refused (nothing
-changed), 3 failed and the previous state serves again, 4 failed and not recovered;
-status only: 6 the last offsite backup is older than offsite.max_age_hours.
+Exit codes (lib/exit-codes.sh):
 TEXT
+  exit_codes | sed 's/^/  /'
+}
+
+# exit_codes: "<code> <meaning>" a line, from lib/exit-codes.sh, where they are written once.
+exit_codes() {
+  sed -nE 's/^readonly EXIT_[A-Z_]+=([0-9]+) +# (.*)$/\1 \2/p' "$BERTH_SCRIPTS/lib/exit-codes.sh"
 }

@@ -76380,7 +76380,7 @@ function looseObject(shape, params) {
         type: "object",
         shape,
         catchall: unknown(),
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodUnion = /*@__PURE__*/ $constructor("ZodUnion", (inst, def) => {
@@ -86725,6 +86725,58 @@ function checkImages(images, config, sha, source) {
  */
 
 
+
+// Each field tolerant: a value of another type (an older or newer berth's line) reads as
+// absent rather than rejecting the whole line.
+const ledger_text = schemas_string().optional().catch(undefined);
+const textOrNull = schemas_string().nullable().optional().catch(undefined);
+/**
+ * One ledger line as `record_run` writes it (vps-scripts/lib/record.sh, docs/design.md
+ * §4): the common fields, then the kind's own (deploy: mode, slot, pathWhy, rehearsal;
+ * rollback: from, database; …). The runner reads it in two places with this one schema:
+ * releases.log (parseLedger, promotion) and a run's `result` marker (the deploy and
+ * rollback reports). Other fields are kept as they are.
+ */
+const ledgerEntry = looseObject({
+    time: ledger_text,
+    env: ledger_text,
+    /** deploy when absent (lines written before kinds existed). */
+    kind: ledger_text,
+    sha: ledger_text,
+    previousSha: ledger_text,
+    /** service → repo:sha@digest; refs that are not strings are dropped. */
+    images: record(schemas_string(), unknown())
+        .transform((o) => Object.fromEntries(Object.entries(o).filter((e) => typeof e[1] === "string")))
+        .optional()
+        .catch(undefined),
+    actor: ledger_text,
+    runUrl: ledger_text,
+    runId: ledger_text,
+    result: ledger_text,
+    phase: ledger_text,
+    durations: record(schemas_string(), schemas_number()).optional().catch(undefined),
+    totalSeconds: schemas_number().optional().catch(undefined),
+    backup: textOrNull,
+    migrated: schemas_boolean().optional().catch(undefined),
+    mode: ledger_text,
+    slot: ledger_text,
+    pathWhy: textOrNull,
+    rehearsal: object({
+        result: schemas_string(),
+        why: schemas_string().optional().catch(undefined),
+        seconds: schemas_number().nullable().optional().catch(null),
+    })
+        .nullable()
+        .optional()
+        .catch(undefined),
+    /** rollback: the release it rolled back from. */
+    from: ledger_text,
+});
+/** A ledger line read from an object (a run's result marker): undefined when it is none. */
+function readLedgerEntry(o) {
+    const r = ledgerEntry.safeParse(o);
+    return r.success ? r.data : undefined;
+}
 /** A ledger line that is a JSON object, or undefined for a torn line. */
 function jsonObject(line) {
     try {
@@ -86740,7 +86792,8 @@ function jsonObject(line) {
 /**
  * The ledger's runs, oldest first. A line that is not a JSON object (torn by a crash or
  * a full disk mid-append) is skipped and reported through `warn` with its line number,
- * as the server's `ledger_lines` does; blank lines are skipped quietly.
+ * as the server's `ledger_lines` does; blank lines are skipped quietly, and so are lines
+ * without a SHA or result.
  */
 function parseLedger(text, warn = () => { }) {
     const lines = [];
@@ -86752,23 +86805,10 @@ function parseLedger(text, warn = () => { }) {
             warn(`releases.log line ${i + 1} is not a JSON object (torn by a crash or a full disk?): skipped`);
             continue;
         }
-        if (typeof o.sha !== "string" || typeof o.result !== "string")
+        const entry = readLedgerEntry(o);
+        if (entry?.sha === undefined || entry.result === undefined)
             continue;
-        const images = {};
-        if (o.images && typeof o.images === "object") {
-            for (const [k, v] of Object.entries(o.images))
-                if (typeof v === "string")
-                    images[k] = v;
-        }
-        lines.push({
-            time: typeof o.time === "string" ? o.time : "",
-            env: typeof o.env === "string" ? o.env : "",
-            sha: o.sha,
-            result: o.result,
-            phase: typeof o.phase === "string" ? o.phase : undefined,
-            images,
-            raw: o,
-        });
+        lines.push({ ...entry, sha: entry.sha, result: entry.result, images: entry.images ?? {} });
     }
     return lines;
 }
@@ -86779,8 +86819,8 @@ function parseLedger(text, warn = () => { }) {
 function servingRelease(lines) {
     return [...lines]
         .reverse()
-        .find((l) => ((l.raw.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
-        (l.raw.kind === "rollback" && l.result === "rolled_back"));
+        .find((l) => ((l.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
+        (l.kind === "rollback" && l.result === "rolled_back"));
 }
 /**
  * The release a promotion ships: `sha` when given, else what the source serves now
@@ -86800,12 +86840,12 @@ function promotableRelease(lines, sha, from) {
  */
 function promotableImages(lines, sha, from) {
     // Deploys only: a rollback line says the release was served again, not that it was deployed.
-    const latest = [...lines].reverse().find((l) => l.sha === sha && (l.raw.kind ?? "deploy") === "deploy");
+    const latest = [...lines].reverse().find((l) => l.sha === sha && (l.kind ?? "deploy") === "deploy");
     if (!latest) {
         throw new ConfigError(`promote: ${sha} was never deployed to ${from}; deploy it to ${from} first (promotion ships only what ${from} ran)`);
     }
     if (latest.result !== "succeeded") {
-        throw new ConfigError(`promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time}); fix it and deploy it to ${from} again before promoting`);
+        throw new ConfigError(`promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time ?? ""}); fix it and deploy it to ${from} again before promoting`);
     }
     const serving = servingRelease(lines);
     if (serving?.sha !== sha) {
@@ -88144,17 +88184,17 @@ async function run(req, deps, r) {
             if (req.credentials)
                 await forgetRegistryLogin(ssh, deps.server, req.run.runId, reporter);
         }
-        const ledger = outcome.result ?? {};
-        const result = typeof ledger.result === "string" ? ledger.result : outcome.exitCode === 0 ? "succeeded" : "unknown";
+        const ledger = readLedgerEntry(outcome.result) ?? {};
+        const result = ledger.result ?? (outcome.exitCode === 0 ? "succeeded" : "unknown");
         const report = {
             ...common,
             dryRun: false,
-            previousSha: typeof ledger.previousSha === "string" ? ledger.previousSha : "",
+            previousSha: ledger.previousSha ?? "",
             result,
             exitCode: outcome.exitCode,
             durationSeconds: Math.round((deps.now() - started) / 100) / 10,
             phases: outcome.phases,
-            ...(typeof ledger.mode === "string" ? { path: ledgerPath(ledger) } : {}),
+            ...(ledger.mode === undefined ? {} : { path: ledgerPath(ledger.mode, ledger) }),
             uploaded: bundle.files,
         };
         await bestEffort(reporter, "GitHub deployment status", () => deploymentId === undefined
@@ -88275,18 +88315,12 @@ async function bestEffort(reporter, what, fn) {
     }
 }
 /** The path a ledger line says the run took (mode, why not the swap, the rehearsal). */
-function ledgerPath(line) {
+function ledgerPath(mode, line) {
     const r = line.rehearsal;
     return {
-        mode: String(line.mode),
-        why: typeof line.pathWhy === "string" ? line.pathWhy : "",
-        rehearsal: r && typeof r.result === "string"
-            ? {
-                result: r.result,
-                why: typeof r.why === "string" ? r.why : "",
-                seconds: typeof r.seconds === "number" ? r.seconds : null,
-            }
-            : null,
+        mode,
+        why: line.pathWhy ?? "",
+        rehearsal: r ? { result: r.result, why: r.why ?? "", seconds: r.seconds ?? null } : null,
     };
 }
 
@@ -93443,6 +93477,28 @@ function octokitDeployments(target, options = {}) {
     };
 }
 
+;// CONCATENATED MODULE: ./build/tsc/remote/exit-codes.generated.js
+// Generated by scripts/gen-server-facts.mjs from vps-scripts/lib/exit-codes.sh: do not edit.
+// npm run build rewrites it; scripts/check-dist.mjs fails while it is stale.
+/** Every berth server verb's exit codes, by name. */
+const EXIT = {
+    "OK": 0,
+    "ERROR": 1,
+    "REFUSED": 2,
+    "ROLLED_BACK": 3,
+    "UNRECOVERED": 4,
+    "OFFSITE_STALE": 6
+};
+/** What each exit code means, as the server documents it. */
+const EXIT_MEANING = {
+    "0": "done",
+    "1": "usage or unexpected error",
+    "2": "refused, nothing changed",
+    "3": "failed; what was serving before is serving again",
+    "4": "failed and NOT recovered; the log says the server's state",
+    "6": "status only: the last offsite backup is older than offsite.max_age_hours"
+};
+
 ;// CONCATENATED MODULE: ./build/tsc/actions/common/inputs.js
 
 /**
@@ -94016,6 +94072,7 @@ function deploySummary(environment, r) {
 
 
 
+
 async function main() {
     // sha defaults to the commit the workflow runs for, except in a promotion: there an
     // empty sha means the source environment's current release.
@@ -94067,8 +94124,7 @@ async function main() {
     setOutput("phases", JSON.stringify(report.phases));
     await summary.addRaw(deploySummary(env.name, report)).write();
     if (report.exitCode !== 0) {
-        throw new Error(`deploy of ${report.sha} to ${env.name} ${report.result} (berth exit code ${report.exitCode}); the log above names the phase. ` +
-            "Exit 2: refused before any change; 3: failed and the previous release was restored; 4: failed and not recovered, see the log for the server's state");
+        throw new Error(`deploy of ${report.sha} to ${env.name} ${report.result} (berth exit code ${report.exitCode}): ${EXIT_MEANING[report.exitCode] ?? "see the log"}; the log above names the phase`);
     }
 }
 

@@ -66524,7 +66524,7 @@ function show(v) {
  * One line per problem: `<source>: <path>: <value> <what is wrong and the fix>`.
  * `source` is the file name or "input", so the user knows where to look.
  */
-function formatIssues(source, error, input, hide = () => false, keys = () => []) {
+function errors_formatIssues(source, error, input, hide = () => false, keys = () => []) {
     const lines = error.issues.flatMap((issue) => {
         if (issue.code === "unrecognized_keys")
             return unknownKeys(source, issue.path, issue.keys, keys(issue.path));
@@ -75493,7 +75493,7 @@ function looseObject(shape, params) {
         type: "object",
         shape,
         catchall: unknown(),
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodUnion = /*@__PURE__*/ $constructor("ZodUnion", (inst, def) => {
@@ -76441,7 +76441,7 @@ function parseConfig(text, source = "berth.yml") {
     const raw = doc.toJS();
     const parsed = berthYamlSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success)
-        throw new errors_ConfigError(formatIssues(source, parsed.error, raw, undefined, (path) => keysAt(berthYamlSchema, path)));
+        throw new errors_ConfigError(errors_formatIssues(source, parsed.error, raw, undefined, (path) => keysAt(berthYamlSchema, path)));
     return deepFreeze(parsed.data);
 }
 function loadConfig(path, cwd = process.cwd()) {
@@ -81685,6 +81685,224 @@ function octokitDeployments(target, options = {}) {
     };
 }
 
+;// CONCATENATED MODULE: ./build/tsc/release/images.js
+/**
+ * The `images` map that flows from build-push to deploy (and into the manifest and the
+ * ledger): service → repo, tag, digest, ref. Parsed strictly: deploy pins what it says.
+ */
+
+
+
+const digest = schemas_string()
+    .regex(/^sha256:[0-9a-f]{64}$/, { error: "is not an image digest; expected sha256: and 64 hex digits" });
+const imageEntry = object({
+    repo: imageRepo,
+    tag: sha,
+    digest,
+    ref: schemas_string().optional(),
+    status: schemas_enum(["built", "reused"]).optional(),
+})
+    .transform((i) => imageEntryOf(i.repo, i.tag, i.digest));
+/**
+ * The one spelling of a pinned image, `repo:sha@sha256:…` (docs/design.md §2): the
+ * images output, release.json, compose.berth.yml and the ledger all carry it.
+ */
+function imageRef(repo, sha, digest) {
+    return `${repo}:${sha}@${digest}`;
+}
+function imageEntryOf(repo, sha, digest) {
+    return { repo, tag: sha, digest, ref: imageRef(repo, sha, digest) };
+}
+const REF = /^(?<repo>[^@\s]+):(?<tag>[0-9a-f]{40})@(?<digest>sha256:[0-9a-f]{64})$/;
+/** imageRef's inverse: the entry a ledger's ref stands for, or undefined when it is not pinned so. */
+function images_parseImageRef(ref) {
+    const m = REF.exec(ref)?.groups;
+    return m?.repo && m.tag && m.digest ? imageEntryOf(m.repo, m.tag, m.digest) : undefined;
+}
+/**
+ * Parse the `images` input (JSON from build-push) and check it against berth.yml and
+ * the SHA being deployed: every service present, same repository, tagged with this SHA.
+ */
+function parseImages(json, config, sha) {
+    let raw;
+    try {
+        raw = JSON.parse(json);
+    }
+    catch (e) {
+        throw new ConfigError(`input: images: is not JSON (${e.message}); pass build-push's images output, or leave it empty to look the digests up in the registry`);
+    }
+    const parsed = z.record(f.serviceName, imageEntry).safeParse(raw, { reportInput: true });
+    if (!parsed.success)
+        throw new ConfigError(formatIssues("input: images", parsed.error, raw));
+    return checkImages(parsed.data, config, sha, "input: images");
+}
+/** Every service of berth.yml present, from its own repository, tagged with this SHA. */
+function checkImages(images, config, sha, source) {
+    for (const [service, svc] of Object.entries(config.services)) {
+        const img = images[service];
+        if (!img) {
+            throw new ConfigError(`${source}: has no entry for service "${service}"; build it with build-push (all services) or leave images empty to look it up`);
+        }
+        if (img.repo !== svc.image) {
+            throw new ConfigError(`${source}.${service}.repo: "${img.repo}" is not berth.yml's services.${service}.image ("${svc.image}"); pass the images of the same config`);
+        }
+        if (img.tag !== sha) {
+            throw new ConfigError(`${source}.${service}.tag: "${img.tag}" is not the SHA being deployed (${sha}); production promotes the exact images built for that SHA`);
+        }
+    }
+    for (const service of Object.keys(images)) {
+        if (!config.services[service]) {
+            throw new ConfigError(`${source}: names service "${service}", which is not in berth.yml`);
+        }
+    }
+    return images;
+}
+
+;// CONCATENATED MODULE: ./build/tsc/release/ledger.js
+/**
+ * releases.log: one JSON object per line, appended by `berth` on the server. Pure
+ * parsing, tolerant of torn lines (a crash or a full disk mid-append) but strict about
+ * content.
+ */
+
+
+
+// Each field tolerant: a value of another type (an older or newer berth's line) reads as
+// absent rather than rejecting the whole line.
+const ledger_text = schemas_string().optional().catch(undefined);
+const textOrNull = schemas_string().nullable().optional().catch(undefined);
+/**
+ * One ledger line as `record_run` writes it (vps-scripts/lib/record.sh, docs/design.md
+ * §4): the common fields, then the kind's own (deploy: mode, slot, pathWhy, rehearsal;
+ * rollback: from, database; …). The runner reads it in two places with this one schema:
+ * releases.log (parseLedger, promotion) and a run's `result` marker (the deploy and
+ * rollback reports). Other fields are kept as they are.
+ */
+const ledgerEntry = looseObject({
+    time: ledger_text,
+    env: ledger_text,
+    /** deploy when absent (lines written before kinds existed). */
+    kind: ledger_text,
+    sha: ledger_text,
+    previousSha: ledger_text,
+    /** service → repo:sha@digest; refs that are not strings are dropped. */
+    images: record(schemas_string(), unknown())
+        .transform((o) => Object.fromEntries(Object.entries(o).filter((e) => typeof e[1] === "string")))
+        .optional()
+        .catch(undefined),
+    actor: ledger_text,
+    runUrl: ledger_text,
+    runId: ledger_text,
+    result: ledger_text,
+    phase: ledger_text,
+    durations: record(schemas_string(), schemas_number()).optional().catch(undefined),
+    totalSeconds: schemas_number().optional().catch(undefined),
+    backup: textOrNull,
+    migrated: schemas_boolean().optional().catch(undefined),
+    mode: ledger_text,
+    slot: ledger_text,
+    pathWhy: textOrNull,
+    rehearsal: object({
+        result: schemas_string(),
+        why: schemas_string().optional().catch(undefined),
+        seconds: schemas_number().nullable().optional().catch(null),
+    })
+        .nullable()
+        .optional()
+        .catch(undefined),
+    /** rollback: the release it rolled back from. */
+    from: ledger_text,
+});
+/** A ledger line read from an object (a run's result marker): undefined when it is none. */
+function readLedgerEntry(o) {
+    const r = ledgerEntry.safeParse(o);
+    return r.success ? r.data : undefined;
+}
+/** A ledger line that is a JSON object, or undefined for a torn line. */
+function jsonObject(line) {
+    try {
+        const o = JSON.parse(line);
+        return o !== null && typeof o === "object" && !Array.isArray(o)
+            ? o
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The ledger's runs, oldest first. A line that is not a JSON object (torn by a crash or
+ * a full disk mid-append) is skipped and reported through `warn` with its line number,
+ * as the server's `ledger_lines` does; blank lines are skipped quietly, and so are lines
+ * without a SHA or result.
+ */
+function parseLedger(text, warn = () => { }) {
+    const lines = [];
+    for (const [i, line] of text.split("\n").entries()) {
+        if (!line.trim())
+            continue;
+        const o = jsonObject(line);
+        if (!o) {
+            warn(`releases.log line ${i + 1} is not a JSON object (torn by a crash or a full disk?): skipped`);
+            continue;
+        }
+        const entry = readLedgerEntry(o);
+        if (entry?.sha === undefined || entry.result === undefined)
+            continue;
+        lines.push({ ...entry, sha: entry.sha, result: entry.result, images: entry.images ?? {} });
+    }
+    return lines;
+}
+/**
+ * What the environment serves now: its last deploy that succeeded, or rollback that took
+ * over, whichever is newer; undefined when nothing ever served.
+ */
+function servingRelease(lines) {
+    return [...lines]
+        .reverse()
+        .find((l) => ((l.kind ?? "deploy") === "deploy" && l.result === "succeeded") ||
+        (l.kind === "rollback" && l.result === "rolled_back"));
+}
+/**
+ * The release a promotion ships: `sha` when given, else what the source serves now
+ * (its current release); either way it must pass `promotableImages`.
+ */
+function promotableRelease(lines, sha, from) {
+    const resolved = sha ?? servingRelease(lines)?.sha;
+    if (resolved === undefined) {
+        throw new ConfigError(`promote: ${from} serves no release yet (its ledger has no successful deploy); deploy to ${from} first, then promote`);
+    }
+    return { sha: resolved, images: promotableImages(lines, resolved, from) };
+}
+/**
+ * The images to promote: those of the LATEST ledger line for `sha` in the source
+ * environment, which must have succeeded there, and `sha` must be what the source
+ * serves now (a rollback away from it, or a newer deploy, refuses the promotion).
+ */
+function promotableImages(lines, sha, from) {
+    // Deploys only: a rollback line says the release was served again, not that it was deployed.
+    const latest = [...lines].reverse().find((l) => l.sha === sha && (l.kind ?? "deploy") === "deploy");
+    if (!latest) {
+        throw new ConfigError(`promote: ${sha} was never deployed to ${from}; deploy it to ${from} first (promotion ships only what ${from} ran)`);
+    }
+    if (latest.result !== "succeeded") {
+        throw new ConfigError(`promote: the latest ${from} deploy of ${sha} ${latest.result}${latest.phase ? ` in phase ${latest.phase}` : ""} (${latest.time ?? ""}); fix it and deploy it to ${from} again before promoting`);
+    }
+    const serving = servingRelease(lines);
+    if (serving?.sha !== sha) {
+        throw new ConfigError(`promote: ${sha} is not what ${from} serves now (${serving?.sha ?? "nothing"}, since ${serving?.time ?? "?"}): ${from} rolled back from it or moved on; promote only ${from}'s current release`);
+    }
+    const images = {};
+    for (const [service, ref] of Object.entries(latest.images)) {
+        const image = parseImageRef(ref);
+        if (image?.tag !== sha) {
+            throw new ConfigError(`promote: ${from}'s ledger has an unpinned image for ${service} (${JSON.stringify(ref)})`);
+        }
+        images[service] = image;
+    }
+    return images;
+}
+
 ;// CONCATENATED MODULE: ./build/tsc/build/registry.js
 /**
  * A minimal Docker Registry HTTP API V2 client: enough to ask "does this tag exist,
@@ -82262,6 +82480,7 @@ async function runVerb(transport, server, runId, verb, reporter) {
 
 ;// CONCATENATED MODULE: ./build/tsc/deploy/rollback.js
 
+
 function rollbackVerb(r) {
     const verb = ["rollback", r.environment];
     if (r.sha)
@@ -82291,12 +82510,11 @@ async function rollback(req, deps) {
             if (req.credentials)
                 await forgetRegistryLogin(ssh, deps.server, req.runId, deps.reporter);
         }
-        const ledger = outcome.result ?? {};
-        const str = (k) => (typeof ledger[k] === "string" ? ledger[k] : "");
+        const ledger = readLedgerEntry(outcome.result) ?? {};
         report = {
-            sha: str("sha"),
-            rolledBackFrom: str("from") || str("previousSha"),
-            result: str("result") || (outcome.exitCode === 0 ? "rolled_back" : "unknown"),
+            sha: ledger.sha ?? "",
+            rolledBackFrom: ledger.from || ledger.previousSha || "",
+            result: ledger.result || (outcome.exitCode === 0 ? "rolled_back" : "unknown"),
             exitCode: outcome.exitCode,
             durationSeconds: Math.round((deps.now() - started) / 100) / 10,
             phases: outcome.phases,
@@ -82332,6 +82550,28 @@ async function recordDeployment(req, r, deps) {
     }
 }
 
+;// CONCATENATED MODULE: ./build/tsc/remote/exit-codes.generated.js
+// Generated by scripts/gen-server-facts.mjs from vps-scripts/lib/exit-codes.sh: do not edit.
+// npm run build rewrites it; scripts/check-dist.mjs fails while it is stale.
+/** Every berth server verb's exit codes, by name. */
+const EXIT = {
+    "OK": 0,
+    "ERROR": 1,
+    "REFUSED": 2,
+    "ROLLED_BACK": 3,
+    "UNRECOVERED": 4,
+    "OFFSITE_STALE": 6
+};
+/** What each exit code means, as the server documents it. */
+const EXIT_MEANING = {
+    "0": "done",
+    "1": "usage or unexpected error",
+    "2": "refused, nothing changed",
+    "3": "failed; what was serving before is serving again",
+    "4": "failed and NOT recovered; the log says the server's state",
+    "6": "status only: the last offsite backup is older than offsite.max_age_hours"
+};
+
 ;// CONCATENATED MODULE: ./build/tsc/actions/common/inputs.js
 
 /**
@@ -82355,7 +82595,7 @@ function readInputs(specs, schema, runner) {
     const parsed = schema.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
         const secret = (path) => specs[String(path[0])]?.secret === true;
-        throw new errors_ConfigError(formatIssues("input", parsed.error, raw, secret));
+        throw new errors_ConfigError(errors_formatIssues("input", parsed.error, raw, secret));
     }
     return Object.freeze(parsed.data);
 }
@@ -82858,6 +83098,7 @@ const inputs_schema = registryPair(object({
 
 
 
+
 async function main() {
     const inputs = readInputs(inputs_specs, inputs_schema, runner);
     const { config } = loadConfig(inputs.config, process.env.GITHUB_WORKSPACE ?? process.cwd());
@@ -82887,7 +83128,7 @@ async function main() {
         .addRaw(`### berth rollback of ${env.name}: ${report.result}\n\n\`${report.rolledBackFrom || "?"}\` → \`${report.sha || "?"}\` in ${report.durationSeconds} s\n`)
         .write();
     if (report.exitCode !== 0) {
-        throw new Error(`rollback of ${env.name} ${report.result} (berth exit code ${report.exitCode}); the log above names the reason and the phase`);
+        throw new Error(`rollback of ${env.name} ${report.result} (berth exit code ${report.exitCode}): ${EXIT_MEANING[report.exitCode] ?? "see the log"}; the log above names the reason and the phase`);
     }
 }
 

@@ -7,6 +7,7 @@ import { loadConfig, resolveEnvironment } from "../../config/load.js";
 import { berthHome } from "../../deploy/bundle.js";
 import { deploy } from "../../deploy/deploy.js";
 import { octokitDeployments } from "../../deploy/github-deployment.js";
+import { EXIT_MEANING } from "../../remote/exit-codes.generated.js";
 import { readInputs } from "../common/inputs.js";
 import { credentials } from "../common/registry-inputs.js";
 import { reporter, runner, shaDefaulted } from "../common/runner.js";
@@ -72,8 +73,7 @@ export async function main(): Promise<void> {
   await core.summary.addRaw(deploySummary(env.name, report)).write();
   if (report.exitCode !== 0) {
     throw new Error(
-      `deploy of ${report.sha} to ${env.name} ${report.result} (berth exit code ${report.exitCode}); the log above names the phase. ` +
-        "Exit 2: refused before any change; 3: failed and the previous release was restored; 4: failed and not recovered, see the log for the server's state",
+      `deploy of ${report.sha} to ${env.name} ${report.result} (berth exit code ${report.exitCode}): ${EXIT_MEANING[report.exitCode] ?? "see the log"}; the log above names the phase`,
     );
   }
 }

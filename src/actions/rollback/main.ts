@@ -2,6 +2,7 @@ import * as core from "@actions/core";
 import { loadConfig, resolveEnvironment } from "../../config/load.js";
 import { octokitDeployments } from "../../deploy/github-deployment.js";
 import { rollback } from "../../deploy/rollback.js";
+import { EXIT_MEANING } from "../../remote/exit-codes.generated.js";
 import { readInputs } from "../common/inputs.js";
 import { credentials } from "../common/registry-inputs.js";
 import { reporter, runner } from "../common/runner.js";
@@ -43,7 +44,7 @@ export async function main(): Promise<void> {
     .write();
   if (report.exitCode !== 0) {
     throw new Error(
-      `rollback of ${env.name} ${report.result} (berth exit code ${report.exitCode}); the log above names the reason and the phase`,
+      `rollback of ${env.name} ${report.result} (berth exit code ${report.exitCode}): ${EXIT_MEANING[report.exitCode] ?? "see the log"}; the log above names the reason and the phase`,
     );
   }
 }
