@@ -50718,7 +50718,15 @@ const field = (re, what, example, max = 255) => schemas_string({ error: `must be
     .regex(re, { error: `is not ${what}; use e.g. ${example}` });
 const sha = field(/^[0-9a-f]{40}$/, "a full 40-character lowercase hex git commit SHA", "`git rev-parse HEAD`");
 const appName = field(/^[a-z][a-z0-9-]{0,39}$/, "a lowercase name (a-z, 0-9, -; starts with a letter)", "shop", 40);
-const environmentName = field(/^[a-z][a-z0-9-]{0,31}$/, "an environment name (a-z, 0-9, -; starts with a letter)", "staging", 32);
+/**
+ * Names of the server root's own directories (vps-scripts/lib/common.sh RESERVED_ENVS, kept
+ * equal by test/unit/config.test.ts): an environment of that name would share its directory
+ * with berth's scripts or settings, and the next install would replace its ledger and backups.
+ */
+const RESERVED_ENVIRONMENT_NAMES = ["bin", "commands", "env", "helper", "lib", "nginx"];
+const environmentName = field(/^[a-z][a-z0-9-]{0,31}$/, "an environment name (a-z, 0-9, -; starts with a letter)", "staging", 32).refine((name) => !RESERVED_ENVIRONMENT_NAMES.includes(name), {
+    error: `is a directory of the server root (${RESERVED_ENVIRONMENT_NAMES.join(", ")}); name the environment otherwise, e.g. staging`,
+});
 /** Compose service names: we keep to the portable subset. */
 const serviceName = field(/^[a-z][a-z0-9_-]{0,62}$/, "a service name (a-z, 0-9, _ and -; starts with a letter)", "backend", 63);
 /**
@@ -50776,7 +50784,9 @@ const commandWord = printable("a command word of printable characters", "db:migr
 const resticRepository = field(/^(?:(?:sftp|s3|b2|rest|azure|gs|swift):[A-Za-z0-9_.:/@+~%-]+|\/(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+)$/, "a restic repository (sftp:, s3:, b2:, rest:, azure:, gs:, swift: or an absolute path)", "sftp:backup@backup.example.com:/srv/restic/shop", 512).refine((r) => !/:\/\/[^/@]*:[^/@]*@/.test(r), {
     error: "holds a password in its URL; put it in the server's offsite env file instead (RESTIC_REST_PASSWORD for rest:, AWS_SECRET_ACCESS_KEY for s3:)",
 });
-const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,254}$/, "a registry user name (letters, digits and _ . @ -; not starting with -)", "the workflow expression github.actor");
+// A GitHub App's actor (renovate[bot], dependabot[bot]: the default github.actor of an
+// auto-merged pull request) ends in [bot]; brackets anywhere else are refused.
+const registryUser = field(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,249}(?:\[bot\])?$/, "a registry user name (letters, digits and _ . @ -, a [bot] suffix; not starting with -)", "the workflow expression github.actor");
 
 ;// CONCATENATED MODULE: ./build/tsc/release/images.js
 /**
@@ -60187,6 +60197,13 @@ function explain(issue, allowed) {
         const first = issue.errors.flat()[0]?.message;
         if (first !== undefined && !/^Invalid input/.test(first))
             return first;
+    }
+    // A record's key (an environment's name) that its key schema refused: say why, not
+    // zod's "Invalid key in record".
+    if (issue.code === "invalid_key") {
+        const first = issue.issues[0]?.message;
+        if (first !== undefined)
+            return `(the name) ${first}`;
     }
     return issue.message;
 }
