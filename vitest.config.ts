@@ -20,7 +20,6 @@ export default defineConfig({
           name: "lab",
           include: [
             "test/integration/**/*.test.ts",
-            "test/vps/**/*.test.ts",
             "test/e2e/**/*.test.ts",
             "test/faults/**/*.test.ts",
           ],
