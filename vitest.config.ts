@@ -18,11 +18,7 @@ export default defineConfig({
       {
         test: {
           name: "lab",
-          include: [
-            "test/integration/**/*.test.ts",
-            "test/e2e/**/*.test.ts",
-            "test/faults/**/*.test.ts",
-          ],
+          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts", "test/faults/**/*.test.ts"],
           // A failing run says why: expect(run).toExit(n) prints its ledger line, phase and log tail.
           setupFiles: ["test/helpers/outcome.ts"],
           testTimeout: 600_000,
